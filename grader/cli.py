@@ -1,0 +1,239 @@
+"""Command line: one function per subcommand, each a thin call into the core.
+
+Exit status: 0 done (whatever the scores); 1 ``--fail-under`` not met or ``--selftest``
+failed; 2 unusable input (an invalid spec, a file that cannot be read, a bad option).
+Every user error is one line naming the file and, where known, line:col; ``--debug``
+shows tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import GraderError, SpecErrors
+from .files import NameBook, write_atomic
+from .grading import grade
+from .kinds import KINDS
+from .model import Report
+from .report import RENDERERS, terminal
+from .selftest import selftest
+from .spec import LoadedSpec, load_spec
+from .submission import load_submission
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+SUBMISSION_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UsageError(GraderError):
+    """A bad option or path: one line, exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SpecErrors as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: one line unless --debug
+        if getattr(args, "debug", False):
+            raise
+        print(f"grader: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return EXIT_INPUT
+    finally:
+        sys.stdout.flush()
+
+
+# --- subcommands ------------------------------------------------------------------------------
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.specs:
+        try:
+            spec = load_spec(path)
+        except SpecErrors as exc:
+            print(str(exc), file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        a = spec.assignment
+        print(f"{path}: ok: {a.id}, {len(a.parts)} parts, {a.max_score:g} points")
+        if args.selftest:
+            failures, lines = selftest(spec)
+            for line in lines:
+                print("  " + line)
+            if failures:
+                print(f"{path}: selftest FAILED: {failures} probe(s)", file=sys.stderr)
+                status = max(status, EXIT_FAIL)
+            else:
+                print(f"{path}: selftest passed")
+    return status
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    formats = _formats(args.format)
+    files = _submission_files(args.paths)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    names = NameBook()
+    reports: list[Report] = []
+    for path in files:
+        report = grade(spec, load_submission(path))
+        if report.problem:
+            print(report.problem, file=sys.stderr)
+        if out is not None:
+            stem = names.claim(report.student)
+            for fmt in formats:
+                suffix, render = RENDERERS[fmt]
+                write_atomic(out, stem + suffix, render(report))
+        reports.append(report)
+    if not args.quiet:
+        sys.stdout.write(terminal.table(reports))
+        unreadable = sum(1 for r in reports if r.problem)
+        where = f"; reports in {out}/" if out is not None else ""
+        print(f"{len(reports)} submission(s) graded, {unreadable} unreadable{where}")
+    return _fail_under(reports, args.fail_under)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    submission = load_submission(args.submission)
+    report = grade(spec, submission)
+    if args.format == "json":
+        sys.stdout.write(RENDERERS["json"][1](report))
+    else:
+        sys.stdout.write(terminal.student_view(report))
+    if submission.problem:
+        print(submission.problem, file=sys.stderr)
+        return EXIT_INPUT
+    return _fail_under([report], args.fail_under)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    answers = {p.id: KINDS[p.kind].show(p.config, spec.references[p.id]) for p in spec.assignment.parts}
+    if args.format == "json":
+        print(json.dumps(answers, indent=2, ensure_ascii=False))
+    else:
+        for pid, value in answers.items():
+            print(f"{pid}: {json.dumps(value, ensure_ascii=False)}")
+    return EXIT_OK
+
+
+def cmd_solvers(args: argparse.Namespace) -> int:
+    from .solvers import SOLVERS
+
+    for name in sorted(SOLVERS):
+        print(SOLVERS[name].describe())
+    return EXIT_OK
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _formats(raw: str) -> list[str]:
+    formats = [f.strip() for f in raw.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in RENDERERS]
+    if unknown or not formats:
+        raise UsageError(f"unknown --format {', '.join(unknown) or raw!r}; choose from {', '.join(RENDERERS)}")
+    return formats
+
+
+def _submission_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUBMISSION_SUFFIXES
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                raise UsageError(f"{raw}: no submission files (*.yaml, *.yml, *.json) in this directory")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{raw}: no such file or directory")
+    return files
+
+
+def _fail_under(reports: list[Report], threshold: float | None) -> int:
+    if threshold is None:
+        return EXIT_OK
+    low = [r for r in reports if r.max_score and 100 * r.score / r.max_score < threshold - 1e-9]
+    for r in low:
+        print(f"{terminal.clean(r.student, 60)}: {100 * r.score / r.max_score:.1f}% is below --fail-under "
+              f"{threshold:g}%", file=sys.stderr)
+    return EXIT_FAIL if low else EXIT_OK
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("a percentage from 0 to 100")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with status 2 and one line (it already does; keep it short)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's own default must not reset a --debug given before the subcommand
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks for internal errors")
+    parser = _Parser(prog="grader", parents=[common],
+                     description="Grade homework answers against reference numpy solvers, with feedback that teaches.")
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    parser.set_defaults(run=lambda args: (parser.print_help(), EXIT_INPUT)[1])
+    sub = parser.add_subparsers(title="commands", parser_class=_Parser)
+
+    p = sub.add_parser("validate", parents=[common], help="check problem specs; --selftest grades their own answers")
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("--selftest", action="store_true",
+                   help="grade each part's reference answer (must score full marks) and listed mistakes "
+                        "(each must get its own diagnosis)")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("grade", parents=[common], help="grade submissions; print a table, write reports")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("paths", nargs="+", metavar="SUBMISSION_OR_DIR")
+    p.add_argument("--out", metavar="DIR", help="write one report per student per format into DIR")
+    p.add_argument("--format", default="json,md", help=f"report formats, comma-separated ({', '.join(RENDERERS)}); "
+                                                       "default json,md")
+    p.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 1 if any score is below PERCENT")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("check", parents=[common], help="a student's self-check: feedback, never the answers")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("submission", metavar="SUBMISSION")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 1 if the score is below PERCENT")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("solve", parents=[common], help="the instructor's view: every part's reference answer")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("solvers", parents=[common], help="list the reference solvers, their params and mistakes")
+    p.set_defaults(run=cmd_solvers)
+    return parser

@@ -1,0 +1,408 @@
+"""Read a YAML or JSON file into plain data, remembering where every value came from.
+
+Why not ``yaml.safe_load``: error messages must say ``file:line:col``, so positions must
+survive loading; and student files are untrusted, so size, nesting and alias expansion
+are bounded while reading (a "billion laughs" file is refused, not expanded). Scalars
+are resolved as YAML 1.2 (the core schema): ``1e-9`` is a number, ``no`` and ``y`` stay text.
+
+Numbers keep the text they were written with (:class:`TextInt`, :class:`TextFloat`), so a
+significant-figure check can read ``0.0500`` as three figures.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # libyaml's parser when present (it is in PyYAML wheels); the pure-Python one otherwise
+    from yaml import CSafeLoader as _EventLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
+
+from .errors import InputError
+
+Path_ = tuple  # a path into the data: keys and list indices, e.g. ("parts", 2, "options", "a")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on untrusted input; each has a clear error when exceeded."""
+
+    max_bytes: int = 1_000_000
+    max_depth: int = 32
+    max_nodes: int = 200_000  # counting every expansion of an alias
+
+
+SPEC_LIMITS = Limits(max_bytes=5_000_000, max_depth=48, max_nodes=1_000_000)
+SUBMISSION_LIMITS = Limits()
+
+
+class TextInt(int):
+    """An int that remembers how it was written."""
+
+    text: str
+
+    def __new__(cls, value: int, text: str) -> "TextInt":
+        obj = super().__new__(cls, value)
+        obj.text = text
+        return obj
+
+    def __reduce__(self):  # keep .text across processes
+        return (TextInt, (int(self), self.text))
+
+
+class TextFloat(float):
+    """A float that remembers how it was written (``0.0500`` is not ``0.05`` to a sig-fig check)."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> "TextFloat":
+        obj = super().__new__(cls, value)
+        obj.text = text
+        return obj
+
+    def __reduce__(self):
+        return (TextFloat, (float(self), self.text))
+
+
+@dataclass
+class Document:
+    """Loaded data plus the 1-based (line, col) of every value and every mapping key."""
+
+    name: str
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_ = (), *, key: bool = False) -> tuple[int, int]:
+        """Position of ``path``, or of its nearest ancestor we know (values reached through aliases have none)."""
+        path = tuple(path)
+        if key and path in self.key_positions:
+            return self.key_positions[path]
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (1, 1))
+
+    def error(self, path: Path_, message: str, *, key: bool = False) -> InputError:
+        line, col = self.where(path, key=key)
+        return InputError(self.name, line, col, message)
+
+
+def read_bytes(path: Path, limits: Limits) -> bytes:
+    """Read a file, refusing one over the size limit before reading it."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise InputError(name, None, None, f"file is {_size(size)}, over the limit of {_size(limits.max_bytes)}")
+        with path.open("rb") as fh:
+            raw = fh.read(limits.max_bytes + 1)
+    except FileNotFoundError:
+        raise InputError(name, None, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(name, None, None, "is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limits.max_bytes:  # grew while we looked
+        raise InputError(name, None, None, f"file is over the limit of {_size(limits.max_bytes)}")
+    return raw
+
+
+def decode(raw: bytes, name: str) -> str:
+    """UTF-8 (with or without a byte-order mark), or UTF-16 with one, as editors on every OS save."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(name, None, None, "starts like UTF-16 but is not valid UTF-16 text") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError(
+            name, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+
+
+def load_file(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Document:
+    path = Path(path)
+    return load_text(decode(read_bytes(path, limits), str(path)), str(path), limits)
+
+
+def load_text(text: str, name: str = "<input>", limits: Limits = SUBMISSION_LIMITS) -> Document:
+    """Parse one YAML (or JSON) document. Raises :class:`InputError` with a position."""
+    if len(text) > limits.max_bytes:
+        raise InputError(name, None, None, f"input is over the limit of {_size(limits.max_bytes)}")
+    if not text.strip():
+        raise InputError(name, 1, 1, "file is empty")
+    builder = _Builder(name, text, limits)
+    try:
+        builder.run()
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(name, text, exc) from None
+    except yaml.reader.ReaderError as exc:  # a control character: carries an offset, not a mark
+        line, col = _line_col(text, exc.position)
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise InputError(name, line, col, f"control character U+{ord(char):04X} is not allowed in text") from None
+    except yaml.YAMLError as exc:
+        raise InputError(name, None, None, f"not readable as YAML: {exc}") from None
+    except RecursionError:  # libyaml itself never recurses here; this is belt and braces
+        raise InputError(name, None, None, f"nested more than {limits.max_depth} levels deep") from None
+    return Document(name, builder.result, builder.positions, builder.key_positions)
+
+
+# --- the builder: PyYAML events -> plain data, iteratively, with positions and bounds -----------
+
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_INT = re.compile(r"[-+]?[0-9]+")
+_OCT = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.(nan|NaN|NAN)")
+
+_ALLOWED_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map", "!",
+}
+
+
+def resolve_plain(text: str) -> Any:
+    """YAML 1.2 core-schema resolution of a plain (unquoted) scalar."""
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.fullmatch(text):
+        return TextInt(int(text), text)
+    if _FLOAT.fullmatch(text):
+        return TextFloat(float(text), text)
+    if _OCT.fullmatch(text):
+        return TextInt(int(text[2:], 8), text)
+    if _HEX.fullmatch(text):
+        return TextInt(int(text[2:], 16), text)
+    if _INF.fullmatch(text):
+        return TextFloat(-math.inf if text.startswith("-") else math.inf, text)
+    if _NAN.fullmatch(text):
+        return TextFloat(math.nan, text)
+    return text
+
+
+class _Frame:
+    __slots__ = ("container", "path", "pending_key", "pending_key_mark", "anchor", "size", "merges")
+
+    def __init__(self, container, path, anchor):
+        self.container = container
+        self.path = path
+        self.pending_key: Any = _NO_KEY
+        self.pending_key_mark = None
+        self.anchor = anchor
+        self.size = 1
+        self.merges: list = []
+
+
+_NO_KEY = object()
+
+
+class _Builder:
+    def __init__(self, name: str, text: str, limits: Limits):
+        self.name = name
+        self.text = text
+        self.limits = limits
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.key_positions: dict[Path_, tuple[int, int]] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (object, node count)
+        self.open_anchors: set[str] = set()
+        self.nodes = 0
+        self.result: Any = None
+
+    def fail(self, mark, message: str) -> InputError:
+        if mark is None:
+            return InputError(self.name, None, None, message)
+        return InputError(self.name, mark.line + 1, mark.column + 1, message)
+
+    def run(self) -> None:
+        loader = _EventLoader(self.text)
+        try:
+            stack: list[_Frame] = []
+            documents = 0
+            while loader.check_event():
+                event = loader.get_event()
+                kind = type(event)
+                if kind is yaml.DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        raise self.fail(event.start_mark, "more than one YAML document ('---') in one file")
+                    continue
+                if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+                    continue
+                if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                    frame = stack.pop()
+                    if frame.merges:
+                        self._apply_merges(frame)
+                    if frame.anchor is not None:
+                        self.anchors[frame.anchor] = (frame.container, frame.size)
+                        self.open_anchors.discard(frame.anchor)
+                    if stack:
+                        stack[-1].size += frame.size
+                    self._place(stack, frame.container, frame.path, event.start_mark, done=True)
+                    continue
+                path = self._child_path(stack, event)
+                if path is None:  # this scalar was a mapping key
+                    continue
+                if kind is yaml.AliasEvent:
+                    if event.anchor in self.open_anchors:
+                        raise self.fail(event.start_mark, f"alias *{event.anchor} refers to itself")
+                    if event.anchor not in self.anchors:
+                        raise self.fail(event.start_mark, f"unknown alias *{event.anchor}")
+                    value, size = self.anchors[event.anchor]
+                    self._count(size, event.start_mark)
+                    if stack:
+                        stack[-1].size += size
+                    self._place(stack, value, path, event.start_mark)
+                    continue
+                self._count(1, event.start_mark)
+                tag = getattr(event, "tag", None)
+                if tag is not None and tag not in _ALLOWED_TAGS:
+                    raise self.fail(event.start_mark, f"the tag {_short_tag(tag)} is not allowed here")
+                if kind is yaml.ScalarEvent:
+                    value = self._scalar(event)
+                    if event.anchor is not None:
+                        self.anchors[event.anchor] = (value, 1)
+                    if stack:
+                        stack[-1].size += 1
+                    self._place(stack, value, path, event.start_mark)
+                    continue
+                # a collection starts
+                if len(stack) >= self.limits.max_depth:
+                    raise self.fail(event.start_mark, f"nested more than {self.limits.max_depth} levels deep")
+                container: Any = {} if kind is yaml.MappingStartEvent else []
+                self.positions[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+                if event.anchor is not None:
+                    self.open_anchors.add(event.anchor)
+                stack.append(_Frame(container, path, event.anchor))
+        finally:
+            loader.dispose()
+
+    def _count(self, n: int, mark) -> None:
+        self.nodes += n
+        if self.nodes > self.limits.max_nodes:
+            raise self.fail(mark, f"more than {self.limits.max_nodes} values (aliases expanding too far?)")
+
+    def _scalar(self, event) -> Any:
+        text = event.value
+        tag = event.tag
+        plain = event.implicit[0] and not event.style
+        if tag is None or tag == "!":
+            return resolve_plain(text) if plain else text
+        if tag.endswith(":str"):
+            return text
+        value = resolve_plain(text)
+        wanted = {":int": int, ":float": float, ":bool": bool, ":null": type(None)}
+        for suffix, typ in wanted.items():
+            if tag.endswith(suffix):
+                if typ is float and isinstance(value, int) and not isinstance(value, bool):
+                    return TextFloat(float(value), text)
+                if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+                    raise self.fail(event.start_mark, f"{text!r} is not a valid {suffix[1:]}")
+                return value
+        raise self.fail(event.start_mark, f"the tag {_short_tag(tag)} does not fit a single value")
+
+    def _child_path(self, stack: list[_Frame], event) -> Path_ | None:
+        """The path the next value goes to; ``None`` when ``event`` was a mapping key (now stored)."""
+        if not stack:
+            return ()
+        top = stack[-1]
+        if isinstance(top.container, list):
+            return top.path + (len(top.container),)
+        if top.pending_key is _NO_KEY:
+            if type(event) is not yaml.ScalarEvent:
+                if type(event) is yaml.AliasEvent:
+                    raise self.fail(event.start_mark, "an alias cannot be a mapping key")
+                raise self.fail(event.start_mark, "a mapping key must be a single value, not a list or mapping")
+            key = event.value
+            if key == "<<" and event.implicit[0] and not event.style:
+                top.pending_key = "<<"
+            else:
+                if key in top.container:
+                    raise self.fail(event.start_mark, f"duplicate key {key!r}")
+                top.pending_key = key
+            top.pending_key_mark = event.start_mark
+            return None
+        return top.path + (top.pending_key,)
+
+    def _place(self, stack: list[_Frame], value: Any, path: Path_, mark, done: bool = False) -> None:
+        if not done and mark is not None:
+            self.positions[path] = (mark.line + 1, mark.column + 1)
+        if not stack:
+            self.result = value
+            return
+        top = stack[-1]
+        if isinstance(top.container, list):
+            top.container.append(value)
+            return
+        key = top.pending_key
+        top.pending_key = _NO_KEY
+        if key == "<<" and path[-1] == "<<":
+            merges = value if isinstance(value, list) else [value]
+            if not all(isinstance(m, dict) for m in merges):
+                raise self.fail(top.pending_key_mark, "a merge key '<<' takes a mapping or a list of mappings")
+            top.merges.extend(merges)
+            self.positions.pop(path, None)
+            return
+        top.container[key] = value
+        mark_k = top.pending_key_mark
+        self.key_positions[top.path + (key,)] = (mark_k.line + 1, mark_k.column + 1)
+
+    @staticmethod
+    def _apply_merges(frame: _Frame) -> None:
+        for merged in frame.merges:
+            for k, v in merged.items():
+                frame.container.setdefault(k, v)
+
+
+_TAB_HINT = "a tab character is not allowed here; YAML indents with spaces"
+
+
+def _yaml_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    problem = (exc.problem or "not valid YAML").strip()
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        problem = _TAB_HINT
+    elif "mapping values are not allowed" in problem:
+        problem += " (is there a ': ' inside a value? put that value in quotes)"
+    elif exc.context and exc.context not in problem:
+        problem = f"{problem} ({exc.context.strip()})"
+    return InputError(name, line, col, problem)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:.0f} kB"
+    return f"{n} bytes"

@@ -1,0 +1,36 @@
+"""Errors a user can act on: each prints as one line, ``file:line:col: message``."""
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """Base class: an error the CLI reports in one line (exit status 2), never as a traceback."""
+
+
+class InputError(GraderError):
+    """Something wrong in a file a user gave us, with its position when known."""
+
+    def __init__(self, file: str, line: int | None, col: int | None, message: str):
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.col = col
+        self.message = message
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        return f"{where}: {self.message}"
+
+
+class SpecErrors(GraderError):
+    """Every problem found in a problem spec, reported together so an author fixes them in one pass."""
+
+    def __init__(self, problems: list[InputError]):
+        super().__init__(f"{len(problems)} problem(s) in the spec")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)

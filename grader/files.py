@@ -1,0 +1,59 @@
+"""Writing results safely: file names from student ids that cannot escape ``--out``, atomic writes.
+
+A student id is data ("../../etc/passwd" is a valid string), so a file name is built only
+from a safe subset of its characters plus, when anything was changed, a hash of the whole id.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def safe_name(student: str) -> str:
+    """A file-name stem for a student id: the id itself when it is plainly safe, else a cleaned id + hash."""
+    base = _UNSAFE.sub("_", student).strip("._-")[:64]
+    if base == student and base.lower() not in _RESERVED:
+        return base
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{base or 'student'}-{digest}"
+
+
+class NameBook:
+    """Hands out distinct stems within one run (two files claiming one student id get -2, -3...)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def claim(self, student: str) -> str:
+        stem = safe_name(student)
+        candidate, n = stem, 1
+        while candidate.lower() in self.used:
+            n += 1
+            candidate = f"{stem}-{n}"
+        self.used.add(candidate.lower())
+        return candidate
+
+
+def write_atomic(directory: Path, filename: str, text: str) -> Path:
+    """Write ``directory/filename`` whole or not at all (temp file + rename); never outside ``directory``."""
+    directory = directory.resolve()
+    target = (directory / filename).resolve()
+    if target.parent != directory:
+        raise ValueError(f"refusing to write {filename!r} outside {directory}")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,92 @@
+"""Grade one submission: the whole flow, in one short function.
+
+load (spec and submission) -> solve (done once per spec, see :mod:`grader.spec`) ->
+read and check each part by its kind -> score -> :class:`~grader.model.Report`.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from .kinds import KINDS
+from .model import Outcome, Part, PartResult, Report, Status, Submission
+from .numbers import Unreadable
+from .spec import LoadedSpec
+
+
+def grade(spec: LoadedSpec, submission: Submission) -> Report:
+    assignment = spec.assignment
+    problem = submission.problem
+    if problem is None and submission.assignment not in (None, assignment.id):
+        problem = f"{submission.source}: this submission is for assignment {submission.assignment!r}, " \
+                  f"not {assignment.id!r}"
+    if problem is not None:
+        results = [_result(part, Outcome(Status.INVALID, 0.0, "The submission file could not be read: " + problem),
+                           None, None) for part in assignment.parts]
+    else:
+        results = [grade_part(part, spec.references[part.id], submission.answers.get(part.id))
+                   for part in assignment.parts]
+    return Report(
+        assignment=assignment.id, title=assignment.title, student=submission.student,
+        score=round(sum(r.score for r in results), 6), max_score=assignment.max_score, parts=results,
+        name=submission.name, source=submission.source, problem=problem,
+        warnings=submission.warnings + _unknown_parts(spec, submission),
+    )
+
+
+def grade_part(part: Part, reference: Any, raw: Any) -> PartResult:
+    outcome = check_answer(part, reference, raw)
+    shown = KINDS[part.kind].show(part.config, reference) if part.release_answer else None
+    return _result(part, outcome, plain(raw), shown)
+
+
+def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:
+    """Read and check one raw answer by its part's kind; missing, unreadable and our own failures included."""
+    kind = KINDS[part.kind]
+    if is_missing(raw):
+        return Outcome(Status.MISSING, 0.0, "No answer given.")
+    try:
+        return kind.check(part.config, reference, kind.read(part.config, raw))
+    except Unreadable as exc:
+        return Outcome(Status.INVALID, 0.0, f"Could not read this answer: {exc}.")
+    except Exception as exc:  # the grader's own failure: report it, never crash a batch or blame the student
+        return Outcome(Status.ERROR, 0.0, "The grader failed on this answer; this is not your mistake, "
+                                          "and an instructor will look at it.", None,
+                       (f"internal error: {type(exc).__name__}: {exc}",))
+
+
+def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartResult:
+    return PartResult(
+        id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, 6), max_score=part.points,
+        status=outcome.status, feedback=outcome.feedback, diagnosis=outcome.diagnosis, answer=answer,
+        details=list(outcome.details), reference=reference,
+    )
+
+
+def is_missing(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _unknown_parts(spec: LoadedSpec, submission: Submission) -> list[str]:
+    if submission.problem is not None:
+        return []
+    known = [p.id for p in spec.assignment.parts]
+    out = []
+    for key in submission.answers:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            out.append(f"answer for unknown part {str(key)!r} was ignored{hint}")
+    return out
+
+
+def plain(raw: Any) -> Any:
+    """The student's answer as JSON-safe data, numbers as they were written when that matters."""
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) else getattr(raw, "text", repr(raw))
+    if isinstance(raw, list):
+        return [plain(x) for x in raw]
+    if isinstance(raw, dict):
+        return {str(k): plain(v) for k, v in raw.items()}
+    return raw

@@ -1,0 +1,39 @@
+"""Answer kinds: one module each, all with the same small set of names.
+
+A kind module defines:
+
+``SCHEMA``
+    JSON Schema for the kind's own fields of a part (merged into ``problem.schema.json``).
+``configure(fields, spot) -> config``
+    The part's fields (already schema-valid) into the kind's frozen config dataclass.
+    Problems a schema cannot see go to ``spot.error(path, message)``; return ``None`` if
+    the part is unusable.
+``solve(config) -> reference``
+    The reference answer (and what else checking needs, e.g. known mistakes' values).
+``read(config, raw) -> answer``
+    The student's raw answer (YAML data) into something checkable; raise
+    :class:`grader.numbers.Unreadable` with a reason the student can act on.
+``check(config, reference, answer) -> Outcome``
+    The verdict: share of points, status, feedback, diagnosis. Never quotes the reference.
+``show(config, reference) -> JSON``
+    The reference answer as plain data (for ``grader solve`` and released answers).
+``probes(config, reference) -> list[Probe]``
+    Self-test answers and what each must get (``grader validate --selftest``).
+
+Adding a kind: write the module, add one line to ``KINDS``, regenerate the schema
+(``python -m grader.schemas``).
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import choice, numeric, text
+from .common import Probe, diagnosed, full_marks, mentions
+
+KINDS: dict[str, ModuleType] = {
+    "choice": choice,
+    "numeric": numeric,
+    "text": text,
+}
+
+__all__ = ["KINDS", "Probe", "diagnosed", "full_marks", "mentions"]

@@ -1,0 +1,236 @@
+"""``kind: choice`` - single or multiple select, read the way students write their picks.
+
+Picks may be ``b``, ``B``, ``(b)``, ``option b``, a list, ``"b, c"``, ``"b and c"`` or the
+Persian letters of the abjad order (``الف ب ج د`` = a b c d; ``آ`` for a), ``"ب و ج"``.
+
+Multiple-select scorings, with C the right options, P the picks, N the number of options:
+
+- ``all-or-nothing``: 1 when P = C;
+- ``partial`` (net-correct): max(0, (|P∩C| - |P\\C|) / |C|);
+- ``coverage``: (|P∩C|/|C|) * (|P∩C|/|P|);
+- ``every-decision``: share of the N options decided right (picked if right, left if wrong).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import Outcome
+from ..normalize import fold
+from ..numbers import Unreadable
+from .common import Probe, Spot, full_marks, mentions
+
+SCORINGS = ("all-or-nothing", "partial", "coverage", "every-decision")
+
+SCHEMA: dict[str, Any] = {
+    "properties": {
+        "options": {
+            "type": "object", "minProperties": 2,
+            "description": "Option label -> option text, in the order shown to students.",
+            "additionalProperties": {"type": ["string", "number"]},
+        },
+        "answer": {
+            "description": "The right label, or a list of labels for a multiple-select part.",
+            "oneOf": [
+                {"type": ["string", "integer"]},
+                {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1, "uniqueItems": True},
+            ],
+        },
+        "scoring": {"enum": list(SCORINGS), "description": "How a multiple-select answer earns partial credit."},
+        "feedback": {
+            "type": "object", "additionalProperties": {"type": "string"},
+            "description": "Option label -> feedback, shown when that option is wrongly picked or wrongly left out.",
+        },
+    },
+    "required": ["options", "answer"],
+}
+
+# Persian exam options follow the abjad order; آ is how many students type "a".
+_ABJAD = ["الف", "ب", "ج", "د", "ه", "و", "ز", "ح"]
+_EXTRA_A = ["آ", "ا"]
+_FILLER = {"option", "options", "choice", "choices", "answer", "answers", "and",
+           "گزینه", "گزینههای", "گزینهی", "پاسخ", "جواب"}  # folded: no zero-width non-joiners
+_SPLIT = re.compile(r"[\s,;/&+|\u060c\u061b]+")  # with the Arabic comma and semicolon
+_WRAP = "()[]{}<>.:)-\"'«»"
+
+
+@dataclass(frozen=True)
+class Config:
+    options: tuple[str, ...]  # labels, in order
+    texts: dict[str, str]
+    answer: frozenset[str]
+    multiple: bool
+    scoring: str
+    feedback: dict[str, str]
+    aliases: dict[str, str]  # folded spelling -> label
+
+
+def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
+    options = tuple(str(k) for k in fields["options"])
+    texts = {str(k): str(v) for k, v in fields["options"].items()}
+    raw_answer = fields["answer"]
+    multiple = isinstance(raw_answer, list)
+    answers = [str(a) for a in (raw_answer if multiple else [raw_answer])]
+    ok = True
+    for i, label in enumerate(answers):
+        if label not in texts:
+            spot.error(("answer", i) if multiple else ("answer",),
+                       f"answer {label!r} is not among the options ({', '.join(options)})")
+            ok = False
+    scoring = fields.get("scoring", "partial" if multiple else "all-or-nothing")
+    if not multiple and scoring != "all-or-nothing":
+        spot.error(("scoring",), f"scoring {scoring!r} needs a multiple-select part (answer as a list); "
+                                 "a single answer is all-or-nothing")
+        ok = False
+    feedback = {str(k): v for k, v in fields.get("feedback", {}).items()}
+    for label in feedback:
+        if label not in texts:
+            spot.error(("feedback", label), f"feedback for {label!r}, which is not an option", key=True)
+            ok = False
+    aliases = _aliases(options)
+    clashes = sorted({a for a in aliases if aliases[a] is None})
+    if clashes:
+        spot.error(("options",), "option labels are ambiguous once case and brackets are ignored: " + ", ".join(clashes))
+        ok = False
+    if not ok:
+        return None
+    return Config(options, texts, frozenset(answers), multiple, scoring, feedback, aliases)
+
+
+def _aliases(options: tuple[str, ...]) -> dict[str, str | None]:
+    """Every spelling that names an option; a spelling naming two options maps to None."""
+    out: dict[str, str | None] = {}
+
+    def add(spelling: str, label: str) -> None:
+        key = fold(spelling).strip(_WRAP)
+        if key in out and out[key] != label:
+            out[key] = None
+        else:
+            out[key] = label
+
+    for label in options:
+        add(label, label)
+    letters = [fold(o) for o in options]
+    if all(len(x) == 1 and "a" <= x <= "z" for x in letters):  # latin letters: add the Persian ones
+        for label, letter in zip(options, letters):
+            index = ord(letter) - ord("a")
+            if index < len(_ABJAD):
+                add(_ABJAD[index], label)
+            if index == 0:
+                for extra in _EXTRA_A:
+                    add(extra, label)
+    elif all(fold(o) in _ABJAD for o in options):  # Persian letters: add the latin ones
+        for label in options:
+            index = _ABJAD.index(fold(label))
+            add(chr(ord("a") + index), label)
+            if index == 0:
+                for extra in _EXTRA_A:
+                    add(extra, label)
+    return out
+
+
+def solve(config: Config) -> frozenset[str]:
+    return config.answer
+
+
+def read(config: Config, raw: Any) -> frozenset[str]:
+    items = raw if isinstance(raw, list) else [raw]
+    picks: list[str] = []
+    for item in items:
+        if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
+            raise Unreadable("write the option labels as text, for example: b, or [b, c]")
+        picks.extend(_labels_in(config, str(getattr(item, "text", item))))
+    chosen = frozenset(picks)
+    if not config.multiple and len(chosen) > 1:
+        raise Unreadable(f"pick one option: this question has a single answer (you picked {_listing(chosen, config)})")
+    if not config.multiple and not chosen:
+        raise Unreadable("no option is picked")
+    return chosen
+
+
+def _labels_in(config: Config, text: str) -> list[str]:
+    whole = fold(text).strip(_WRAP)
+    if whole in config.aliases and config.aliases[whole] is not None:
+        return [config.aliases[whole]]
+    tokens = [t.strip(_WRAP) for t in _SPLIT.split(fold(text))]
+    tokens = [t for t in tokens if t and t not in _FILLER]
+    if len(tokens) > 2:  # "ب و ج": the Persian "and" between two picks
+        tokens = [t for i, t in enumerate(tokens) if not (t == "و" and 0 < i < len(tokens) - 1)]
+    elif len(tokens) == 2 and "و" in tokens and config.aliases.get("و") is None:
+        tokens = [t for t in tokens if t != "و"]
+    labels = []
+    for token in tokens:
+        label = config.aliases.get(token)
+        if label is None and config.multiple and len(token) > 1 and all(config.aliases.get(ch) for ch in token):
+            labels.extend(config.aliases[ch] for ch in token)  # "bc" for b and c
+            continue
+        if label is None:
+            raise Unreadable(f"{token!r} is not one of the options ({', '.join(config.options)})")
+        labels.append(label)
+    return labels
+
+
+def score_picks(picked: set[str] | frozenset[str], correct: set[str] | frozenset[str],
+                options: list[str] | tuple[str, ...], scoring: str) -> float:
+    """The share of the points a set of picks earns under a scoring rule."""
+    right = len(picked & correct)
+    wrong = len(picked - correct)
+    if scoring == "all-or-nothing":
+        return 1.0 if set(picked) == set(correct) else 0.0
+    if scoring == "partial":
+        return max(0.0, (right - wrong) / len(correct))
+    if scoring == "coverage":
+        return (right / len(correct)) * (right / len(picked)) if picked else 0.0
+    if scoring == "every-decision":
+        decided = right + len(set(options) - set(picked) - set(correct))
+        return decided / len(options)
+    raise ValueError(f"unknown scoring {scoring!r}")
+
+
+def check(config: Config, reference: frozenset[str], answer: frozenset[str]) -> Outcome:
+    fraction = score_picks(answer, reference, config.options, config.scoring)
+    wrong_picks = sorted(answer - reference, key=config.options.index)
+    left_out = sorted(reference - answer, key=config.options.index)
+    lines = [config.feedback[o] for o in wrong_picks + left_out if o in config.feedback]
+    if fraction >= 1.0:
+        summary = "Right."
+    elif not config.multiple:
+        summary = f"({wrong_picks[0]}) is not the right option." if wrong_picks else "That is not the right option."
+    else:
+        said = []
+        if wrong_picks:
+            said.append(f"({', '.join(wrong_picks)}) should not be picked")
+        if left_out:
+            said.append(f"{_count(len(left_out), 'right option')} is not picked" if len(left_out) == 1
+                        else f"{_count(len(left_out), 'right option')} are not picked")
+        summary = "; ".join(said).capitalize() + "."
+    return Outcome.of_fraction(fraction, " ".join([summary] + lines), None)
+
+
+def show(config: Config, reference: frozenset[str]) -> Any:
+    ordered = sorted(reference, key=config.options.index)
+    return ordered if config.multiple else ordered[0]
+
+
+def probes(config: Config, reference: frozenset[str]) -> list[Probe]:
+    out = [Probe("the reference answer", show(config, reference), full_marks)]
+    for label, text in config.feedback.items():
+        if label in reference:
+            picks = reference - {label}
+            if not picks and not config.multiple:
+                continue  # a single-answer part cannot leave its answer out and still pick
+            out.append(Probe(f"leaving out ({label})", sorted(picks), mentions(text)))
+        else:
+            picks = reference | {label} if config.multiple else frozenset({label})
+            answer = sorted(picks, key=config.options.index)
+            out.append(Probe(f"picking ({label})", answer if config.multiple else answer[0], mentions(text)))
+    return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _listing(labels: frozenset[str], config: Config) -> str:
+    return ", ".join(sorted(labels, key=config.options.index))

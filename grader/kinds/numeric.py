@@ -1,0 +1,391 @@
+"""``kind: numeric`` - a scalar, vector or matrix, against a literal answer or a numpy solver.
+
+The check goes from most to least specific: the right value; a known mistake (from the
+spec or declared by the solver: "you returned the key, not the value"); the wrong shape
+("expected 3 values, got 4"); a transposed matrix; a flipped sign; a constant factor; and
+finally which entries are off. Feedback never quotes the reference value.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from .. import solvers
+from ..model import Outcome
+from ..numbers import Numbers, Unreadable, read_numbers, round_decimals, round_sigfigs
+from ..solvers import ParamError, Solver
+from ..tolerance import DEFAULT, Tolerance, within, written_problem
+from .common import Probe, Spot, diagnosed, full_marks
+
+NUMBERS = {"description": "A number, a list of numbers, or a list of rows.",
+           "type": ["number", "string", "array"]}
+
+SCHEMA: dict[str, Any] = {
+    "properties": {
+        "answer": dict(NUMBERS, description="The right value: a number, a vector (list) or a matrix (list of rows)."),
+        "solver": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$",
+                   "description": "A reference solver by dotted name, e.g. attention.argmax (see `grader solvers`)."},
+        "params": {"type": "object", "description": "The solver's inputs, by name."},
+        "tolerance": {
+            "type": "object", "additionalProperties": False,
+            "description": "{rtol, atol} (numpy isclose), or {sigfigs: n}, or {decimals: n}; strict: true "
+                           "asks for exactly that precision written.",
+            "properties": {
+                "rtol": {"type": "number", "minimum": 0}, "atol": {"type": "number", "minimum": 0},
+                "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
+                "decimals": {"type": "integer", "minimum": 0, "maximum": 15},
+                "strict": {"type": "boolean"},
+            },
+        },
+        "scoring": {"enum": ["all-or-nothing", "per-entry"],
+                    "description": "per-entry: a vector or matrix earns the share of its entries that are right."},
+        "mistakes": {
+            "type": "array",
+            "description": "Known wrong answers to name: a value of the author's, or a solver-declared mistake by name.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                    "value": NUMBERS,
+                    "feedback": {"type": "string"},
+                    "points": {"type": "number", "minimum": 0},
+                },
+            },
+        },
+        "feedback": {
+            "type": "object", "additionalProperties": {"type": "string"},
+            "propertyNames": {"enum": ["correct", "shape", "transpose", "sign", "scale", "precision", "entries"]},
+            "description": "Extra feedback by diagnosis (shape, transpose, sign, scale, precision, entries) or when correct.",
+        },
+    },
+    "oneOf": [{"required": ["answer"]}, {"required": ["solver"]}],
+}
+
+
+@dataclass(frozen=True)
+class KnownMistake:
+    name: str
+    feedback: str
+    values: tuple[np.ndarray, ...]
+    fraction: float  # share of the part's points it still earns
+
+
+@dataclass(frozen=True)
+class Config:
+    answer: np.ndarray | None
+    solver: Solver | None
+    params: dict[str, Any]
+    tolerance: Tolerance
+    per_entry: bool
+    mistakes: tuple[dict[str, Any], ...]  # as in the spec: name, feedback, value (array), points share
+    feedback: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Reference:
+    value: np.ndarray
+    mistakes: tuple[KnownMistake, ...]
+
+
+# --- configure / solve --------------------------------------------------------------------------
+
+def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
+    ok = True
+    answer = None
+    if "answer" in fields:
+        try:
+            answer = read_numbers(fields["answer"]).values
+        except Unreadable as exc:
+            spot.error(("answer",), f"answer: {exc}")
+            ok = False
+    solver = None
+    params: dict[str, Any] = {}
+    if "solver" in fields:
+        solver = solvers.get(fields["solver"])
+        if solver is None:
+            close = difflib.get_close_matches(fields["solver"], solvers.SOLVERS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(sorted(solvers.SOLVERS))})"
+            spot.error(("solver",), f"unknown solver {fields['solver']!r}{hint}")
+            ok = False
+        else:
+            try:
+                params = solver.bind(fields.get("params", {}))
+            except ParamError as exc:
+                unknown = len(exc.path) == 1 and exc.path[0] not in {p.name for p in solver.params}
+                spot.error(("params",) + exc.path, exc.message, key=unknown)  # point at an unknown name itself
+                ok = False
+    elif "params" in fields:
+        spot.error(("params",), "params are only used with a solver", key=True)
+        ok = False
+    tolerance = _tolerance(fields.get("tolerance"), spot)
+    ok = ok and tolerance is not None
+    points = float(fields["points"])
+    mistakes = []
+    seen = set()
+    declared = {m.name for m in solver.mistakes} if solver else set()
+    for i, m in enumerate(fields.get("mistakes", [])):
+        if m["name"] in seen:
+            spot.error(("mistakes", i, "name"), f"mistake {m['name']!r} is listed twice")
+            ok = False
+        seen.add(m["name"])
+        value = None
+        if "value" in m:
+            try:
+                value = read_numbers(m["value"]).values
+            except Unreadable as exc:
+                spot.error(("mistakes", i, "value"), f"mistake value: {exc}")
+                ok = False
+        elif m["name"] not in declared:
+            known = f"; {fields.get('solver')} declares: {', '.join(sorted(declared))}" if declared else ""
+            spot.error(("mistakes", i, "name"), f"mistake {m['name']!r} has no value and no solver declares it{known}")
+            ok = False
+        if m.get("points", 0) > points:
+            spot.error(("mistakes", i, "points"), f"a mistake earns {m['points']} points, more than the part's {points:g}")
+            ok = False
+        mistakes.append({"name": m["name"], "feedback": m.get("feedback"), "value": value,
+                         "fraction": m.get("points", 0) / points})
+    if not ok:
+        return None
+    return Config(answer, solver, params, tolerance, fields.get("scoring") == "per-entry", tuple(mistakes),
+                  dict(fields.get("feedback", {})))
+
+
+def _tolerance(raw: dict[str, Any] | None, spot: Spot) -> Tolerance | None:
+    if raw is None:
+        return DEFAULT
+    modes = [k for k in ("sigfigs", "decimals") if k in raw] + (["rtol/atol"] if {"rtol", "atol"} & set(raw) else [])
+    if len(modes) > 1:
+        spot.error(("tolerance",), f"tolerance mixes {' and '.join(modes)}; give one of them")
+        return None
+    if raw.get("strict") and not ({"sigfigs", "decimals"} & set(raw)):
+        spot.error(("tolerance", "strict"), "strict needs sigfigs or decimals: it checks how the answer is written",
+                   key=True)
+        return None
+    return Tolerance(rtol=float(raw.get("rtol", 0.0)), atol=float(raw.get("atol", 0.0)),
+                     sigfigs=raw.get("sigfigs"), decimals=raw.get("decimals"), strict=bool(raw.get("strict")))
+
+
+def solve(config: Config) -> Reference:
+    """The reference value and every known mistake's value (the spec's and the solver's)."""
+    if config.solver is not None:
+        value = config.solver.solve(config.params)
+        declared = {m.name: m for m in config.solver.mistakes}
+        solver_values = config.solver.mistake_values(config.params)
+    else:
+        value, declared, solver_values = np.asarray(config.answer, dtype=float), {}, {}
+    listed = {m["name"]: m for m in config.mistakes}
+    known = []
+    for name, m in listed.items():
+        values = (m["value"],) if m["value"] is not None else tuple(solver_values.get(name, ()))
+        feedback = m["feedback"] or (declared[name].feedback if name in declared else "")
+        known.append(KnownMistake(name, feedback, values, m["fraction"]))
+    for name, values in solver_values.items():  # a solver's mistakes apply even when the spec does not list them
+        if name not in listed:
+            known.append(KnownMistake(name, declared[name].feedback, tuple(values), 0.0))
+    # a mistake that equals the answer on these params (no scaling when d = 1, say) cannot be told apart
+    distinct = (KnownMistake(k.name, k.feedback, tuple(v for v in k.values if not _all_close(v, value, config.tolerance)),
+                             k.fraction) for k in known)
+    return Reference(value, tuple(k for k in distinct if k.values))
+
+
+# --- read / check -------------------------------------------------------------------------------
+
+def read(config: Config, raw: Any) -> Numbers:
+    return read_numbers(raw)
+
+
+def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
+    b = reference.value
+    a, texts = _conform(answer.values, answer.texts, b.shape)
+    extra = config.feedback
+    if a.shape == b.shape and _all_close(a, b, config.tolerance):
+        problem = _written_problem(texts, b, config.tolerance)
+        if problem:
+            return Outcome.of_fraction(0.0, _join(f"The value is right, but {problem}.", extra.get("precision")),
+                                       "precision")
+        return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
+    for mistake in reference.mistakes:
+        if any(_matches_mistake(a, v, b, config.tolerance) for v in mistake.values):
+            return Outcome.of_fraction(mistake.fraction, mistake.feedback or f"This is a known mistake ({mistake.name}).",
+                                       f"mistake:{mistake.name}")
+    if a.shape != b.shape:
+        if a.ndim == 2 and a.shape == b.shape[::-1] and _all_close(a.T, b, config.tolerance):
+            return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
+        said = f"Expected {describe_shape(b.shape)}, got {describe_shape(a.shape)}."
+        if b.ndim == 0 and a.ndim == 1 and texts is not None and len(a) == 2 and _looks_like_thousands(texts):
+            said += " If you meant one number, write it without a thousands separator."
+        return Outcome.of_fraction(0.0, _join(said, extra.get("shape")), "shape")
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _all_close(a.T, b, config.tolerance):
+        return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
+    if np.any(b != 0) and _all_close(-a, b, config.tolerance):
+        return Outcome.of_fraction(0.0, _join("The sign is flipped: every entry has the wrong sign.", extra.get("sign")),
+                                   "sign")
+    factor = _scale_factor(a, b, config.tolerance)
+    if factor is not None:
+        return Outcome.of_fraction(0.0, _join(f"Off by a constant factor: your answer is {_nice(factor)} times the "
+                                              "right one.", extra.get("scale")), "scale")
+    return _entries(config, a, b)
+
+
+_TRANSPOSED = "Rows and columns are swapped: this is the transpose of the right matrix."
+
+
+def _entries(config: Config, a: np.ndarray, b: np.ndarray) -> Outcome:
+    if b.ndim == 0:
+        return Outcome.of_fraction(0.0, _join(f"Not right to {config.tolerance.describe()}.", config.feedback.get("entries")))
+    ok = np.vectorize(lambda x, y: within(x, y, config.tolerance))(a, b)
+    wrong = [tuple(int(i) + 1 for i in idx) for idx in zip(*np.nonzero(~ok))]
+    total = b.size
+    if len(wrong) == total:
+        said = "None of the entries is right."
+    else:
+        names = ", ".join(_entry_name(w) for w in wrong[:8]) + (", ..." if len(wrong) > 8 else "")
+        noun = "entry" if b.ndim == 1 else "entry (row, column)"
+        said = f"{total - len(wrong)} of {total} entries are right; wrong {noun}: {names}."
+    fraction = (total - len(wrong)) / total if config.per_entry else 0.0
+    details = tuple(f"{_entry_name(w)}: not right to {config.tolerance.describe()}" for w in wrong)
+    return Outcome.of_fraction(fraction, _join(said, config.feedback.get("entries")), None, details)
+
+
+def _entry_name(index: tuple[int, ...]) -> str:
+    return str(index[0]) if len(index) == 1 else "(" + ", ".join(map(str, index)) + ")"
+
+
+def _conform(a: np.ndarray, texts: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, Any]:
+    """A column or row vector written as a matrix (``[6; 1; 2]``) is still a vector."""
+    if len(shape) == 1 and a.ndim == 2 and 1 in a.shape and a.size == shape[0]:
+        flat = None if texts is None else tuple(t for row in texts for t in row)
+        return a.reshape(shape), flat
+    if len(shape) == 0 and a.ndim == 1 and a.size == 1:
+        return a.reshape(()), (texts[0] if texts else None)
+    return a, texts
+
+
+MISTAKE_SPREAD = 0.02
+
+
+def _matches_mistake(a: np.ndarray, mistake: np.ndarray, b: np.ndarray, tol: Tolerance) -> bool:
+    """Is ``a`` this mistake? Within the part's tolerance, or - since students round what they compute
+    by hand - within 2% of the mistake's largest entry while nearer to the mistake than to the answer."""
+    if a.shape != mistake.shape:
+        return False
+    if _all_close(a, mistake, tol):
+        return True
+    scale = float(np.max(np.abs(mistake))) if mistake.size else 0.0
+    off = float(np.max(np.abs(a - mistake))) if a.size else 0.0
+    if scale == 0 or off > MISTAKE_SPREAD * scale:
+        return False
+    return a.shape != b.shape or off < float(np.max(np.abs(a - b)))
+
+
+def _all_close(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> bool:
+    if a.shape != b.shape:
+        return False
+    return all(within(float(x), float(y), tol) for x, y in zip(a.ravel(), b.ravel()))
+
+
+def _written_problem(texts: Any, b: np.ndarray, tol: Tolerance) -> str | None:
+    if not tol.strict:
+        return None
+    flat_texts = [texts] if b.ndim == 0 else list(_flatten(texts))
+    for i, (text, ref) in enumerate(zip(flat_texts, b.ravel())):
+        problem = written_problem(text or "", float(ref), tol)
+        if problem:
+            return problem if b.ndim == 0 else f"entry {i + 1}: {problem}"
+    return None
+
+
+def _flatten(texts: Any):
+    if isinstance(texts, tuple):
+        for t in texts:
+            yield from _flatten(t)
+    else:
+        yield texts
+
+
+_NICE = [2.0, 0.5, 3.0, 1 / 3, 4.0, 0.25] + [10.0 ** k for k in range(-6, 7) if k]
+
+
+def _scale_factor(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> float | None:
+    """A constant c != ±1 with a = c*b. For a single number every wrong answer is some multiple,
+    so only round factors (2, 1/2, powers of ten, ...) count there."""
+    nonzero = np.abs(b) > 0
+    if not np.any(nonzero) or np.any(a[nonzero] == 0):
+        return None
+    ratios = a[nonzero] / b[nonzero]
+    c = float(np.median(ratios))
+    if abs(abs(c) - 1) < 0.05:  # within 5% of the answer (or its negative): inaccurate, not scaled
+        return None
+    if b.ndim == 0 or np.count_nonzero(nonzero) < 2:
+        nice = [f for f in _NICE for f in (f, -f) if math.isclose(c, f, rel_tol=1e-6)]
+        if not nice:
+            return None
+        c = nice[0]
+    if _all_close(a, c * b, tol) and _all_close(a / c, b, tol):
+        return c
+    return None
+
+
+def _nice(c: float) -> str:
+    for num in range(1, 11):
+        for den in range(1, 11):
+            if math.isclose(abs(c), num / den, rel_tol=1e-9):
+                sign = "-" if c < 0 else ""
+                return f"{sign}{num}" if den == 1 else f"{sign}{num}/{den}"
+    return f"{c:.4g}"
+
+
+def _looks_like_thousands(texts: Any) -> bool:
+    return len(texts) == 2 and isinstance(texts[1], str) and len(texts[1]) == 3 and texts[1].isdigit()
+
+
+def _join(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def describe_shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 0:
+        return "a single number"
+    if len(shape) == 1:
+        return f"{shape[0]} value{'s' if shape[0] != 1 else ''}"
+    return f"a {shape[0]}x{shape[1]} matrix ({shape[0]} rows of {shape[1]})"
+
+
+# --- show / probes ------------------------------------------------------------------------------
+
+def show(config: Config, reference: Reference) -> Any:
+    return reference.value.tolist()
+
+
+def probes(config: Config, reference: Reference) -> list[Probe]:
+    value = reference.value
+    out = [Probe("the reference value", _as_text(value, config.tolerance), full_marks)]
+    tol = config.tolerance
+    if tol.sigfigs is not None or tol.decimals is not None:
+        out.append(Probe(f"the reference rounded to {tol.describe()}", _rounded(value, tol), full_marks))
+    far = value + 3 * np.vectorize(lambda b: max(tol.bound(float(b)), 1e-6 * max(1.0, abs(float(b)))))(value)
+    out.append(Probe("the reference off by three times the tolerance", far.tolist(),
+                     lambda o: "a value outside the tolerance scored full marks" if o.fraction >= 1 else None))
+    for mistake in reference.mistakes:
+        out.append(Probe(f"mistake {mistake.name}", mistake.values[0].tolist(),
+                         diagnosed(f"mistake:{mistake.name}", full=mistake.fraction >= 1)))
+    return out
+
+
+def _as_text(value: np.ndarray, tol: Tolerance) -> Any:
+    return _rounded(value, tol) if tol.strict else value.tolist()
+
+
+def _rounded(value: np.ndarray, tol: Tolerance) -> Any:
+    def one(x: float) -> str:
+        d: Decimal = round_sigfigs(x, tol.sigfigs) if tol.sigfigs is not None else round_decimals(x, tol.decimals)
+        return f"{d:f}" if tol.decimals is not None or d == 0 or abs(d.adjusted()) < 6 else f"{d:e}"
+
+    if value.ndim == 0:
+        return one(float(value))
+    return np.vectorize(one, otypes=[object])(value).tolist()

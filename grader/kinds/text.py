@@ -1,0 +1,153 @@
+"""``kind: text`` - a free response, scored provisionally against a rubric of concepts.
+
+Each concept has points, phrases (any language) and/or regular expressions, and feedback
+shown when it is not found. Matching happens on folded text (:func:`grader.normalize.fold`),
+so ``مشتق‌پذیر`` with a zero-width non-joiner, ``مشتقپذیر`` without, and Arabic ``ي``/``ك``
+all match the same phrase. The score is a suggestion: the status is always
+``needs_review`` until an instructor confirms it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import Outcome, Status
+from ..normalize import fold, fold_letters
+from ..numbers import Unreadable
+from .common import Probe, Spot
+
+MAX_CHARS = 20_000
+
+SCHEMA: dict[str, Any] = {
+    "properties": {
+        "rubric": {
+            "type": "array", "minItems": 1,
+            "description": "Concepts a good answer makes; each found concept earns its points provisionally.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["id", "points"],
+                "anyOf": [{"required": ["patterns"]}, {"required": ["regex"]}],
+                "properties": {
+                    "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                    "label": {"type": "string", "description": "What the concept is, as a grader would name it."},
+                    "points": {"type": "number", "exclusiveMinimum": 0},
+                    "patterns": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                                 "description": "Phrases, any of which shows the concept (case and Persian/Arabic "
+                                                "letter variants ignored)."},
+                    "regex": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                              "description": "Regular expressions matched against the folded answer."},
+                    "feedback": {"type": "string", "description": "Shown when the concept is not found."},
+                },
+            },
+        },
+        "model_answer": {"type": "string", "description": "An answer that makes every concept (used by --selftest)."},
+    },
+    "required": ["rubric"],
+}
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    label: str
+    points: float
+    patterns: tuple[re.Pattern[str], ...]
+    feedback: str
+
+    def found_in(self, folded: str) -> bool:
+        return any(p.search(folded) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class Config:
+    concepts: tuple[Concept, ...]
+    points: float
+    model_answer: str | None
+
+
+def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
+    ok = True
+    concepts = []
+    seen: set[str] = set()
+    for i, item in enumerate(fields["rubric"]):
+        if item["id"] in seen:
+            spot.error(("rubric", i, "id"), f"rubric concept {item['id']!r} is listed twice")
+            ok = False
+        seen.add(item["id"])
+        compiled = [_phrase(p) for p in item.get("patterns", [])]
+        for j, pattern in enumerate(item.get("regex", [])):
+            try:
+                compiled.append(re.compile(fold_letters(pattern), re.IGNORECASE))
+            except re.error as exc:
+                spot.error(("rubric", i, "regex", j), f"not a valid regular expression: {exc}")
+                ok = False
+        concepts.append(Concept(item["id"], item.get("label", item["id"]), float(item["points"]), tuple(compiled),
+                                item.get("feedback", "")))
+    total = sum(c.points for c in concepts)
+    if total + 1e-9 < float(fields["points"]):
+        spot.error(("rubric",), f"the rubric's concepts add up to {total:g} points, less than the part's "
+                                f"{float(fields['points']):g}: a full answer could never reach full marks")
+        ok = False
+    if not ok:
+        return None
+    return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"))
+
+
+def _phrase(text: str) -> re.Pattern[str]:
+    """A phrase matches at the start of a word, with any run of spaces between its words."""
+    words = [re.escape(w) for w in fold(text).split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words))
+
+
+def solve(config: Config) -> tuple[str, ...]:
+    return tuple(c.id for c in config.concepts)
+
+
+def read(config: Config, raw: Any) -> str:
+    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        raw = "\n".join(raw)
+    if isinstance(raw, dict) or isinstance(raw, list) or isinstance(raw, bool):
+        raise Unreadable("write the answer as text")
+    text = str(getattr(raw, "text", raw))
+    if len(text) > MAX_CHARS:
+        raise Unreadable(f"the answer is longer than {MAX_CHARS} characters")
+    return text
+
+
+def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
+    folded = fold(answer)
+    found = [c for c in config.concepts if c.found_in(folded)]
+    missed = [c for c in config.concepts if c not in found]
+    earned = min(config.points, sum(c.points for c in found))
+    lines = [f"Provisional score {earned:g}/{config.points:g}; an instructor will confirm it."]
+    if found:
+        lines.append("Covered: " + "; ".join(c.label for c in found) + ".")
+    if missed:
+        lines.append("To improve: " + " ".join(_sentence(c.feedback or f"Mention {c.label}.") for c in missed))
+    feedback = " ".join(lines)
+    details = tuple(f"{'found' if c in found else 'not found'}: {c.label}" for c in config.concepts)
+    return Outcome(Status.NEEDS_REVIEW, earned / config.points if config.points else 0.0, feedback, None,
+                   details)
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?", "؟")) else text + "."
+
+
+def show(config: Config, reference: tuple[str, ...]) -> Any:
+    return {"rubric": [{"id": c.id, "label": c.label, "points": c.points} for c in config.concepts],
+            "model_answer": config.model_answer}
+
+
+def probes(config: Config, reference: tuple[str, ...]) -> list[Probe]:
+    if not config.model_answer:
+        return []
+
+    def every_concept(outcome: Outcome) -> str | None:
+        if outcome.fraction >= 1 - 1e-12:
+            return None
+        missing = [d.split(": ", 1)[1] for d in outcome.details if d.startswith("not found")]
+        return "the model answer does not make: " + "; ".join(missing)
+
+    return [Probe("the model answer", config.model_answer, every_concept)]

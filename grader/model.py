@@ -1,0 +1,155 @@
+"""The data that flows through grading: an assignment, a submission, outcomes, a report.
+
+Plain dataclasses, no I/O: the core takes these and returns these; files, terminals and
+databases stay at the edges (cli, report renderers).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    INCORRECT = "incorrect"
+    INVALID = "invalid"  # the student's answer could not be read (say why)
+    MISSING = "missing"
+    NEEDS_REVIEW = "needs_review"  # a provisional score a person must confirm (free text)
+    ERROR = "error"  # the grader itself failed: never the student's fault, never a silent zero
+
+
+@dataclass(frozen=True)
+class Part:
+    """One gradable part of an assignment. ``config`` is the kind's own dataclass (see ``grader/kinds``)."""
+
+    id: str
+    kind: str
+    points: float
+    prompt: str
+    config: Any
+    title: str = ""
+    group: str | None = None
+    release_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """A question that groups parts under one stem ("Question 1", parts a-c)."""
+
+    id: str
+    title: str
+    prompt: str
+    part_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    parts: tuple[Part, ...]
+    groups: tuple[Group, ...] = ()
+    source: str = ""
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    def part(self, part_id: str) -> Part | None:
+        return next((p for p in self.parts if p.id == part_id), None)
+
+
+@dataclass
+class Submission:
+    """What one student handed in. ``problem`` is set when the file itself could not be read."""
+
+    student: str
+    answers: dict[str, Any]
+    assignment: str | None = None
+    name: str | None = None
+    source: str = ""
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A kind's verdict on one answer: the share of the part's points, and why."""
+
+    status: Status
+    fraction: float = 0.0
+    feedback: str = ""
+    diagnosis: str | None = None
+    details: tuple[str, ...] = ()
+
+    @staticmethod
+    def of_fraction(fraction: float, feedback: str = "", diagnosis: str | None = None,
+                    details: tuple[str, ...] = ()) -> "Outcome":
+        """Status from the share of points: 1 is correct, 0 incorrect, anything between partial."""
+        fraction = min(1.0, max(0.0, fraction))
+        if math.isclose(fraction, 1.0, abs_tol=1e-12):
+            status, fraction = Status.CORRECT, 1.0
+        elif fraction <= 1e-12:
+            status, fraction = Status.INCORRECT, 0.0
+        else:
+            status = Status.PARTIAL
+        return Outcome(status, fraction, feedback, diagnosis, tuple(details))
+
+
+@dataclass
+class PartResult:
+    id: str
+    kind: str
+    score: float
+    max_score: float
+    status: Status
+    feedback: str
+    diagnosis: str | None
+    answer: Any = None  # the student's answer, as given
+    details: list[str] = field(default_factory=list)
+    reference: Any = None  # only when the spec releases the answer
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "id": self.id, "kind": self.kind, "score": self.score, "max_score": self.max_score,
+            "status": str(self.status), "feedback": self.feedback, "diagnosis": self.diagnosis,
+            "answer": self.answer, "details": list(self.details),
+        }
+        if self.reference is not None:
+            out["reference"] = self.reference
+        return out
+
+
+@dataclass
+class Report:
+    """The canonical result of grading one submission; every output format is rendered from it."""
+
+    assignment: str
+    title: str
+    student: str
+    score: float
+    max_score: float
+    parts: list[PartResult]
+    name: str | None = None
+    source: str = ""
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = {str(s): 0 for s in Status}
+        for p in self.parts:
+            out[str(p.status)] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        from . import __version__
+
+        return {
+            "assignment": self.assignment, "title": self.title, "student": self.student,
+            "name": self.name, "source": self.source, "score": self.score,
+            "max_score": self.max_score, "problem": self.problem, "warnings": list(self.warnings),
+            "counts": self.counts(), "parts": [p.to_json() for p in self.parts],
+            "grader_version": __version__,
+        }

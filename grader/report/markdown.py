@@ -1,0 +1,68 @@
+"""A student's report as Markdown: fit for a repository, a CI job summary or an LMS comment.
+
+Student text is escaped: HTML special characters become entities and Markdown punctuation is
+backslash-escaped, so an answer cannot inject markup into whatever renders the page.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..model import PartResult, Report
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!~])")
+
+
+def text(value: str) -> str:
+    """Escape text for Markdown (inline): entities for HTML, backslashes for Markdown punctuation."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", value).replace("\r", " ").replace("\n", " ")
+
+
+def code(value: Any) -> str:
+    """A value as inline code, fenced with enough backticks that its own cannot close the span."""
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    shown = shown.replace("\r", " ").replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") or not shown.strip() else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
+def _score(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def render(report: Report) -> str:
+    who = text(report.student) + (f" ({text(report.name)})" if report.name else "")
+    lines = [f"# {text(report.title)}: report for {who}", ""]
+    counts = {k: v for k, v in report.counts().items() if v}
+    summary = " · ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    lines += [f"**Score: {_score(report.score)} / {_score(report.max_score)}** · {summary}", ""]
+    if report.problem:
+        lines += [f"> **This submission could not be read:** {text(report.problem)}", ""]
+    for warning in report.warnings:
+        lines += [f"> Note: {text(warning)}", ""]
+    lines += ["| Part | Kind | Score | Status | Diagnosis |", "|---|---|---:|---|---|"]
+    for p in report.parts:
+        lines.append(f"| {text(p.id)} | {p.kind} | {_score(p.score)} / {_score(p.max_score)} | "
+                     f"{p.status.replace('_', ' ')} | {text(p.diagnosis or '')} |")
+    lines.append("")
+    for p in report.parts:
+        lines += _part(p)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _part(p: PartResult) -> list[str]:
+    out = [f"## {text(p.id)} · {_score(p.score)}/{_score(p.max_score)} · {p.status.replace('_', ' ')}", ""]
+    if p.answer is not None:
+        out += [f"**Your answer:** {code(p.answer)}", ""]
+    if p.feedback:
+        out += [text(p.feedback), ""]
+    out += [f"- {text(d)}" for d in p.details]
+    if p.details:
+        out.append("")
+    if p.reference is not None:
+        out += [f"**Reference answer:** {code(p.reference)}", ""]
+    return out

@@ -1,0 +1,244 @@
+"""Problem spec (YAML) -> :class:`~grader.model.Assignment`, or every problem in it at ``file:line:col``.
+
+Three passes, each reporting all it finds: the JSON Schema (shapes and types of fields),
+each kind's ``configure`` (answers among the options, solver names and params, tolerances),
+then the assignment as a whole (unique ids, totals) and solving every part once, so a
+spec that loads is a spec that grades.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .document import SPEC_LIMITS, Document, load_file
+from .errors import InputError, SpecErrors
+from .kinds import KINDS
+from .model import Assignment, Group, Part
+from .schemas import validator
+from .solvers import SolverError
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """An assignment with its references (computed once: the spec's params are fixed)."""
+
+    assignment: Assignment
+    references: dict[str, Any]
+
+
+def load_spec(path: str | Path) -> LoadedSpec:
+    """Load, validate and solve a spec. Raises :class:`SpecErrors` listing every problem."""
+    try:
+        doc = load_file(path, SPEC_LIMITS)
+    except InputError as exc:
+        raise SpecErrors([exc]) from None
+    problems = schema_problems(doc, "problem.schema.json")
+    if problems:
+        raise SpecErrors(problems)
+    builder = _Builder(doc)
+    loaded = builder.build()
+    if builder.problems:
+        raise SpecErrors(sorted(builder.problems, key=lambda p: (p.line or 0, p.col or 0)))
+    return loaded
+
+
+# --- schema errors with positions -----------------------------------------------------------
+
+def schema_problems(doc: Document, schema: str) -> list[InputError]:
+    errors = sorted(validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+    problems: list[InputError] = []
+    for error in errors:
+        problems.extend(_explain(doc, error))
+    unique = {(p.line, p.col, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: (p.line or 0, p.col or 0))
+
+
+_UNEXPECTED = re.compile(r"\('(.+)' (?:was|were) unexpected\)")
+
+
+def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputError]:
+    path = tuple(error.absolute_path)
+    where = _field_name(doc, path)
+    prefix = f"{where}: " if where else ""
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        names = _UNEXPECTED.search(error.message)
+        found = names.group(1).split("', '") if names else []
+        allowed = _allowed_fields(error)
+        out = []
+        for name in found:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else (f" (allowed: {', '.join(allowed)})" if allowed else "")
+            out.append(doc.error(path + (name,), f"{prefix}unknown field {name!r}{hint}", key=True))
+        return out
+    if error.validator == "required":
+        missing = re.match(r"'(.+)' is a required property", error.message)
+        name = missing.group(1) if missing else error.message
+        return [doc.error(path, f"{prefix}missing field {name!r}")]
+    if error.validator == "enum" and path and path[-1] == "kind":
+        kinds = list(KINDS)
+        close = difflib.get_close_matches(str(error.instance), kinds, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return [doc.error(path, f"{prefix}unknown kind {error.instance!r}{hint}; kinds are {', '.join(kinds)}")]
+    if error.validator == "oneOf":
+        given = set(error.instance) & {"answer", "solver"} if isinstance(error.instance, dict) else None
+        if given == {"answer", "solver"}:
+            return [doc.error(path, f"{prefix}give either 'answer' or 'solver', not both")]
+        if given == set():
+            return [doc.error(path, f"{prefix}missing field 'answer' (or 'solver' to compute it)")]
+        return [doc.error(path, f"{prefix}{_short(error.instance)} is not a valid value here")]
+    if error.validator in ("minimum", "exclusiveMinimum"):
+        bound = error.validator_value
+        words = "must not be negative" if bound == 0 and error.validator == "minimum" else (
+            "must be more than 0" if bound == 0 else f"must be at least {bound}")
+        return [doc.error(path, f"{prefix}{words}, not {_short(error.instance)}")]
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return [doc.error(path, f"{prefix}must be {' or '.join(_TYPE_WORDS.get(t, t) for t in wanted)}, "
+                                f"not {_describe(error.instance)}")]
+    return [doc.error(path, f"{prefix}{error.message}")]
+
+
+_TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number", "array": "a list",
+               "object": "a mapping", "boolean": "true or false", "null": "empty"}
+
+
+def _allowed_fields(error: jsonschema.ValidationError) -> list[str]:
+    schema = error.schema
+    names = list(schema.get("properties", {}))
+    instance = error.instance
+    for branch in schema.get("allOf", []):
+        cond = branch.get("if", {}).get("properties", {})
+        if all(isinstance(instance, dict) and instance.get(k) == v.get("const") for k, v in cond.items()):
+            names += list(branch.get("then", {}).get("properties", {}))
+    return names
+
+
+def _field_name(doc: Document, path: tuple) -> str:
+    """``q3a.tolerance.rtol`` rather than ``parts[4].tolerance.rtol``: name the part by its id."""
+    words: list[str] = []
+    node: Any = doc.data
+    for step in path:
+        if isinstance(node, list) and isinstance(step, int) and step < len(node):
+            item = node[step]
+            pid = item.get("id") if isinstance(item, dict) else None
+            if words and words[-1] in ("parts", "questions"):
+                words.pop()
+            words.append(str(pid) if isinstance(pid, str) and pid else f"[{step}]")
+        else:
+            words.append(str(step))
+        node = node[step] if isinstance(node, (dict, list)) and _has(node, step) else None
+    text = ".".join(words).replace(".[", "[")
+    return text
+
+
+def _has(node: Any, step: Any) -> bool:
+    return (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int)
+                                                          and 0 <= step < len(node))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "empty"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return _short(value)
+
+
+# --- building the model ---------------------------------------------------------------------
+
+@dataclass
+class _PartSpot:
+    """A part's place in the document: ``configure`` reports problems relative to it."""
+
+    doc: Document
+    base: tuple
+    label: str
+    problems: list[InputError]
+
+    def error(self, path: tuple, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.doc.error(self.base + tuple(path), f"{self.label}: {message}", key=key))
+
+
+@dataclass
+class _Builder:
+    doc: Document
+    problems: list[InputError] = field(default_factory=list)
+
+    def build(self) -> LoadedSpec:
+        data = self.doc.data
+        parts: list[Part] = []
+        groups: list[Group] = []
+        references: dict[str, Any] = {}
+        seen: dict[str, tuple] = {}
+        group_ids: dict[str, tuple] = {}
+        release_all = bool(data.get("release_answers", False))
+        located = [(("parts", i), raw, None) for i, raw in enumerate(data.get("parts", []))]
+        for g, raw_group in enumerate(data.get("questions", [])):
+            gid = raw_group["id"]
+            if gid in group_ids:
+                self.problems.append(self.doc.error(("questions", g, "id"), f"duplicate question id {gid!r} "
+                                                    f"(first at line {self.doc.where(group_ids[gid])[0]})"))
+            group_ids[gid] = ("questions", g, "id")
+            members = [(("questions", g, "parts", i), raw, gid) for i, raw in enumerate(raw_group["parts"])]
+            located += members
+            groups.append(Group(gid, raw_group.get("title", ""), raw_group.get("prompt", ""),
+                                tuple(m[1]["id"] for m in members)))
+            if "points" in raw_group:
+                total = sum(float(m[1]["points"]) for m in members)
+                if abs(total - float(raw_group["points"])) > 1e-9:
+                    self.problems.append(self.doc.error(("questions", g, "points"),
+                                                        f"question {gid}: points is {raw_group['points']:g} but its "
+                                                        f"parts add up to {total:g}"))
+        if not located:
+            self.problems.append(self.doc.error((), "the assignment has no parts (give 'parts' or 'questions')"))
+        # parts keep the order they appear in the file
+        located.sort(key=lambda item: self.doc.where(item[0]))
+        for path, raw, gid in located:
+            pid = raw["id"]
+            if pid in seen:
+                first = self.doc.where(seen[pid] + ("id",))[0]
+                self.problems.append(self.doc.error(path + ("id",), f"duplicate part id {pid!r} (first at line {first})"))
+                continue
+            seen[pid] = path
+            part, reference = self._part(path, raw, gid, release_all)
+            if part is not None:
+                parts.append(part)
+                references[pid] = reference
+        if "total" in data and not self.problems:
+            total = sum(p.points for p in parts)
+            if abs(total - float(data["total"])) > 1e-9:
+                self.problems.append(self.doc.error(("total",), f"total is {data['total']:g} but the parts add up "
+                                                                f"to {total:g}"))
+        assignment = Assignment(str(data["id"]), str(data["title"]), tuple(parts), tuple(groups), self.doc.name)
+        return LoadedSpec(assignment, references)
+
+    def _part(self, path: tuple, raw: dict[str, Any], group: str | None, release_all: bool) -> tuple[Part | None, Any]:
+        kind = KINDS[raw["kind"]]
+        spot = _PartSpot(self.doc, path, f"part {raw['id']}", self.problems)
+        config = kind.configure(raw, spot)
+        if config is None:
+            return None, None
+        try:
+            reference = kind.solve(config)
+        except SolverError as exc:
+            spot.error(("params",) + exc.path, exc.message)
+            return None, None
+        except (ValueError, ArithmeticError, IndexError) as exc:
+            spot.error(("solver",) if "solver" in raw else (), f"could not compute the reference answer: {exc}")
+            return None, None
+        part = Part(id=raw["id"], kind=raw["kind"], points=float(raw["points"]), prompt=raw.get("prompt", ""),
+                    config=config, title=raw.get("title", ""), group=group,
+                    release_answer=bool(raw.get("release_answer", release_all)))
+        return part, reference

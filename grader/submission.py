@@ -1,0 +1,41 @@
+"""Submission file (YAML or JSON) -> :class:`~grader.model.Submission`, never an exception.
+
+A file that cannot be read still becomes a Submission, with ``problem`` saying why at
+``file:line:col``: in a batch that student gets an ``invalid`` report and the rest go on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .document import SUBMISSION_LIMITS, Limits, load_file
+from .errors import InputError
+from .model import Submission
+from .normalize import student_id
+from .spec import schema_problems
+
+
+def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Submission:
+    path = Path(path)
+    fallback = path.stem
+    try:
+        doc = load_file(path, limits)
+    except InputError as exc:
+        return Submission(student=fallback, answers={}, source=str(path), problem=str(exc))
+    if not isinstance(doc.data, dict):
+        return Submission(student=fallback, answers={}, source=str(path),
+                          problem=str(doc.error((), "expected a mapping with 'student' and 'answers'")))
+    problems = schema_problems(doc, "submission.schema.json")
+    raw_student = doc.data.get("student")
+    sid = student_id(raw_student) if isinstance(raw_student, (str, int)) and not isinstance(raw_student, bool) else ""
+    warnings = []
+    if not sid:
+        sid = fallback
+        warnings.append(f"no student id in the file; using the file name {fallback!r}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return Submission(student=sid, answers={}, source=str(path), problem=str(problems[0]) + more)
+    assignment = doc.data.get("assignment")
+    name = doc.data.get("name")
+    return Submission(student=sid, answers=doc.data["answers"], source=str(path),
+                      assignment=str(assignment) if assignment is not None else None,
+                      name=str(name) if name is not None else None, warnings=warnings)
