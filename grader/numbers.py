@@ -259,14 +259,15 @@ def count_sigfigs(text: str) -> tuple[int, int]:
     """How many significant figures a typed number shows, as (fewest, most).
 
     ``0.0500`` -> (3, 3); ``1.38e-1`` -> (3, 3); ``1000`` -> (1, 4): trailing zeros of an
-    integer may or may not be significant; ``1000.`` -> (4, 4). Zero written ``0.00`` -> (1, 2).
+    integer may or may not be significant; ``1000.`` -> (4, 4). A zero counts its written
+    decimal places, as STACK and PrairieLearn do: ``0.00`` -> (2, 2), ``0`` -> (1, 1).
     """
     mantissa, _ = _split(text)
     digits = mantissa.replace(".", "")
     stripped = digits.lstrip("0")
     if not stripped:  # the number zero
         after = len(mantissa.split(".", 1)[1]) if "." in mantissa else 0
-        return 1, max(1, after)
+        return max(1, after), max(1, after)
     if "." in mantissa:
         return len(stripped), len(stripped)
     trailing = len(stripped) - len(stripped.rstrip("0"))

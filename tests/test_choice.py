@@ -1,0 +1,110 @@
+"""kind: choice - reading picks as students write them, the four scorings, per-option feedback."""
+from __future__ import annotations
+
+import pytest
+
+from grader.kinds.choice import score_picks
+from grader.model import Status
+from helpers import Built, problems_of
+
+OPTIONS = {"a": "speech", "b": "sentiment", "c": "gender", "d": "image"}
+
+
+@pytest.fixture
+def multi():
+    return Built("choice", {"options": OPTIONS, "answer": ["b", "c"], "scoring": "partial",
+                            "feedback": {"a": "A emits a sequence.", "c": "C is one label for a sequence."}})
+
+
+@pytest.fixture
+def single():
+    return Built("choice", {"options": OPTIONS, "answer": "c", "feedback": {"d": "D ignores the past."}})
+
+
+@pytest.mark.parametrize("raw", [["b", "c"], "b, c", "b,c", "B, C", "(b) (c)", "b and c", "options b and c",
+                                 ["ب", "ج"], "ب و ج", "ب، ج", "گزینه‌های ب و ج", "bc", ["(B)", "c)"]])
+def test_multiple_picks_in_every_spelling(multi, raw):
+    assert multi(raw).status == Status.CORRECT
+
+
+@pytest.mark.parametrize("raw", ["c", "C", "(c)", "c)", "option c", "ج", "گزینه ج", "  c. "])
+def test_single_pick_in_every_spelling(single, raw):
+    assert single(raw).status == Status.CORRECT
+
+
+def test_alef_spellings_mean_a():
+    part = Built("choice", {"options": OPTIONS, "answer": "a"})
+    for raw in ["الف", "آ", "a", "A"]:
+        assert part(raw).status == Status.CORRECT, raw
+
+
+def test_persian_labels_accept_latin_letters():
+    part = Built("choice", {"options": {"الف": "x", "ب": "y", "ج": "z"}, "answer": "ب"})
+    assert part("b").status == Status.CORRECT
+    assert part("ب").status == Status.CORRECT
+
+
+def test_unknown_option_is_invalid_with_reason(single):
+    outcome = single("e")
+    assert outcome.status == Status.INVALID
+    assert "'e' is not one of the options (a, b, c, d)" in outcome.feedback
+
+
+def test_several_picks_for_a_single_answer_is_invalid(single):
+    outcome = single(["b", "c"])
+    assert outcome.status == Status.INVALID and "pick one option" in outcome.feedback
+
+
+def test_wrong_pick_shows_its_feedback_and_never_the_answer(single):
+    outcome = single("d")
+    assert outcome.status == Status.INCORRECT
+    assert "D ignores the past." in outcome.feedback
+    assert "(c)" not in outcome.feedback
+
+
+def test_feedback_for_wrong_picks_and_left_out_options(multi):
+    outcome = multi(["a", "b"])
+    assert outcome.status == Status.INCORRECT  # partial: (1 right - 1 wrong) / 2 = 0
+    assert "A emits a sequence." in outcome.feedback
+    assert "C is one label for a sequence." in outcome.feedback
+    assert "1 right option is not picked" in outcome.feedback
+
+
+def test_partial_credit_on_the_part(multi):
+    outcome = multi("b")
+    assert outcome.status == Status.PARTIAL and outcome.fraction == 0.5
+
+
+def test_empty_list_means_nothing_picked(multi):
+    assert multi([]).status == Status.INCORRECT
+
+
+@pytest.mark.parametrize(
+    "picked, scoring, expected",
+    [
+        ({"b", "c"}, "all-or-nothing", 1.0),
+        ({"b"}, "all-or-nothing", 0.0),
+        ({"b"}, "partial", 0.5),
+        ({"a", "b", "c"}, "partial", 0.5),
+        ({"a", "b"}, "partial", 0.0),
+        ({"a", "d"}, "partial", 0.0),  # floored at 0
+        ({"b"}, "coverage", 0.5),
+        ({"a", "b", "c"}, "coverage", 2 / 3),
+        (set(), "coverage", 0.0),
+        ({"b"}, "every-decision", 0.75),
+        ({"a", "b", "c"}, "every-decision", 0.75),
+        (set(), "every-decision", 0.5),
+        ({"a", "d"}, "every-decision", 0.0),
+    ],
+)
+def test_scorings(picked, scoring, expected):
+    assert score_picks(set(picked), {"b", "c"}, ["a", "b", "c", "d"], scoring) == pytest.approx(expected)
+
+
+def test_spec_problems_are_reported():
+    assert any("'e' is not among the options" in p for p in problems_of("choice", {"options": OPTIONS, "answer": "e"}))
+    assert any("needs a multiple-select part" in p
+               for p in problems_of("choice", {"options": OPTIONS, "answer": "c", "scoring": "partial"}))
+    assert any("feedback for 'z'" in p
+               for p in problems_of("choice", {"options": OPTIONS, "answer": "c", "feedback": {"z": "?"}}))
+    assert any("ambiguous" in p for p in problems_of("choice", {"options": {"a": "x", "A": "y"}, "answer": "a"}))

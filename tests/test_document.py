@@ -1,0 +1,110 @@
+"""Reading YAML/JSON: positions, YAML 1.2 scalars, and refusing hostile files early."""
+from __future__ import annotations
+
+import pytest
+
+from grader.document import Limits, load_file, load_text
+from grader.errors import InputError
+
+
+def error_of(text: str, limits: Limits = Limits()) -> InputError:
+    with pytest.raises(InputError) as info:
+        load_text(text, "f.yaml", limits)
+    return info.value
+
+
+def test_positions_of_values_and_keys():
+    doc = load_text("a: 1\nparts:\n  - id: q1\n    points: 2\n", "f.yaml")
+    assert doc.where(("parts", 0, "points")) == (4, 13)
+    assert doc.where(("parts", 0, "points"), key=True) == (4, 5)
+    assert doc.where(("parts", 0, "nothing", "here")) == (3, 5)  # nearest known ancestor
+
+
+def test_yaml_12_scalars_keep_their_text():
+    doc = load_text("a: [1e-9, 0.0500, no, y, ~, 0x1f, '7', 1_000]", "f.yaml")
+    a = doc.data["a"]
+    assert a[0] == 1e-9 and a[1] == 0.05 and a[1].text == "0.0500"
+    assert a[2:4] == ["no", "y"]  # not booleans, as in YAML 1.1
+    assert a[4] is None and a[5] == 31 and a[6] == "7" and a[7] == "1_000"
+
+
+def test_json_is_read_with_the_same_reader():
+    doc = load_text('{"student": "1", "answers": {"q": [1, 2.5e3]}}', "f.json")
+    assert doc.data == {"student": "1", "answers": {"q": [1, 2500.0]}}
+
+
+def test_merge_keys_and_aliases():
+    doc = load_text("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n", "f.yaml")
+    assert doc.data["d"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize(
+    "text, where, words",
+    [
+        ("a:\n\tb: 1\n", (2, 1), "tab character"),
+        ("a: b: c\n", (1, 5), "put that value in quotes"),
+        ("a: 1\na: 2\n", (2, 1), "duplicate key 'a'"),
+        ("a: [1, 2\n", (2, 1), "expected ',' or ']'"),
+        ("x: ab\x01\n", (1, 6), "control character U+0001"),
+        ("a: !!python/object:os.system x\n", (1, 4), "tag !!python/object:os.system is not allowed"),
+        ("a: &a [*a]\n", (1, 8), "refers to itself"),
+        ("a: *nothing\n", (1, 4), "unknown alias"),
+        ("a: 1\n---\nb: 2\n", (2, 1), "more than one YAML document"),
+        ("? [1, 2]\n: x\n", (1, 3), "mapping key must be a single value"),
+        ("   \n\n", (1, 1), "file is empty"),
+    ],
+)
+def test_malformed_yaml_is_one_positioned_line(text, where, words):
+    err = error_of(text)
+    assert (err.line, err.col) == where
+    assert words in err.message
+    assert str(err).startswith(f"f.yaml:{where[0]}:{where[1]}: ")
+    assert "\n" not in str(err)
+
+
+def test_billion_laughs_is_refused_while_reading():
+    rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        rows.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    err = error_of("\n".join(rows) + "\n")
+    assert "aliases expanding too far" in err.message
+
+
+def test_deep_nesting_is_refused_without_recursion():
+    assert "nested" in error_of("[" * 100_000).message  # libyaml's own bound, or ours
+    assert "nested more than 32 levels" in error_of("[" * 40 + "]" * 40).message
+    err = error_of("a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 60)))
+    assert "nested more than" in err.message
+
+
+def test_size_limit_is_checked_before_reading(tmp_path):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:  # a sparse 50 MB file: refusing it must not read it
+        fh.seek(50_000_000)
+        fh.write(b"\n")
+    with pytest.raises(InputError) as info:
+        load_file(big)
+    assert "over the limit" in info.value.message
+
+
+def test_bytes_that_are_not_utf8_are_located(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("student: 1\nname: Jos\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError) as info:
+        load_file(path)
+    assert (info.value.line, info.value.col) == (2, 10)
+    assert "not UTF-8" in info.value.message
+
+
+def test_utf16_with_bom_and_utf8_with_bom_are_read(tmp_path):
+    (tmp_path / "a.yaml").write_bytes("x: ۶\n".encode("utf-16"))
+    (tmp_path / "b.yaml").write_bytes(b"\xef\xbb\xbfx: 1\n")
+    assert load_file(tmp_path / "a.yaml").data == {"x": "۶"}
+    assert load_file(tmp_path / "b.yaml").data == {"x": 1}
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_file(tmp_path / "nope.yaml")
+    with pytest.raises(InputError, match="is a directory"):
+        load_file(tmp_path)

@@ -1,0 +1,113 @@
+"""Reading the numbers students type, and what their writing says about precision."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.document import load_text
+from grader.numbers import (Unreadable, count_decimals, count_sigfigs, read_numbers, round_decimals,
+                            round_sigfigs)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (6, 6.0),
+        ("6", 6.0),
+        ("-0.5", -0.5),
+        ("1/3", 1 / 3),
+        ("-2/3", -2 / 3),
+        ("1.38e-1", 0.138),
+        ("1.38*10^-1", 0.138),
+        ("1.38 × 10^(-1)", 0.138),
+        ("2x10^3", 2000.0),
+        ("۶", 6.0),  # Persian digit
+        ("٦", 6.0),  # Arabic-Indic digit
+        ("۶٫۵", 6.5),  # Persian decimal separator
+        ("−3", -3.0),  # Unicode minus sign
+        ("６", 6.0),  # full-width digit
+        ("6 1 2", [6, 1, 2]),
+        ("6, 1, 2", [6, 1, 2]),
+        ("[6, 1, 2]", [6, 1, 2]),
+        ("(6, 1, 2)", [6, 1, 2]),
+        ("۶ ۱ ۲", [6, 1, 2]),
+        ("6،1،2", [6, 1, 2]),  # Arabic comma
+        ([6, 1, 2], [6, 1, 2]),
+        (["6", "1/2", 2.5], [6, 0.5, 2.5]),
+        ("[1 2; 3 4]", [[1, 2], [3, 4]]),
+        ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]),
+        ("1 2\n3 4", [[1, 2], [3, 4]]),
+        ("[\n  [1, 2],\n  [3, 4]\n]", [[1, 2], [3, 4]]),
+        ("[1, 2,\n 3]", [1, 2, 3]),
+        ([[1, 2], [3, 4]], [[1, 2], [3, 4]]),
+    ],
+)
+def test_accepted_forms(raw, expected):
+    assert np.allclose(read_numbers(raw).values, np.array(expected, dtype=float))
+    assert read_numbers(raw).shape == np.shape(expected)
+
+
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ("abc", "'abc' is not a number"),
+        ("[1, 2", "never closed"),
+        ("1,,2", "missing before this comma"),
+        ("[[[1]]]", "nested too deeply"),
+        ([[[1]]], "nested too deeply"),
+        ("[1 2; 3]", "rows have different lengths (2, 1)"),
+        ([[1, 2], [3]], "rows have different lengths"),
+        ([1, [2]], "mixes single numbers and lists"),
+        ("nan", "not a number"),
+        (float("nan"), "not a finite number"),
+        (float("inf"), "not a finite number"),
+        ("1e999", "not a finite number"),
+        ("1/0", "divides by zero"),
+        (True, "expected a number, got true"),
+        ([1, None], "an entry is empty"),
+        ({"a": 1}, "got a mapping"),
+        ([], "empty list"),
+        ("1" * 200_000, "longer than"),
+        (list(range(20_000)), "more than 10000 entries"),
+    ],
+)
+def test_unreadable_answers_say_why(raw, words):
+    with pytest.raises(Unreadable) as info:
+        read_numbers(raw)
+    assert words in str(info.value)
+
+
+def test_entry_texts_survive_from_yaml_and_strings():
+    doc = load_text("a: [0.0500, 1.20, '3']", "f.yaml")
+    assert read_numbers(doc.data["a"]).texts == ("0.0500", "1.20", "3")
+    assert read_numbers("[0.0500; 1.20]").texts == (("0.0500",), ("1.20",))
+
+
+@pytest.mark.parametrize(
+    "text, sigfigs, decimals",
+    [
+        ("0.0500", (3, 3), 4),
+        ("1.38e-1", (3, 3), 3),
+        ("1.38*10^-1", (3, 3), 3),
+        ("1000", (1, 4), 0),
+        ("1000.", (4, 4), 0),
+        ("100.0", (4, 4), 1),
+        ("-0.00120", (3, 3), 5),
+        ("5", (1, 1), 0),
+        ("0", (1, 1), 0),
+        ("0.00", (2, 2), 2),
+        ("۰٫۰۵۰۰", (3, 3), 4),
+        ("1.5e2", (2, 2), 0),
+    ],
+)
+def test_precision_as_written(text, sigfigs, decimals):
+    assert count_sigfigs(text) == sigfigs
+    assert count_decimals(text) == decimals
+
+
+def test_rounding_is_half_away_from_zero_on_the_decimal_text():
+    assert str(round_sigfigs(0.13776, 3)) == "0.138"
+    assert str(round_sigfigs(2.675, 3)) == "2.68"  # the float is 2.67499..., the text is 2.675
+    assert str(round_decimals(-0.125, 2)) == "-0.13"
+    assert round_sigfigs(9.96, 2) == 10
+    assert round_sigfigs(0.0, 3) == 0
