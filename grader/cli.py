@@ -34,7 +34,10 @@ class UsageError(GraderError):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return int(exc.code or 0)
     try:
         return args.run(args)
     except SpecErrors as exc:
@@ -84,7 +87,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     formats = _formats(args.format)
     files = _submission_files(args.paths)
-    out = Path(args.out) if args.out else None
+    out = None if args.no_reports else Path(args.out)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     names = NameBook()
@@ -215,7 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", parents=[common], help="grade submissions; print a table, write reports")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("paths", nargs="+", metavar="SUBMISSION_OR_DIR")
-    p.add_argument("--out", metavar="DIR", help="write one report per student per format into DIR")
+    p.add_argument("--out", metavar="DIR", default="reports",
+                   help="write one report per student per format into DIR (default: reports)")
+    p.add_argument("--no-reports", action="store_true", help="only print the table; write no files")
     p.add_argument("--format", default="json,md", help=f"report formats, comma-separated ({', '.join(RENDERERS)}); "
                                                        "default json,md")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 1 if any score is below PERCENT")

@@ -384,6 +384,8 @@ def _yaml_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> InputError:
     problem = (exc.problem or "not valid YAML").strip()
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
         problem = _TAB_HINT
+    elif "maximum nesting depth" in problem:
+        problem = "nested too deeply"
     elif "mapping values are not allowed" in problem:
         problem += " (is there a ': ' inside a value? put that value in quotes)"
     elif exc.context and exc.context not in problem:

@@ -22,16 +22,16 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
         problem = f"{submission.source}: this submission is for assignment {submission.assignment!r}, " \
                   f"not {assignment.id!r}"
     if problem is not None:
-        results = [_result(part, Outcome(Status.INVALID, 0.0, "The submission file could not be read: " + problem),
-                           None, None) for part in assignment.parts]
+        unread = Outcome(Status.INVALID, 0.0, "The submission file could not be read: " + problem)
+        results, warnings = [_result(part, unread, None, None) for part in assignment.parts], []
     else:
-        results = [grade_part(part, spec.references[part.id], submission.answers.get(part.id))
-                   for part in assignment.parts]
+        answers, warnings = _by_part_id(spec, submission.answers)
+        results = [grade_part(part, spec.references[part.id], answers.get(part.id)) for part in assignment.parts]
     return Report(
         assignment=assignment.id, title=assignment.title, student=submission.student,
         score=round(sum(r.score for r in results), 6), max_score=assignment.max_score, parts=results,
         name=submission.name, source=submission.source, problem=problem,
-        warnings=submission.warnings + _unknown_parts(spec, submission),
+        warnings=submission.warnings + warnings,
     )
 
 
@@ -68,17 +68,29 @@ def is_missing(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
-def _unknown_parts(spec: LoadedSpec, submission: Submission) -> list[str]:
-    if submission.problem is not None:
-        return []
+def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Answers keyed by part id; ``Q1A`` or `` q1a `` find part ``q1a``; anything else is a warning."""
     known = [p.id for p in spec.assignment.parts]
-    out = []
-    for key in submission.answers:
-        if key not in known:
+    loose = {p.casefold(): p for p in known}
+    groups = {g.id: g.part_ids for g in spec.assignment.groups}
+    answers = {k: v for k, v in given.items() if k in known}
+    warnings = []
+    for key, value in given.items():
+        if key in known:
+            continue
+        pid = loose.get(str(key).strip().casefold())
+        if pid is not None and pid not in answers:
+            answers[pid] = value
+        elif pid is not None:
+            warnings.append(f"part {pid} is answered twice; the answer under {str(key)!r} was ignored")
+        elif key in groups:
+            warnings.append(f"answer for unknown part {str(key)!r} was ignored "
+                            f"({key} is a question: answer its parts {', '.join(groups[key])})")
+        else:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            out.append(f"answer for unknown part {str(key)!r} was ignored{hint}")
-    return out
+            warnings.append(f"answer for unknown part {str(key)!r} was ignored{hint}")
+    return answers, warnings
 
 
 def plain(raw: Any) -> Any:

@@ -68,9 +68,13 @@ def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputErro
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         names = _UNEXPECTED.search(error.message)
         found = names.group(1).split("', '") if names else []
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        if error.validator == "unevaluatedProperties" and instance.get("kind") not in KINDS:
+            return []  # the unknown kind is the problem; its fields are not
         allowed = _allowed_fields(error)
         out = []
-        for name in found:
+        # a kind's fields count as "unevaluated" when any of them is invalid: report only real strangers
+        for name in (n for n in found if n not in allowed):
             close = difflib.get_close_matches(name, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else (f" (allowed: {', '.join(allowed)})" if allowed else "")
             out.append(doc.error(path + (name,), f"{prefix}unknown field {name!r}{hint}", key=True))

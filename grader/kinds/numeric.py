@@ -187,10 +187,14 @@ def solve(config: Config) -> Reference:
     for name, values in solver_values.items():  # a solver's mistakes apply even when the spec does not list them
         if name not in listed:
             known.append(KnownMistake(name, declared[name].feedback, tuple(values), 0.0))
-    # a mistake that equals the answer on these params (no scaling when d = 1, say) cannot be told apart
-    distinct = (KnownMistake(k.name, k.feedback, tuple(v for v in k.values if not _all_close(v, value, config.tolerance)),
-                             k.fraction) for k in known)
-    return Reference(value, tuple(k for k in distinct if k.values))
+    # a solver's mistake that equals the answer on these params (no scaling when d = 1, say) is left out;
+    # one the author listed stays, so --selftest can say it cannot be told apart from the answer
+    kept = []
+    for k in known:
+        values = tuple(v for v in k.values if k.name in listed or not _all_close(v, value, config.tolerance))
+        if values:
+            kept.append(KnownMistake(k.name, k.feedback, values, k.fraction))
+    return Reference(value, tuple(kept))
 
 
 # --- read / check -------------------------------------------------------------------------------

@@ -1,0 +1,150 @@
+"""The seed homework end to end through the command line, and the CLI's contract (exit codes, outputs)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, SEED_CLASS, SEED_SPEC
+from grader.schemas import report_schema
+
+SEED_STUDENT = SEED_CLASS / "99522086.yaml"
+
+
+@pytest.fixture
+def graded(cli, tmp_path):
+    out = tmp_path / "reports"
+    run = cli("grade", SEED_SPEC, SEED_CLASS, "--out", out)
+    return run, out
+
+
+def test_class_table_and_reports(graded):
+    run, out = graded
+    assert run.status == 0
+    header = run.out.splitlines()[0].split()
+    assert header == ["student", "score", "max", "correct", "partial", "incorrect", "invalid", "missing", "review", "error"]
+    assert "8 submission(s) graded, 1 unreadable" in run.out
+    students = sorted(p.stem for p in out.glob("*.json"))
+    assert students == ["99522001", "99522014", "99522027", "99522033", "99522048", "99522059", "99522062", "99522086"]
+    assert sorted(p.stem for p in out.glob("*.md")) == students
+    for path in out.glob("*.json"):
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), report_schema())
+
+
+def test_seed_student_report(graded):
+    _, out = graded
+    report = json.loads((out / "99522086.json").read_text(encoding="utf-8"))
+    assert report["student"] == "99522086"  # from Persian digits
+    status = {p["id"]: (p["status"], p["score"], p["max_score"]) for p in report["parts"]}
+    assert status["q1a"] == ("correct", 2, 2)
+    assert status["q1b"] == ("correct", 2, 2)
+    assert status["q1c"] == ("correct", 2, 2)
+    assert status["q3a"] == ("correct", 2, 2)
+    assert status["q3b"][0] == "needs_review"
+    assert 0 < status["q3b"][1] < 3  # no-gradient and side remarks found; who stops learning is not said
+
+
+def test_class_diagnoses(graded):
+    _, out = graded
+
+    def part(student, pid):
+        report = json.loads((out / f"{student}.json").read_text(encoding="utf-8"))
+        return next(p for p in report["parts"] if p["id"] == pid)
+
+    assert part("99522014", "q3a")["diagnosis"] == "mistake:key-instead-of-value"
+    assert part("99522027", "q3a")["diagnosis"] == "mistake:scores"
+    assert part("99522033", "q3a")["diagnosis"] == "mistake:soft-attention"
+    assert part("99522048", "q3a")["diagnosis"] == "mistake:off-by-one"
+    assert part("99522059", "q3a")["diagnosis"] == "mistake:one-hot-weights"
+    assert part("99522059", "q1b")["status"] == "invalid"
+    assert part("99522048", "q1c")["status"] == "missing"
+    assert part("99522014", "q1a")["status"] == "partial"
+    broken = json.loads((out / "99522062.json").read_text(encoding="utf-8"))
+    assert broken["problem"].endswith("99522062.yaml:5:1: a tab character is not allowed here; YAML indents with spaces")
+    assert {p["status"] for p in broken["parts"]} == {"invalid"}
+    warned = json.loads((out / "99522048.json").read_text(encoding="utf-8"))
+    assert warned["warnings"] == ["answer for unknown part 'q5' was ignored"]
+
+
+def test_unreadable_file_is_one_line_on_stderr(graded):
+    run, _ = graded
+    assert run.err.strip().endswith("99522062.yaml:5:1: a tab character is not allowed here; YAML indents with spaces")
+    assert len(run.err.strip().splitlines()) == 1
+
+
+def test_check_is_the_student_view_without_answers(cli):
+    run = cli("check", SEED_SPEC, SEED_CLASS / "99522014.yaml")
+    assert run.status == 0
+    assert "key with the highest score" in run.out
+    assert "total" in run.out
+    assert "6, 1, 2" not in run.out and "[6" not in run.out  # the reference value
+
+
+def test_no_report_leaks_a_reference_unless_released(graded):
+    _, out = graded
+    for path in out.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert '"reference"' not in text and "Reference answer" not in text
+    wrong = json.loads((out / "99522014.json").read_text(encoding="utf-8"))
+    for p in wrong["parts"]:
+        assert "6, 1, 2" not in p["feedback"]
+
+
+def test_released_answers_are_shown(cli, write):
+    spec = write("r.yaml", SEED_SPEC.read_text(encoding="utf-8").replace("title: RNNs and attention",
+                                                                         "title: RNNs and attention\nrelease_answers: true"))
+    run = cli("check", spec, SEED_CLASS / "99522014.yaml", "--format", "json")
+    report = json.loads(run.out)
+    q3a = next(p for p in report["parts"] if p["id"] == "q3a")
+    assert q3a["reference"] == [6.0, 1.0, 2.0]
+
+
+def test_solve_is_the_instructor_view(cli):
+    run = cli("solve", SEED_SPEC, "--format", "json")
+    answers = json.loads(run.out)
+    assert answers["q1a"] == ["b", "c"] and answers["q1b"] == "c" and answers["q3a"] == [6.0, 1.0, 2.0]
+    assert set(answers) == {"q1a", "q1b", "q1c", "q3a", "q3b"}
+
+
+def test_fail_under(cli):
+    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "90").status == 0  # 10/11 = 90.9%
+    run = cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "95")
+    assert run.status == 1 and "below --fail-under 95%" in run.err
+    assert cli("check", SEED_SPEC, SEED_CLASS / "99522014.yaml", "--fail-under", "60").status == 1
+
+
+def test_exit_status_2_for_unusable_input(cli, write, tmp_path):
+    assert cli("grade", SEED_SPEC, tmp_path / "nope").status == 2
+    assert cli("grade", write("bad.yaml", "id: [\n"), SEED_STUDENT).status == 2
+    run = cli("check", SEED_SPEC, write("s.yaml", "student: 1\nanswers: [\n"))
+    assert run.status == 2 and "s.yaml:3:1:" in run.err
+    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--format", "pdf").status == 2
+    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "lots").status == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no submission files" in cli("grade", SEED_SPEC, empty).err
+
+
+def test_wrong_assignment_is_invalid(cli, write):
+    other = write("o.yaml", "assignment: other-hw\nstudent: x1\nanswers: {q1a: b}\n")
+    run = cli("check", SEED_SPEC, other, "--format", "json")
+    report = json.loads(run.out)
+    assert "is for assignment 'other-hw', not 'rnn-attention'" in report["problem"]
+
+
+def test_solvers_listing(cli):
+    run = cli("solvers")
+    assert "attention.argmax" in run.out and "mistake key-instead-of-value" in run.out
+    assert "rnn.grad_W_hh" in run.out
+
+
+def test_console_script_and_module_entry_points():
+    for command in ([sys.executable, "-m", "grader", "--version"], ["grader", "--version"]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+        except FileNotFoundError:  # the console script is not on PATH outside an install
+            continue
+        assert done.returncode == 0 and done.stdout.startswith("grader ")

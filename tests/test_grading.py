@@ -1,0 +1,43 @@
+"""The pipeline for one submission: missing, unknown parts, and the grader's own failures."""
+from __future__ import annotations
+
+from conftest import SEED_SPEC
+from grader.grading import grade
+from grader.kinds import numeric
+from grader.model import Status, Submission
+from grader.spec import load_spec
+
+
+def test_missing_answers_and_unknown_parts():
+    spec = load_spec(SEED_SPEC)
+    report = grade(spec, Submission(student="s", answers={"q1b": "c", "q1c": "  ", "q9": 1, "q3": 2, "q1aa": "a", "Q1B": "d"}))
+    status = {p.id: p.status for p in report.parts}
+    assert status == {"q1a": Status.MISSING, "q1b": Status.CORRECT, "q1c": Status.MISSING,
+                      "q3a": Status.MISSING, "q3b": Status.MISSING}
+    assert report.score == 2 and report.max_score == 11
+    assert report.warnings == ["answer for unknown part 'q9' was ignored",
+                               "answer for unknown part 'q3' was ignored (q3 is a question: answer its parts q3a, q3b)",
+                               "answer for unknown part 'q1aa' was ignored (did you mean q1a?)",
+                               "part q1b is answered twice; the answer under 'Q1B' was ignored"]
+
+
+def test_part_ids_are_matched_loosely():
+    spec = load_spec(SEED_SPEC)
+    report = grade(spec, Submission(student="s", answers={"Q1B": "c", " q1c ": "c"}))
+    assert [p.status for p in report.parts][1:3] == [Status.CORRECT, Status.CORRECT]
+    assert report.warnings == []
+
+
+def test_a_grader_failure_is_status_error_not_a_crash(monkeypatch):
+    spec = load_spec(SEED_SPEC)
+
+    def broken(config, reference, answer):
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr(numeric, "check", broken)
+    report = grade(spec, Submission(student="s", answers={"q1b": "c", "q3a": [6, 1, 2]}))
+    q3a = next(p for p in report.parts if p.id == "q3a")
+    assert q3a.status == Status.ERROR and q3a.score == 0
+    assert "not your mistake" in q3a.feedback
+    assert q3a.details == ["internal error: ZeroDivisionError: oops"]
+    assert next(p for p in report.parts if p.id == "q1b").status == Status.CORRECT

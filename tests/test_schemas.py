@@ -1,0 +1,39 @@
+"""The shipped JSON Schemas: current, valid, and what editors and other tools will check files against."""
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from conftest import SEED_CLASS, SEED_SPEC
+from grader.kinds import KINDS
+from grader.schemas import HERE, SCHEMAS, render
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_shipped_schema_is_current(name):
+    assert (HERE / name).read_text(encoding="utf-8") == render(name), "run: python -m grader.schemas"
+    schema = json.loads(render(name))
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+def test_every_kind_is_in_the_problem_schema():
+    schema = json.loads(render("problem.schema.json"))
+    assert schema["$defs"]["part"]["properties"]["kind"]["enum"] == list(KINDS)
+
+
+def test_seed_spec_and_class_validate_with_plain_jsonschema():
+    problem = json.loads((HERE / "problem.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(yaml.safe_load(SEED_SPEC.read_text(encoding="utf-8")), problem)
+    submission = json.loads((HERE / "submission.schema.json").read_text(encoding="utf-8"))
+    for path in SEED_CLASS.iterdir():
+        if path.stem == "99522062":  # the deliberately malformed file
+            continue
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), submission)
+
+
+def test_spec_modeline_points_at_the_schema():
+    first = SEED_SPEC.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../grader/schemas/problem.schema.json"

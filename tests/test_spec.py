@@ -1,0 +1,161 @@
+"""grader validate: every spec problem as file:line:col, exit status 2; --selftest."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import SEED_SPEC
+
+GOOD = """
+id: demo
+title: Demo
+parts:
+  - id: p1
+    kind: choice
+    points: 1
+    prompt: Pick.
+    options: {a: x, b: y}
+    answer: a
+"""
+
+
+def test_seed_spec_validates_and_selftests(cli):
+    run = cli("validate", "--selftest", SEED_SPEC)
+    assert run.status == 0, run.err
+    assert "rnn-attention, 5 parts, 11 points" in run.out
+    assert "selftest passed" in run.out
+    assert "mistake:key-instead-of-value" in run.out
+
+
+def test_good_spec(cli, write):
+    assert cli("validate", write("s.yaml", GOOD)).status == 0
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # schema: unknown field with a suggestion, at the key
+        (GOOD.replace("answer: a", "answr: a"),
+         ["s.yaml:4:5: p1: missing field 'answer'", "s.yaml:9:5: p1: unknown field 'answr' (did you mean 'answer'?)"]),
+        # unknown kind
+        (GOOD.replace("kind: choice", "kind: choise"), ["s.yaml:5:11: p1.kind: unknown kind 'choise' (did you mean 'choice'?); kinds are choice, numeric, text"]),
+        # non-positive points
+        (GOOD.replace("points: 1", "points: 0"), ["s.yaml:6:13: p1.points: must be more than 0, not 0"]),
+        # wrong type
+        (GOOD.replace("points: 1", "points: many"), ["s.yaml:6:13: p1.points: must be a number, not 'many'"]),
+        # answer not among the options
+        (GOOD.replace("answer: a", "answer: c"), ["s.yaml:9:13: part p1: answer 'c' is not among the options (a, b)"]),
+        # missing top-level field
+        (GOOD.replace("title: Demo\n", ""), ["s.yaml:1:1: missing field 'title'"]),
+    ],
+)
+def test_schema_and_semantic_errors_are_positioned(cli, write, text, expected):
+    run = cli("validate", write("s.yaml", text))
+    assert run.status == 2
+    lines = [line.split("/")[-1] for line in run.err.strip().splitlines()]
+    assert lines == expected
+    assert "Traceback" not in run.err
+
+
+NUMERIC = """
+id: demo
+title: Demo
+parts:
+  - id: p1
+    kind: numeric
+    points: 2
+    prompt: Attend.
+    solver: attention.argmax
+    params:
+      query: [1, 1]
+      keys: [[1, 0, 0], [0, 1, 0]]
+      values: [[1], [2]]
+    tolerance: {rtol: -0.1}
+  - id: p1
+    kind: numeric
+    points: 1
+    prompt: Again.
+    solver: attention.argmaxx
+  - id: p3
+    kind: numeric
+    points: 1
+    prompt: Tie.
+    solver: attention.argmax
+    params: {query: [1, 1], keys: [[1, 0], [0, 1]], values: [[1], [2]], scale: 2}
+"""
+
+
+def test_every_problem_is_reported_in_one_pass(cli, write):
+    run = cli("validate", write("n.yaml", NUMERIC))
+    assert run.status == 2
+    assert run.err.strip().endswith("n.yaml:13:23: p1.tolerance.rtol: must not be negative, not -0.1")
+    assert len(run.err.strip().splitlines()) == 1
+    # the schema pass stops before semantics; fix the tolerance and see the rest
+    run = cli("validate", write("n.yaml", NUMERIC.replace("rtol: -0.1", "rtol: 0.1")))
+    err = run.err
+    assert "n.yaml:11:13: part p1: keys has 3 columns but query fixes d = 2; they must agree" in err
+    assert "n.yaml:14:9: duplicate part id 'p1' (first at line 4)" in err
+    assert "n.yaml:24:73: part p3: attention.argmax takes no param 'scale'" in err
+
+
+def test_solver_errors_are_spec_errors(cli, write):
+    tie = NUMERIC.split("  - id: p1\n    kind: numeric\n    points: 1")[0].replace(
+        "keys: [[1, 0, 0], [0, 1, 0]]", "keys: [[1, 0], [0, 1]]").replace("rtol: -0.1", "rtol: 0.1")
+    run = cli("validate", write("t.yaml", tie))
+    assert run.status == 2
+    assert "t.yaml:11:13: part p1: scores tie at keys 0 and 1" in run.err
+
+
+def test_totals_must_add_up(cli, write):
+    text = GOOD.replace("title: Demo\n", "title: Demo\ntotal: 5\n")
+    run = cli("validate", write("s.yaml", text))
+    assert "s.yaml:3:8: total is 5 but the parts add up to 1" in run.err
+    grouped = """
+    id: demo
+    title: Demo
+    questions:
+      - id: q1
+        points: 3
+        parts:
+          - {id: a, kind: choice, points: 1, prompt: x, options: {a: x, b: y}, answer: a}
+    """
+    run = cli("validate", write("g.yaml", grouped))
+    assert "g.yaml:5:13: question q1: points is 3 but its parts add up to 1" in run.err
+
+
+def test_selftest_catches_a_mistake_equal_to_another(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - id: p
+        kind: numeric
+        points: 1
+        prompt: x
+        answer: [1, 2]
+        mistakes:
+          - {name: swapped, value: [2, 1], feedback: Swapped.}
+          - {name: reversed, value: [2, 1], feedback: Reversed.}
+    """
+    run = cli("validate", "--selftest", write("m.yaml", text))
+    assert run.status == 1
+    assert "p: FAIL mistake reversed: expected diagnosis mistake:reversed, got mistake:swapped" in run.out
+
+
+def test_selftest_catches_a_tolerance_too_loose(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - {id: p, kind: numeric, points: 1, prompt: x, answer: 2, mistakes: [{name: half, value: 1, feedback: Half.}],
+         tolerance: {atol: 5}}
+    """
+    run = cli("validate", "--selftest", write("m.yaml", text))
+    assert run.status == 1
+    assert "FAIL" in run.out
+
+
+def test_many_specs_and_a_missing_one(cli, write, tmp_path):
+    run = cli("validate", write("s.yaml", GOOD), tmp_path / "missing.yaml")
+    assert run.status == 2
+    assert "s.yaml: ok" in run.out
+    assert "missing.yaml: no such file" in run.err
