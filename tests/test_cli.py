@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -142,9 +143,10 @@ def test_solvers_listing(cli):
 
 
 def test_console_script_and_module_entry_points():
-    for command in ([sys.executable, "-m", "grader", "--version"], ["grader", "--version"]):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
-        except FileNotFoundError:  # the console script is not on PATH outside an install
-            continue
+    commands = [[sys.executable, "-m", "grader", "--version"]]
+    script = Path(sys.executable).parent / "grader"  # installed beside the interpreter by pip
+    if script.exists():
+        commands.append([str(script), "--version"])
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert done.returncode == 0 and done.stdout.startswith("grader ")
