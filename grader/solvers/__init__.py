@@ -1,6 +1,6 @@
 """Reference solvers, found by dotted name (``attention.argmax``).
 
-To add a solver module, write it beside this file and add it to ``MODULES``: every
+To add a solver module, write it beside this file and add it to ``MODULES``: every public
 :class:`~grader.solvers.base.Solver` it defines is registered as ``<module>.<function>``.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _collect() -> dict[str, Solver]:
     for module in MODULES:
         short = module.__name__.rsplit(".", 1)[-1]
         for attr, value in vars(module).items():
-            if isinstance(value, Solver):
+            if isinstance(value, Solver) and not attr.startswith("_"):  # private names are helpers
                 value.name = f"{short}.{attr}"
                 found[value.name] = value
     return found

@@ -11,6 +11,7 @@ g_{t,i} = dJ_t/dh_i with one thing changed, the way a student's derivation goes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -246,36 +247,6 @@ NO_ACT_PRIME = (
 )
 
 
-@grad_W_hh.mistake(*SIGMA_PRIME_AT_T)
-def _grad_W_hh_sigma_prime_at_t(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("W_hh", _sigma_prime_at_t(W_hh, W_hx, x, h0, targets, activation))
-
-
-@grad_W_hh.mistake(*TRUNCATED)
-def _grad_W_hh_truncated(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("W_hh", _truncated(W_hh, W_hx, x, h0, targets, activation))
-
-
-@grad_W_hh.mistake(*NO_ACT_PRIME)
-def _grad_W_hh_no_act_prime(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("W_hh", _no_act_prime(W_hh, W_hx, x, h0, targets, activation))
-
-
-@grad_W_hx.mistake(*SIGMA_PRIME_AT_T)
-def _grad_W_hx_sigma_prime_at_t(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("W_hx", _sigma_prime_at_t(W_hh, W_hx, x, h0, targets, activation))
-
-
-@grad_W_hx.mistake(*TRUNCATED)
-def _grad_W_hx_truncated(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("W_hx", _truncated(W_hh, W_hx, x, h0, targets, activation))
-
-
-@grad_W_hx.mistake(*NO_ACT_PRIME)
-def _grad_W_hx_no_act_prime(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("W_hx", _no_act_prime(W_hh, W_hx, x, h0, targets, activation))
-
-
 @grad_h0.mistake(
     "only-first-loss",
     "Only the loss at step 1 is counted; h_0 influences every later hidden state as well, so every J_t "
@@ -290,11 +261,16 @@ def _grad_h0_only_first_loss(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
     return assemble(run, x, W_hh, keep=keep).h0
 
 
-@grad_h0.mistake(*SIGMA_PRIME_AT_T)
-def _grad_h0_sigma_prime_at_t(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("h0", _sigma_prime_at_t(W_hh, W_hx, x, h0, targets, activation))
+def _one_gradient(build, field: str, **params):
+    """The ``field`` gradient (W_hh, W_hx or h0) of a wrong derivation, or alternatives of it."""
+    return _pick(field, build(**params))
 
 
-@grad_h0.mistake(*NO_ACT_PRIME)
-def _grad_h0_no_act_prime(W_hh, W_hx, x, h0, targets, activation="sigmoid"):
-    return _pick("h0", _no_act_prime(W_hh, W_hx, x, h0, targets, activation))
+# the same slips, for each of the three gradients (for h0, 'truncated' is only-first-loss above)
+_SLIPS = ((SIGMA_PRIME_AT_T, _sigma_prime_at_t), (TRUNCATED, _truncated), (NO_ACT_PRIME, _no_act_prime))
+for _grad, _field in ((grad_W_hh, "W_hh"), (grad_W_hx, "W_hx"), (grad_h0, "h0")):
+    for (_name, _feedback), _build in _SLIPS:
+        if not (_field == "h0" and _build is _truncated):
+            _grad.mistake(_name, _feedback)(partial(_one_gradient, _build, _field))
+
+
