@@ -168,7 +168,8 @@ def test_extra_feedback_by_diagnosis(argmax):
 def test_unreadable_and_thousands_hint():
     part = Built("numeric", {"answer": 1000})
     assert part("about 7").status == Status.INVALID
-    assert "without a thousands separator" in part("1,000").feedback
+    assert "no thousands separator" in part("1,000").feedback
+    assert "with a decimal point" in part("2,5").feedback
 
 
 # --- spec problems ---------------------------------------------------------------------------

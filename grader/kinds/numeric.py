@@ -221,8 +221,8 @@ def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
         if a.ndim == 2 and a.shape == b.shape[::-1] and _all_close(a.T, b, config.tolerance):
             return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
         said = f"Expected {describe_shape(b.shape)}, got {describe_shape(a.shape)}."
-        if b.ndim == 0 and a.ndim == 1 and texts is not None and len(a) == 2 and _looks_like_thousands(texts):
-            said += " If you meant one number, write it without a thousands separator."
+        if b.ndim == 0 and a.ndim == 1 and len(a) == 2:  # "1,000" or "2,5" read as two numbers
+            said += " If you meant one number, write it with a decimal point and no thousands separator."
         return Outcome.of_fraction(0.0, _join(said, extra.get("shape")), "shape")
     if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _all_close(a.T, b, config.tolerance):
         return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
@@ -342,10 +342,6 @@ def _nice(c: float) -> str:
                 sign = "-" if c < 0 else ""
                 return f"{sign}{num}" if den == 1 else f"{sign}{num}/{den}"
     return f"{c:.4g}"
-
-
-def _looks_like_thousands(texts: Any) -> bool:
-    return len(texts) == 2 and isinstance(texts[1], str) and len(texts[1]) == 3 and texts[1].isdigit()
 
 
 def _join(*parts: str | None) -> str:
