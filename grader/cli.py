@@ -16,7 +16,7 @@ from typing import Sequence
 from . import __version__
 from .errors import GraderError, SpecErrors
 from .files import NameBook, write_atomic
-from .grading import grade
+from .grading import grade_safely
 from .kinds import KINDS
 from .model import Report
 from .report import RENDERERS, terminal
@@ -87,17 +87,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     formats = _formats(args.format)
     files = _submission_files(args.paths)
-    out = None if args.no_reports else Path(args.out)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    out = None if args.no_reports else _out_dir(args.out)
     names = NameBook()
+    seen: dict[str, str] = {}  # student id -> the file that first claimed it
     reports: list[Report] = []
     for path in files:
-        report = grade(spec, load_submission(path))
+        report = grade_safely(spec, load_submission(path))
         if report.problem:
-            print(report.problem, file=sys.stderr)
+            print(terminal.clean(report.problem, 500), file=sys.stderr)
+        if report.student in seen:
+            report.warnings.append(f"student {report.student!r} also submitted {seen[report.student]}; "
+                                   "both are graded")
+            print(terminal.clean(f"{report.source}: student {report.student!r} also submitted "
+                                 f"{seen[report.student]}; both are graded", 500), file=sys.stderr)
+        seen.setdefault(report.student, report.source)
         if out is not None:
-            stem = names.claim(report.student)
+            stem = names.claim(report.student, report.source)
             for fmt in formats:
                 suffix, render = RENDERERS[fmt]
                 write_atomic(out, stem + suffix, render(report))
@@ -112,15 +117,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    submission = load_submission(args.submission)
-    report = grade(spec, submission)
+    if not Path(args.submission).is_file():
+        raise UsageError(f"{args.submission}: no such file")
+    report = grade_safely(spec, load_submission(args.submission))
+    if report.problem:  # nothing to show part by part: say why, in one line
+        print(terminal.clean(report.problem, 500), file=sys.stderr)
+        return EXIT_INPUT
     if args.format == "json":
         sys.stdout.write(RENDERERS["json"][1](report))
     else:
         sys.stdout.write(terminal.student_view(report))
-    if submission.problem:
-        print(submission.problem, file=sys.stderr)
-        return EXIT_INPUT
     return _fail_under([report], args.fail_under)
 
 
@@ -144,6 +150,17 @@ def cmd_solvers(args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def _out_dir(raw: str) -> Path:
+    out = Path(raw)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--out {raw}: exists and is not a directory") from None
+    except OSError as exc:
+        raise UsageError(f"--out {raw}: cannot create it ({exc.strerror or exc})") from None
+    return out
+
 
 def _formats(raw: str) -> list[str]:
     formats = [f.strip() for f in raw.split(",") if f.strip()]

@@ -23,7 +23,7 @@ try:  # libyaml's parser when present (it is in PyYAML wheels); the pure-Python 
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
 
-from .errors import InputError
+from .errors import InputError, shown_path
 
 Path_ = tuple  # a path into the data: keys and list indices, e.g. ("parts", 2, "options", "a")
 
@@ -96,7 +96,7 @@ class Document:
 
 def read_bytes(path: Path, limits: Limits) -> bytes:
     """Read a file, refusing one over the size limit before reading it."""
-    name = str(path)
+    name = shown_path(path)
     try:
         size = path.stat().st_size
         if size > limits.max_bytes:
@@ -134,7 +134,7 @@ def decode(raw: bytes, name: str) -> str:
 
 def load_file(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Document:
     path = Path(path)
-    return load_text(decode(read_bytes(path, limits), str(path)), str(path), limits)
+    return load_text(decode(read_bytes(path, limits), shown_path(path)), shown_path(path), limits)
 
 
 def load_text(text: str, name: str = "<input>", limits: Limits = SUBMISSION_LIMITS) -> Document:
@@ -187,13 +187,15 @@ def resolve_plain(text: str) -> Any:
     if text in _FALSE:
         return False
     if _INT.fullmatch(text):
+        if len(text) > 300:  # beyond any float; int() refuses over 4300 digits anyway
+            return TextFloat(float(text), text)
         return TextInt(int(text), text)
     if _FLOAT.fullmatch(text):
         return TextFloat(float(text), text)
     if _OCT.fullmatch(text):
         return TextInt(int(text[2:], 8), text)
     if _HEX.fullmatch(text):
-        return TextInt(int(text[2:], 16), text)
+        return TextInt(int(text[2:], 16), text) if len(text) <= 250 else TextFloat(math.inf, text)
     if _INF.fullmatch(text):
         return TextFloat(-math.inf if text.startswith("-") else math.inf, text)
     if _NAN.fullmatch(text):

@@ -1,6 +1,16 @@
 """Errors a user can act on: each prints as one line, ``file:line:col: message``."""
 from __future__ import annotations
 
+import os
+import unicodedata
+
+
+def shown_path(path: "os.PathLike[str] | str") -> str:
+    """A path as text safe to print and to store in JSON: bytes that are not UTF-8 become U+FFFD,
+    control and bidi-override characters become '?' (file names are chosen by students too)."""
+    text = os.fsencode(path).decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else "?" for ch in text)
+
 
 class GraderError(Exception):
     """Base class: an error the CLI reports in one line (exit status 2), never as a traceback."""

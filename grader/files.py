@@ -18,26 +18,38 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f
 def safe_name(student: str) -> str:
     """A file-name stem for a student id: the id itself when it is plainly safe, else a cleaned id + hash."""
     base = _UNSAFE.sub("_", student).strip("._-")[:64]
-    if base == student and base.lower() not in _RESERVED:
+    if base == student and base.split(".")[0].lower() not in _RESERVED:
         return base
     digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{base or 'student'}-{digest}"
 
 
 class NameBook:
-    """Hands out distinct stems within one run (two files claiming one student id get -2, -3...)."""
+    """Hands out distinct stems within one run, case-insensitively (as on macOS and Windows).
+
+    A stem already taken (two files claiming one id, or ``Ali`` after ``ali``) gets a hash of the
+    id and its source file instead: stable across runs, and never another student's plain name.
+    """
 
     def __init__(self) -> None:
         self.used: set[str] = set()
 
-    def claim(self, student: str) -> str:
+    def claim(self, student: str, source: str = "") -> str:
         stem = safe_name(student)
-        candidate, n = stem, 1
-        while candidate.lower() in self.used:
-            n += 1
-            candidate = f"{stem}-{n}"
-        self.used.add(candidate.lower())
-        return candidate
+        if stem.lower() in self.used:
+            digest = hashlib.sha256(f"{student}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
+            stem = f"{_UNSAFE.sub('_', student).strip('._-')[:64] or 'student'}-{digest}"
+        self.used.add(stem.lower())
+        return stem
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 def write_atomic(directory: Path, filename: str, text: str) -> Path:
@@ -48,6 +60,7 @@ def write_atomic(directory: Path, filename: str, text: str) -> Path:
         raise ValueError(f"refusing to write {filename!r} outside {directory}")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report should get the usual permissions
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()

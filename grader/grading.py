@@ -18,11 +18,12 @@ from .spec import LoadedSpec
 def grade(spec: LoadedSpec, submission: Submission) -> Report:
     assignment = spec.assignment
     problem = submission.problem
-    if problem is None and submission.assignment not in (None, assignment.id):
+    if problem is None and submission.assignment is not None \
+            and submission.assignment.strip().casefold() != assignment.id.casefold():
         problem = f"{submission.source}: this submission is for assignment {submission.assignment!r}, " \
                   f"not {assignment.id!r}"
     if problem is not None:
-        unread = Outcome(Status.INVALID, 0.0, "The submission file could not be read: " + problem)
+        unread = Outcome(Status.INVALID, 0.0, "This submission cannot be graded: " + problem)
         results, warnings = [_result(part, unread, None, None) for part in assignment.parts], []
     else:
         answers, warnings = _by_part_id(spec, submission.answers)
@@ -33,6 +34,20 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
         name=submission.name, source=submission.source, problem=problem,
         warnings=submission.warnings + warnings,
     )
+
+
+def grade_safely(spec: LoadedSpec, submission: Submission) -> Report:
+    """:func:`grade`, but a failure of the grader itself becomes an ``error`` report, not a stopped batch."""
+    try:
+        return grade(spec, submission)
+    except Exception as exc:  # a bug of ours: the student still gets a report that says so
+        failed = Outcome(Status.ERROR, 0.0, "The grader failed on this submission; this is not your mistake, "
+                                            "and an instructor will look at it.", None,
+                         (f"internal error: {type(exc).__name__}: {exc}",))
+        return Report(assignment=spec.assignment.id, title=spec.assignment.title, student=submission.student,
+                      score=0.0, max_score=spec.assignment.max_score,
+                      parts=[_result(part, failed, None, None) for part in spec.assignment.parts],
+                      name=submission.name, source=submission.source)
 
 
 def grade_part(part: Part, reference: Any, raw: Any) -> PartResult:

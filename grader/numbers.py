@@ -76,12 +76,16 @@ def to_decimal(text: str) -> Decimal:
     return value
 
 
+MAX_EXPONENT = 9_999  # far beyond any float; keeps Decimal and int() away from huge exponents
+
+
 def _exponent(written: str) -> int:
     """The power of ten in ``e-3``, ``E+3``, ``*10^-3``, ``x10^(-3)``."""
     written = written.strip()
-    if written[0] in "eE":
-        return int(written[1:])
-    return int(re.search(r"(?:\^|\*\*)\s*\(?\s*([-+]?\d+)", written).group(1))
+    digits = written[1:] if written[0] in "eE" else re.search(r"(?:\^|\*\*)\s*\(?\s*([-+]?\d+)", written).group(1)
+    if len(digits.lstrip("+-").lstrip("0")) > len(str(MAX_EXPONENT)) or abs(int(digits)) > MAX_EXPONENT:
+        raise Unreadable(f"the exponent {_clip(digits)} is too large to be a number")
+    return int(digits)
 
 
 def read_numbers(raw: Any) -> Numbers:
@@ -99,7 +103,11 @@ def _read_data(raw: Any, depth: int) -> tuple[Any, Any]:
         raise Unreadable("an entry is empty")
     if isinstance(raw, (int, float)):
         text = getattr(raw, "text", None)
-        return _finite(float(raw), text or repr(raw)), text
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer beyond the float range
+            value = math.inf
+        return _finite(value, text or repr(raw)), text
     if isinstance(raw, str):
         text = number_text(raw)
         return parse_scalar(text), text
@@ -135,6 +143,8 @@ def _read_text(raw: str) -> Numbers:
             if kind == "close":
                 if closer is None:
                     raise Unreadable(f"col {col}: {value!r} closes a bracket that was never opened")
+                if value != closer:
+                    raise Unreadable(f"col {col}: {value!r} does not close {'[' if closer == ']' else '('!r}")
                 pos += 1
                 return _finish(rows, rows_t, separated)
             pos += 1
@@ -197,8 +207,10 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
         m = _TOKEN.match(text, pos)
         if not m or m.lastgroup is None:
             break  # only trailing white space is left
-        tokens.append((m.lastgroup, m.group(m.lastgroup), m.start(m.lastgroup) + 1))
         pos = m.end()
+        if m.lastgroup == "nl" and tokens and tokens[-1][0] == "nl":
+            continue  # a blank line is one row break: keeps row splitting linear in the length
+        tokens.append((m.lastgroup, m.group(m.lastgroup), m.start(m.lastgroup) + 1))
         if len(tokens) > 4 * MAX_ENTRIES:
             raise Unreadable(f"more than {MAX_ENTRIES} entries")
     return tokens

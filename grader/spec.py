@@ -8,6 +8,7 @@ spec that loads is a spec that grades.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,14 +38,38 @@ def load_spec(path: str | Path) -> LoadedSpec:
         doc = load_file(path, SPEC_LIMITS)
     except InputError as exc:
         raise SpecErrors([exc]) from None
-    problems = schema_problems(doc, "problem.schema.json")
+    problems = _non_finite(doc) + schema_problems(doc, "problem.schema.json")
     if problems:
-        raise SpecErrors(problems)
+        raise SpecErrors(sorted(problems, key=lambda p: (p.line or 0, p.col or 0)))
     builder = _Builder(doc)
     loaded = builder.build()
     if builder.problems:
         raise SpecErrors(sorted(builder.problems, key=lambda p: (p.line or 0, p.col or 0)))
     return loaded
+
+
+def _non_finite(doc: Document) -> list[InputError]:
+    """NaN and infinities pass JSON Schema's number checks, yet no points, tolerance or param can be one."""
+    problems = []
+    stack: list[tuple[tuple, Any]] = [((), doc.data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((path + (k,), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(node))
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) and not _is_finite(node):
+            text = getattr(node, "text", repr(node))
+            text = text if len(text) <= 40 else text[:39] + "…"
+            problems.append(doc.error(path, f"{_field_name(doc, path)}: {text} is not a finite number"))
+    return problems
+
+
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 # --- schema errors with positions -----------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .document import SUBMISSION_LIMITS, Limits, load_file
-from .errors import InputError
+from .errors import InputError, shown_path
 from .model import Submission
 from .normalize import student_id
 from .spec import schema_problems
@@ -16,13 +16,13 @@ from .spec import schema_problems
 
 def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Submission:
     path = Path(path)
-    fallback = path.stem
+    fallback, source = shown_path(path.stem), shown_path(path)
     try:
         doc = load_file(path, limits)
     except InputError as exc:
-        return Submission(student=fallback, answers={}, source=str(path), problem=str(exc))
+        return Submission(student=fallback, answers={}, source=source, problem=str(exc))
     if not isinstance(doc.data, dict):
-        return Submission(student=fallback, answers={}, source=str(path),
+        return Submission(student=fallback, answers={}, source=source,
                           problem=str(doc.error((), "expected a mapping with 'student' and 'answers'")))
     problems = schema_problems(doc, "submission.schema.json")
     raw_student = doc.data.get("student")
@@ -33,9 +33,9 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Sub
         warnings.append(f"no student id in the file; using the file name {fallback!r}")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return Submission(student=sid, answers={}, source=str(path), problem=str(problems[0]) + more)
+        return Submission(student=sid, answers={}, source=source, problem=str(problems[0]) + more)
     assignment = doc.data.get("assignment")
     name = doc.data.get("name")
-    return Submission(student=sid, answers=doc.data["answers"], source=str(path),
+    return Submission(student=sid, answers=doc.data["answers"], source=source,
                       assignment=str(assignment) if assignment is not None else None,
                       name=str(name) if name is not None else None, warnings=warnings)

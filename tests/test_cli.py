@@ -129,11 +129,31 @@ def test_exit_status_2_for_unusable_input(cli, write, tmp_path):
     assert "no submission files" in cli("grade", SEED_SPEC, empty).err
 
 
-def test_wrong_assignment_is_invalid(cli, write):
+def test_wrong_assignment_is_invalid(cli, write, tmp_path):
     other = write("o.yaml", "assignment: other-hw\nstudent: x1\nanswers: {q1a: b}\n")
-    run = cli("check", SEED_SPEC, other, "--format", "json")
-    report = json.loads(run.out)
-    assert "is for assignment 'other-hw', not 'rnn-attention'" in report["problem"]
+    run = cli("check", SEED_SPEC, other)
+    assert run.status == 2 and "is for assignment 'other-hw', not 'rnn-attention'" in run.err
+    cli("grade", SEED_SPEC, other, "--out", tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "x1.json").read_text(encoding="utf-8"))
+    assert {p["status"] for p in report["parts"]} == {"invalid"}
+    assert report["parts"][0]["feedback"].startswith("This submission cannot be graded: ")
+    same = write("c.yaml", "assignment: RNN-Attention\nstudent: x2\nanswers: {q1b: c}\n")
+    assert cli("check", SEED_SPEC, same).status == 0  # ids match ignoring case, as part ids do
+
+
+def test_check_of_a_missing_file_is_one_line(cli, tmp_path):
+    run = cli("check", SEED_SPEC, tmp_path / "nope.yaml")
+    assert run.status == 2 and run.out == "" and "nope.yaml: no such file" in run.err
+
+
+def test_out_that_is_a_file_is_a_usage_error(cli, write):
+    run = cli("grade", SEED_SPEC, SEED_STUDENT, "--out", write("taken", "x"))
+    assert run.status == 2 and "exists and is not a directory" in run.err and "internal" not in run.err
+
+
+def test_reports_get_ordinary_permissions(graded):
+    _, out = graded
+    assert oct((out / "99522086.json").stat().st_mode & 0o777) in (oct(0o644), oct(0o664), oct(0o666))
 
 
 def test_solvers_listing(cli):

@@ -90,9 +90,28 @@ def test_student_ids_never_become_paths(cli, write, tmp_path, student):
 def test_duplicate_student_ids_get_distinct_files(cli, write, tmp_path):
     write("class/a.yaml", "student: same\nanswers: {q1b: c}\n")
     write("class/b.yaml", "student: same\nanswers: {q1b: d}\n")
+    write("class/c.yaml", "student: Same\nanswers: {q1b: d}\n")
+    write("class/d.yaml", "student: same-2\nanswers: {q1b: d}\n")
     out = tmp_path / "out"
-    cli("grade", SEED_SPEC, tmp_path / "class", "--out", out)
-    assert sorted(p.name for p in out.glob("*.json")) == ["same-2.json", "same.json"]
+    run = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out)
+    names = sorted(p.stem for p in out.glob("*.json"))
+    assert len(names) == 4 and "same" in names and "same-2" in names  # same-2 is the student of that id
+    assert all(n in ("same", "same-2") or len(n) == len("same-") + 10 for n in names)
+    assert "b.yaml: student 'same' also submitted" in run.err
+    again = cli("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "out2")
+    assert sorted(p.stem for p in (tmp_path / "out2").glob("*.json")) == names  # stable across runs
+    assert again.status == 0
+
+
+def test_file_names_that_are_not_utf8_are_reported_not_crashed(cli, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ok.yaml").write_text("student: s1\nanswers: {q1b: c}\n", encoding="utf-8")
+    (folder / "\udcff\udcfe.yaml").write_bytes(b"answers: {q1b: c}\n")
+    run = cli("grade", SEED_SPEC, folder, "--out", tmp_path / "out", "--format", "json")
+    assert run.status == 0
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "out").glob("*.json")]
+    assert len(reports) == 2 and {r["student"] for r in reports} >= {"s1"}
 
 
 @pytest.mark.parametrize("spec, words", [

@@ -69,6 +69,10 @@ def test_accepted_forms(raw, expected):
         ([], "empty list"),
         ("1" * 200_000, "longer than"),
         (list(range(20_000)), "more than 10000 entries"),
+        ("1e999999999", "exponent 999999999 is too large"),
+        ("1*10^" + "9" * 5000, "is too large to be a number"),
+        (10 ** 400, "not a finite number"),
+        ("[6, 1, 2)", "')' does not close '['"),
     ],
 )
 def test_unreadable_answers_say_why(raw, words):
@@ -111,3 +115,16 @@ def test_rounding_is_half_away_from_zero_on_the_decimal_text():
     assert str(round_decimals(-0.125, 2)) == "-0.13"
     assert round_sigfigs(9.96, 2) == 10
     assert round_sigfigs(0.0, 3) == 0
+
+
+def test_many_blank_lines_are_one_row_break():
+    # a long run of newlines once cost quadratic time (44 s for 40,000); it is one break now
+    assert read_numbers("6 1 2" + "\n" * 40_000 + "3 4 5").shape == (2, 3)
+    assert read_numbers("6," + "\n" * 40_000 + "1 2").shape == (3,)
+
+
+def test_huge_yaml_integers_are_numbers_too_large_not_crashes():
+    doc = load_text("a: " + "9" * 5000 + "\nb: 0x" + "f" * 400, "f.yaml")
+    for raw in doc.data.values():
+        with pytest.raises(Unreadable, match="not a finite number"):
+            read_numbers(raw)

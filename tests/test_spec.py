@@ -159,3 +159,21 @@ def test_many_specs_and_a_missing_one(cli, write, tmp_path):
     assert run.status == 2
     assert "s.yaml: ok" in run.out
     assert "missing.yaml: no such file" in run.err
+
+
+@pytest.mark.parametrize("change, words", [
+    ("points: .nan", "s.yaml:6:13: p1.points: .nan is not a finite number"),
+    ("points: .inf", "s.yaml:6:13: p1.points: .inf is not a finite number"),
+    ("points: 1" + "0" * 400, "s.yaml:6:13: p1.points: 100000000000000000000000000000000000000… is not a finite"),
+    ("points: 0x" + "f" * 300, "is not a finite number"),
+])
+def test_specs_refuse_non_finite_numbers(cli, write, change, words):
+    run = cli("validate", write("s.yaml", GOOD.replace("points: 1", change)))
+    assert run.status == 2 and words in run.err and "internal error" not in run.err
+
+
+def test_specs_refuse_non_finite_tolerances(cli, write):
+    text = GOOD.replace("    options: {a: x, b: y}\n    answer: a", "    answer: 1\n    tolerance: {rtol: .nan}")
+    text = text.replace("kind: choice", "kind: numeric")
+    run = cli("validate", write("s.yaml", text))
+    assert run.status == 2 and "p1.tolerance.rtol: .nan is not a finite number" in run.err
