@@ -405,8 +405,4 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 
 
 def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:.0f} kB"
-    return f"{n} bytes"
+    return f"{n:,} bytes"

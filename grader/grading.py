@@ -9,6 +9,8 @@ import difflib
 import math
 from typing import Any
 
+import numpy as np
+
 from .kinds import KINDS
 from .model import Outcome, Part, PartResult, Report, Status, Submission
 from .numbers import Unreadable
@@ -62,7 +64,8 @@ def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:
     if is_missing(raw):
         return Outcome(Status.MISSING, 0.0, "No answer given.")
     try:
-        return kind.check(part.config, reference, kind.read(part.config, raw))
+        with np.errstate(all="ignore"):  # overflow on 1e308-sized answers is a verdict, not a warning
+            return kind.check(part.config, reference, kind.read(part.config, raw))
     except Unreadable as exc:
         return Outcome(Status.INVALID, 0.0, f"Could not read this answer: {exc}.")
     except Exception as exc:  # the grader's own failure: report it, never crash a batch or blame the student
@@ -80,7 +83,8 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartRe
 
 
 def is_missing(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+    """No answer: absent, empty, blank text, or an empty list (nothing picked, nothing written)."""
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
 
 
 def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -105,7 +109,12 @@ def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any]
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             warnings.append(f"answer for unknown part {str(key)!r} was ignored{hint}")
+    if len(warnings) > MAX_WARNINGS:
+        warnings[MAX_WARNINGS:] = [f"... and {len(warnings) - MAX_WARNINGS} more answers for unknown parts"]
     return answers, warnings
+
+
+MAX_WARNINGS = 20
 
 
 def plain(raw: Any) -> Any:

@@ -57,9 +57,6 @@ class Assignment:
     def max_score(self) -> float:
         return sum(p.points for p in self.parts)
 
-    def part(self, part_id: str) -> Part | None:
-        return next((p for p in self.parts if p.id == part_id), None)
-
 
 @dataclass
 class Submission:

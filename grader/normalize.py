@@ -35,9 +35,16 @@ _DIACRITICS = re.compile("[\u064B-\u065F\u0670]")
 _SPACE = re.compile(r"\s+")
 
 
+_SUPERSCRIPT = re.compile("[\u207a\u207b]?[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
+
+
 def number_text(text: str) -> str:
-    """Rewrite digits, separators and signs to ASCII so a number parser sees ``-6.5`` however it was typed."""
-    return unicodedata.normalize("NFKC", text.translate(_NUMBER_MARKS)).strip()
+    """Rewrite digits, separators and signs to ASCII so a number parser sees ``-6.5`` however it was typed.
+
+    A superscript is an exponent: ``5.00×10⁻²`` reads as ``5.00*10^(-2)``.
+    """
+    text = _SUPERSCRIPT.sub(lambda m: "^(" + unicodedata.normalize("NFKC", m.group()) + ")", text)
+    return unicodedata.normalize("NFKC", text).translate(_NUMBER_MARKS).strip()
 
 
 def fold_letters(text: str) -> str:

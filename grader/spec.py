@@ -19,6 +19,7 @@ import jsonschema
 from .document import SPEC_LIMITS, Document, load_file
 from .errors import InputError, SpecErrors
 from .kinds import KINDS
+from .kinds.common import SpecProblem
 from .model import Assignment, Group, Part
 from .schemas import validator
 from .solvers import SolverError
@@ -256,7 +257,8 @@ class _Builder:
     def _part(self, path: tuple, raw: dict[str, Any], group: str | None, release_all: bool) -> tuple[Part | None, Any]:
         kind = KINDS[raw["kind"]]
         spot = _PartSpot(self.doc, path, f"part {raw['id']}", self.problems)
-        config = kind.configure(raw, spot)
+        release = bool(raw.get("release_answer", release_all))
+        config = kind.configure({**raw, "release_answer": release}, spot)  # kinds see the resolved flag
         if config is None:
             return None, None
         try:
@@ -264,10 +266,13 @@ class _Builder:
         except SolverError as exc:
             spot.error(("params",) + exc.path, exc.message)
             return None, None
+        except SpecProblem as exc:
+            spot.error(exc.path, exc.message)
+            return None, None
         except (ValueError, ArithmeticError, IndexError) as exc:
             spot.error(("solver",) if "solver" in raw else (), f"could not compute the reference answer: {exc}")
             return None, None
         part = Part(id=raw["id"], kind=raw["kind"], points=float(raw["points"]), prompt=raw.get("prompt", ""),
                     config=config, title=raw.get("title", ""), group=group,
-                    release_answer=bool(raw.get("release_answer", release_all)))
+                    release_answer=release)
         return part, reference

@@ -26,7 +26,8 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Sub
                           problem=str(doc.error((), "expected a mapping with 'student' and 'answers'")))
     problems = schema_problems(doc, "submission.schema.json")
     raw_student = doc.data.get("student")
-    sid = student_id(raw_student) if isinstance(raw_student, (str, int)) and not isinstance(raw_student, bool) else ""
+    usable = isinstance(raw_student, (str, int, float)) and not isinstance(raw_student, bool)
+    sid = student_id(raw_student) if usable else ""  # a number keeps its written text: 00123 stays 00123
     warnings = []
     if not sid:
         sid = fallback

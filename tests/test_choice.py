@@ -66,8 +66,18 @@ def test_feedback_for_wrong_picks_and_left_out_options(multi):
     outcome = multi(["a", "b"])
     assert outcome.status == Status.INCORRECT  # partial: (1 right - 1 wrong) / 2 = 0
     assert "A emits a sequence." in outcome.feedback
-    assert "C is one label for a sequence." in outcome.feedback
     assert "1 right option is not picked" in outcome.feedback
+    # c's feedback would tell the student that c is right: withheld unless answers are released
+    assert "C is one label for a sequence." not in outcome.feedback
+    released = Built("choice", {"options": OPTIONS, "answer": ["b", "c"], "release_answer": True,
+                                "feedback": {"c": "C is one label for a sequence."}})
+    assert "C is one label for a sequence." in released(["a", "b"]).feedback
+
+
+def test_single_select_never_shows_the_right_options_feedback():
+    part = Built("choice", {"options": OPTIONS, "answer": "a", "feedback": {"a": "A is right", "b": "B is not"}})
+    outcome = part("b")
+    assert "B is not" in outcome.feedback and "A is right" not in outcome.feedback
 
 
 def test_partial_credit_on_the_part(multi):
@@ -75,8 +85,15 @@ def test_partial_credit_on_the_part(multi):
     assert outcome.status == Status.PARTIAL and outcome.fraction == 0.5
 
 
-def test_empty_list_means_nothing_picked(multi):
-    assert multi([]).status == Status.INCORRECT
+def test_an_empty_list_is_no_answer(multi):
+    # not "nothing picked": under every-decision that would earn credit for handing in nothing
+    edc = Built("choice", {"options": OPTIONS, "answer": ["a"], "scoring": "every-decision"})
+    assert multi([]).status == Status.MISSING and edc([]).status == Status.MISSING and edc([]).fraction == 0
+
+
+def test_long_answers_are_refused_briefly(single):
+    outcome = single("x" * 5000)
+    assert outcome.status == Status.INVALID and len(outcome.feedback) < 200
 
 
 @pytest.mark.parametrize(
@@ -107,4 +124,5 @@ def test_spec_problems_are_reported():
                for p in problems_of("choice", {"options": OPTIONS, "answer": "c", "scoring": "partial"}))
     assert any("feedback for 'z'" in p
                for p in problems_of("choice", {"options": OPTIONS, "answer": "c", "feedback": {"z": "?"}}))
-    assert any("ambiguous" in p for p in problems_of("choice", {"options": {"a": "x", "A": "y"}, "answer": "a"}))
+    clash = problems_of("choice", {"options": {"a": "x", "A": "y"}, "answer": "a"})
+    assert clash == ["option labels are the same once case and brackets are ignored: A, a"]

@@ -1,7 +1,7 @@
 """The pipeline for one submission: missing, unknown parts, and the grader's own failures."""
 from __future__ import annotations
 
-from conftest import SEED_SPEC
+from conftest import SEED_SPEC, write  # noqa: F401 (fixture)
 from grader.grading import grade
 from grader.kinds import numeric
 from grader.model import Status, Submission
@@ -41,3 +41,16 @@ def test_a_grader_failure_is_status_error_not_a_crash(monkeypatch):
     assert "not your mistake" in q3a.feedback
     assert q3a.details == ["internal error: ZeroDivisionError: oops"]
     assert next(p for p in report.parts if p.id == "q1b").status == Status.CORRECT
+
+
+def test_numeric_student_ids_keep_their_text(write):
+    from grader.submission import load_submission
+
+    assert load_submission(write("a.yaml", "student: 00123\nanswers: {}\n")).student == "00123"
+    assert load_submission(write("b.yaml", "student: 1.5e3\nanswers: {}\n")).student == "1.5e3"
+
+
+def test_unknown_part_warnings_are_capped():
+    spec = load_spec(SEED_SPEC)
+    report = grade(spec, Submission(student="s", answers={f"x{i}": 1 for i in range(500)}))
+    assert len(report.warnings) == 21 and report.warnings[-1] == "... and 480 more answers for unknown parts"

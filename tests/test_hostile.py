@@ -48,7 +48,7 @@ def test_a_50_megabyte_file_is_refused_before_reading(cli, tmp_path):
         fh.seek(50_000_000)
         fh.write(b"\n")
     run = cli("check", SEED_SPEC, big)
-    assert run.status == 2 and "over the limit of 1.0 MB" in run.err
+    assert run.status == 2 and "file is 50,000,001 bytes, over the limit of 1,000,000 bytes" in run.err
 
 
 def test_one_bad_file_never_stops_the_batch(cli, write, tmp_path):
@@ -125,3 +125,17 @@ def test_bad_specs_exit_2_with_one_line(cli, write, spec, words):
     run = cli("grade", write("s.yaml", spec), write("sub.yaml", "student: a\nanswers: {}\n"))
     assert run.status == 2
     assert words in run.err and "Traceback" not in run.err
+
+
+def test_markdown_reports_escape_student_text(cli, write, tmp_path):
+    answer = "<script>alert(1)</script> **bold** [link](http://x) \u202eevil"
+    path = write("s.yaml", f"student: s1\nname: '<b>Mallory</b>'\nanswers:\n  q3b: '{answer}'\n  q1a: '<i>'\n")
+    cli("grade", SEED_SPEC, path, "--out", tmp_path / "out", "--format", "md")
+    md = (tmp_path / "out" / "s1.md").read_text(encoding="utf-8")
+    import re
+
+    outside_code = re.sub(r"(`+)(?s:.+?)\1", "", md)  # a code span shows its text literally in Markdown
+    assert "<" not in outside_code and "**bold**" not in outside_code
+    assert "`<script>alert(1)</script> **bold** [link](http://x) \ufffdevil`" in md
+    assert "\u202e" not in md
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in md

@@ -26,6 +26,7 @@ from grader.numbers import (Unreadable, count_decimals, count_sigfigs, read_numb
         ("۶٫۵", 6.5),  # Persian decimal separator
         ("−3", -3.0),  # Unicode minus sign
         ("６", 6.0),  # full-width digit
+        ("5.00×10⁻²", 0.05),  # a superscript is an exponent
         ("6 1 2", [6, 1, 2]),
         ("6, 1, 2", [6, 1, 2]),
         ("[6, 1, 2]", [6, 1, 2]),

@@ -191,3 +191,34 @@ def test_unreadable_and_thousands_hint():
 def test_spec_problems(fields, words):
     problems = problems_of("numeric", fields)
     assert any(words in p for p in problems), problems
+
+
+def test_same_entries_in_another_layout_count():
+    one = Built("numeric", {"answer": [3]})
+    assert one(3).status == Status.CORRECT and one("3").status == Status.CORRECT
+    row = Built("numeric", {"answer": [[5, 6, 7]]})
+    assert row("5 6 7").status == Status.CORRECT and row("5; 6; 7").status == Status.CORRECT
+
+
+def test_per_entry_credit_respects_strict_writing():
+    part = Built("numeric", {"answer": [0.05, 1.5, 2.25], "scoring": "per-entry",
+                             "tolerance": {"sigfigs": 3, "strict": True}})
+    precise = part(["0.0500", "1.50", "2.25"])
+    assert precise.status == Status.CORRECT
+    short = part(["0.05", "1.50", "2.25"])  # all values right, one written too briefly
+    assert short.diagnosis == "precision" and short.fraction == pytest.approx(2 / 3)
+    wrong = part(["0.0500", "1.50", "9.99"])
+    assert wrong.fraction == pytest.approx(2 / 3)
+
+
+def test_a_named_mistake_never_lowers_per_entry_credit():
+    part = Built("numeric", {"answer": [1, 2, 3], "points": 3, "scoring": "per-entry",
+                             "mistakes": [{"name": "dropped", "value": [1, 2, 0], "feedback": "Third entry dropped.",
+                                           "points": 0.5}]})
+    named = part([1, 2, 0])
+    assert named.diagnosis == "mistake:dropped" and named.fraction == pytest.approx(2 / 3)
+
+
+def test_index_mistake_does_not_say_which_index(argmax):
+    verdicts = {i: argmax(i).diagnosis for i in range(5)}
+    assert set(verdicts.values()) == {"mistake:index"}  # 3 (the answer's index) looks like any other

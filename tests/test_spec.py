@@ -177,3 +177,32 @@ def test_specs_refuse_non_finite_tolerances(cli, write):
     text = text.replace("kind: choice", "kind: numeric")
     run = cli("validate", write("s.yaml", text))
     assert run.status == 2 and "p1.tolerance.rtol: .nan is not a finite number" in run.err
+
+
+def test_a_listed_solver_mistake_that_cannot_happen_is_reported(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - id: p
+        kind: numeric
+        points: 1
+        prompt: x
+        solver: attention.scaled_dot_product
+        params: {Q: [[1]], K: [[1], [2]], V: [[1], [0]]}
+        mistakes: [{name: unscaled}]
+    """
+    run = cli("validate", write("m.yaml", text))
+    assert run.status == 2
+    assert "m.yaml:10:23: part p: mistake 'unscaled' does not apply to these params" in run.err
+
+
+def test_selftest_of_a_zero_with_strict_sigfigs(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - {id: p, kind: numeric, points: 1, prompt: x, answer: 0, tolerance: {sigfigs: 2, strict: true}}
+    """
+    run = cli("validate", "--selftest", write("z.yaml", text))
+    assert run.status == 0, run.out

@@ -23,7 +23,10 @@ def test_provisional_score_needs_review(part):
     assert outcome.status == Status.NEEDS_REVIEW
     assert outcome.fraction == pytest.approx(2 / 3)
     assert "no gradient through argmax" in outcome.feedback
-    assert "not found: keys do not learn" in outcome.details
+    assert outcome.details == ("found: no gradient through argmax",)
+    # a missed concept's label would be the model answer in brief: only hints, or a count
+    assert "keys do not learn" not in outcome.feedback
+    assert "1 more point the rubric looks for is not found." in outcome.feedback
 
 
 def test_full_rubric_is_still_needs_review(part):
@@ -56,3 +59,14 @@ def test_spec_problems():
                for p in problems_of("text", {"rubric": [{"id": "a", "points": 2, "regex": ["(unclosed"]}]}))
     assert any("less than the part's" in p
                for p in problems_of("text", {"points": 5, "rubric": [{"id": "a", "points": 2, "patterns": ["x"]}]}))
+
+
+def test_a_pattern_that_folds_to_nothing_is_a_spec_problem():
+    problems = problems_of("text", {"rubric": [{"id": "a", "points": 2, "patterns": ["real", "\u200c "]}]})
+    assert any("would match every answer" in p for p in problems)
+
+
+def test_selftest_names_what_the_model_answer_misses():
+    part = Built("text", {"points": 3, "rubric": RUBRIC, "model_answer": "Argmax is not differentiable."})
+    [probe] = part.module.probes(part.config, part.reference)
+    assert probe.expect(part(probe.answer)) == "the model answer does not make: keys do not learn"

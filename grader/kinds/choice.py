@@ -19,7 +19,7 @@ from typing import Any
 from ..model import Outcome
 from ..normalize import fold
 from ..numbers import Unreadable
-from .common import Probe, Spot, full_marks, mentions
+from .common import Probe, Spot, full_marks, mentions, withholds
 
 SCORINGS = ("all-or-nothing", "partial", "coverage", "every-decision")
 
@@ -63,7 +63,8 @@ class Config:
     multiple: bool
     scoring: str
     feedback: dict[str, str]
-    aliases: dict[str, str]  # folded spelling -> label
+    aliases: dict[str, str]  # folded spelling -> label (spellings naming two options left out)
+    reveal: bool = False  # answers released: feedback for wrongly left-out options may show
 
 
 def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
@@ -88,14 +89,17 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         if label not in texts:
             spot.error(("feedback", label), f"feedback for {label!r}, which is not an option", key=True)
             ok = False
-    aliases = _aliases(options)
-    clashes = sorted({a for a in aliases if aliases[a] is None})
+    folded = [fold(o).strip(_WRAP) for o in options]
+    clashes = sorted({o for o, f in zip(options, folded) if folded.count(f) > 1})
     if clashes:
-        spot.error(("options",), "option labels are ambiguous once case and brackets are ignored: " + ", ".join(clashes))
+        spot.error(("options",), "option labels are the same once case and brackets are ignored: "
+                                 + ", ".join(clashes))
         ok = False
+    aliases = {k: v for k, v in _aliases(options).items() if v is not None}
     if not ok:
         return None
-    return Config(options, texts, frozenset(answers), multiple, scoring, feedback, aliases)
+    return Config(options, texts, frozenset(answers), multiple, scoring, feedback, aliases,
+                  bool(fields.get("release_answer")))
 
 
 def _aliases(options: tuple[str, ...]) -> dict[str, str | None]:
@@ -134,13 +138,19 @@ def solve(config: Config) -> frozenset[str]:
     return config.answer
 
 
+MAX_CHARS = 1_000
+
+
 def read(config: Config, raw: Any) -> frozenset[str]:
     items = raw if isinstance(raw, list) else [raw]
     picks: list[str] = []
     for item in items:
         if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
             raise Unreadable("write the option labels as text, for example: b, or [b, c]")
-        picks.extend(_labels_in(config, str(getattr(item, "text", item))))
+        text = str(getattr(item, "text", item))
+        if len(text) > MAX_CHARS or len(items) > len(config.options) * 4:
+            raise Unreadable("the answer is too long for a choice: write the option labels, for example: b, c")
+        picks.extend(_labels_in(config, text))
     chosen = frozenset(picks)
     if not config.multiple and len(chosen) > 1:
         raise Unreadable(f"pick one option: this question has a single answer (you picked {_listing(chosen, config)})")
@@ -151,7 +161,7 @@ def read(config: Config, raw: Any) -> frozenset[str]:
 
 def _labels_in(config: Config, text: str) -> list[str]:
     whole = fold(text).strip(_WRAP)
-    if whole in config.aliases and config.aliases[whole] is not None:
+    if whole in config.aliases:
         return [config.aliases[whole]]
     tokens = [t.strip(_WRAP) for t in _SPLIT.split(fold(text))]
     tokens = [t for t in tokens if t and t not in _FILLER]
@@ -166,7 +176,8 @@ def _labels_in(config: Config, text: str) -> list[str]:
             labels.extend(config.aliases[ch] for ch in token)  # "bc" for b and c
             continue
         if label is None:
-            raise Unreadable(f"{token!r} is not one of the options ({', '.join(config.options)})")
+            shown = token if len(token) <= 20 else token[:19] + "…"
+            raise Unreadable(f"{shown!r} is not one of the options ({', '.join(config.options)})")
         labels.append(label)
     return labels
 
@@ -192,7 +203,9 @@ def check(config: Config, reference: frozenset[str], answer: frozenset[str]) -> 
     fraction = score_picks(answer, reference, config.options, config.scoring)
     wrong_picks = sorted(answer - reference, key=config.options.index)
     left_out = sorted(reference - answer, key=config.options.index)
-    lines = [config.feedback[o] for o in wrong_picks + left_out if o in config.feedback]
+    # feedback on a left-out option would say that option is right: only where answers are released
+    shown = wrong_picks + (left_out if config.reveal else [])
+    lines = [config.feedback[o] for o in shown if o in config.feedback]
     if fraction >= 1.0:
         summary = "Right."
     elif not config.multiple:
@@ -215,16 +228,20 @@ def show(config: Config, reference: frozenset[str]) -> Any:
 
 def probes(config: Config, reference: frozenset[str]) -> list[Probe]:
     out = [Probe("the reference answer", show(config, reference), full_marks)]
+    wrong = [o for o in config.options if o not in reference]
     for label, text in config.feedback.items():
-        if label in reference:
-            picks = reference - {label}
-            if not picks and not config.multiple:
-                continue  # a single-answer part cannot leave its answer out and still pick
-            out.append(Probe(f"leaving out ({label})", sorted(picks), mentions(text)))
+        if label in reference:  # left out: its feedback shows only where answers are released
+            picks = (reference - {label}) if config.multiple else frozenset()
+            picks = picks or frozenset(wrong[:1])
+            if not picks:
+                continue
+            expect = mentions(text) if config.reveal else withholds(text)
+            label_text = f"leaving out ({label})"
         else:
             picks = reference | {label} if config.multiple else frozenset({label})
-            answer = sorted(picks, key=config.options.index)
-            out.append(Probe(f"picking ({label})", answer if config.multiple else answer[0], mentions(text)))
+            expect, label_text = mentions(text), f"picking ({label})"
+        answer = sorted(picks, key=config.options.index)
+        out.append(Probe(label_text, answer if config.multiple else answer[0], expect))
     return out
 
 

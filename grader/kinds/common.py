@@ -13,6 +13,15 @@ class Spot(Protocol):
     def error(self, path: tuple, message: str, *, key: bool = False) -> None: ...
 
 
+class SpecProblem(ValueError):
+    """Raised by a kind's ``solve`` for a problem only solving reveals; ``path`` is relative to the part."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+
+
 @dataclass(frozen=True)
 class Probe:
     """One self-test: a student answer, and a test of its outcome returning a complaint or None."""
@@ -47,5 +56,14 @@ def mentions(text: str, *, full_ok: bool = False) -> Callable[[Outcome], str | N
         if not full_ok and outcome.fraction >= 1.0 - 1e-12:
             return "scored full marks"
         return None
+
+    return expect
+
+
+def withholds(text: str) -> Callable[[Outcome], str | None]:
+    """The outcome must not show ``text`` (feedback that would give the answer away)."""
+    def expect(outcome: Outcome) -> str | None:
+        shown = outcome.feedback + "\n" + "\n".join(outcome.details)
+        return f"feedback shows {text!r}, which gives the answer away" if text in shown else None
 
     return expect

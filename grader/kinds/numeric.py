@@ -20,7 +20,7 @@ from ..model import Outcome
 from ..numbers import Numbers, Unreadable, read_numbers, round_decimals, round_sigfigs
 from ..solvers import ParamError, Solver
 from ..tolerance import DEFAULT, Tolerance, within, written_problem
-from .common import Probe, Spot, diagnosed, full_marks
+from .common import Probe, SpecProblem, Spot, diagnosed, full_marks
 
 NUMBERS = {"description": "A number, a list of numbers, or a list of rows.",
            "type": ["number", "string", "array"]}
@@ -180,8 +180,11 @@ def solve(config: Config) -> Reference:
         value, declared, solver_values = np.asarray(config.answer, dtype=float), {}, {}
     listed = {m["name"]: m for m in config.mistakes}
     known = []
-    for name, m in listed.items():
+    for i, (name, m) in enumerate(listed.items()):
         values = (m["value"],) if m["value"] is not None else tuple(solver_values.get(name, ()))
+        if not values:
+            raise SpecProblem(("mistakes", i, "name"), f"mistake {name!r} does not apply to these params "
+                                                       "(the solver cannot produce it here)")
         feedback = m["feedback"] or (declared[name].feedback if name in declared else "")
         known.append(KnownMistake(name, feedback, values, m["fraction"]))
     for name, values in solver_values.items():  # a solver's mistakes apply even when the spec does not list them
@@ -206,44 +209,52 @@ def read(config: Config, raw: Any) -> Numbers:
 def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
     b = reference.value
     a, texts = _conform(answer.values, answer.texts, b.shape)
-    extra = config.feedback
-    if a.shape == b.shape and _all_close(a, b, config.tolerance):
-        problem = _written_problem(texts, b, config.tolerance)
-        if problem:
-            return Outcome.of_fraction(0.0, _join(f"The value is right, but {problem}.", extra.get("precision")),
-                                       "precision")
-        return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
+    tol, extra = config.tolerance, config.feedback
+    close = _close(a, b, tol) if a.shape == b.shape else None
+    written = _written_problems(texts, b, tol) if close is not None else []
+    # per-entry credit counts an entry right when its value is close and, if strict, written right
+    credit = 0.0
+    if config.per_entry and close is not None:
+        credit = float(np.mean(close.ravel() & np.array([w is None for w in written], dtype=bool)))
+    if close is not None and close.all():
+        problems = [(i, w) for i, w in enumerate(written) if w is not None]
+        if not problems:
+            return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
+        i, problem = problems[0]
+        where = f"entry {i + 1}: " if b.ndim else ""
+        return Outcome.of_fraction(credit, _join(f"The value is right, but {where}{problem}.", extra.get("precision")),
+                                   "precision")
     for mistake in reference.mistakes:
-        if any(_matches_mistake(a, v, b, config.tolerance) for v in mistake.values):
-            return Outcome.of_fraction(mistake.fraction, mistake.feedback or f"This is a known mistake ({mistake.name}).",
-                                       f"mistake:{mistake.name}")
-    if a.shape != b.shape:
-        if a.ndim == 2 and a.shape == b.shape[::-1] and _all_close(a.T, b, config.tolerance):
+        if any(_matches_mistake(a, v, b, tol) for v in mistake.values):
+            feedback = mistake.feedback or f"This is a known mistake ({mistake.name})."
+            return Outcome.of_fraction(max(mistake.fraction, credit), feedback, f"mistake:{mistake.name}")
+    if close is None:
+        if a.ndim == 2 and a.shape == b.shape[::-1] and _all_close(a.T, b, tol):
             return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
         said = f"Expected {describe_shape(b.shape)}, got {describe_shape(a.shape)}."
         if b.ndim == 0 and a.ndim == 1 and len(a) == 2:  # "1,000" or "2,5" read as two numbers
             said += " If you meant one number, write it with a decimal point and no thousands separator."
         return Outcome.of_fraction(0.0, _join(said, extra.get("shape")), "shape")
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _all_close(a.T, b, config.tolerance):
-        return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
-    if np.any(b != 0) and _all_close(-a, b, config.tolerance):
-        return Outcome.of_fraction(0.0, _join("The sign is flipped: every entry has the wrong sign.", extra.get("sign")),
-                                   "sign")
-    factor = _scale_factor(a, b, config.tolerance)
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _all_close(a.T, b, tol):
+        return Outcome.of_fraction(credit, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
+    if np.any(b != 0) and _all_close(-a, b, tol):
+        return Outcome.of_fraction(credit, _join("The sign is flipped: every entry has the wrong sign.",
+                                                 extra.get("sign")), "sign")
+    factor = _scale_factor(a, b, tol)
     if factor is not None:
-        return Outcome.of_fraction(0.0, _join(f"Off by a constant factor: your answer is {_nice(factor)} times the "
-                                              "right one.", extra.get("scale")), "scale")
-    return _entries(config, a, b)
+        return Outcome.of_fraction(credit, _join(f"Off by a constant factor: your answer is {_nice(factor)} times "
+                                                 "the right one.", extra.get("scale")), "scale")
+    return _entries(config, close, credit, b)
 
 
 _TRANSPOSED = "Rows and columns are swapped: this is the transpose of the right matrix."
 
 
-def _entries(config: Config, a: np.ndarray, b: np.ndarray) -> Outcome:
+def _entries(config: Config, close: np.ndarray, credit: float, b: np.ndarray) -> Outcome:
     if b.ndim == 0:
-        return Outcome.of_fraction(0.0, _join(f"Not right to {config.tolerance.describe()}.", config.feedback.get("entries")))
-    ok = np.vectorize(lambda x, y: within(x, y, config.tolerance))(a, b)
-    wrong = [tuple(int(i) + 1 for i in idx) for idx in zip(*np.nonzero(~ok))]
+        return Outcome.of_fraction(0.0, _join(f"Not right to {config.tolerance.describe()}.",
+                                              config.feedback.get("entries")))
+    wrong = [tuple(int(i) + 1 for i in idx) for idx in zip(*np.nonzero(~close))]
     total = b.size
     if len(wrong) == total:
         said = "None of the entries is right."
@@ -251,9 +262,8 @@ def _entries(config: Config, a: np.ndarray, b: np.ndarray) -> Outcome:
         names = ", ".join(_entry_name(w) for w in wrong[:8]) + (", ..." if len(wrong) > 8 else "")
         noun = "entry" if b.ndim == 1 else "entry (row, column)"
         said = f"{total - len(wrong)} of {total} entries are right; wrong {noun}: {names}."
-    fraction = (total - len(wrong)) / total if config.per_entry else 0.0
-    details = tuple(f"{_entry_name(w)}: not right to {config.tolerance.describe()}" for w in wrong)
-    return Outcome.of_fraction(fraction, _join(said, config.feedback.get("entries")), None, details)
+    details = tuple(f"{_entry_name(w)}: not right to {config.tolerance.describe()}" for w in wrong[:100])
+    return Outcome.of_fraction(credit, _join(said, config.feedback.get("entries")), None, details)
 
 
 def _entry_name(index: tuple[int, ...]) -> str:
@@ -261,13 +271,23 @@ def _entry_name(index: tuple[int, ...]) -> str:
 
 
 def _conform(a: np.ndarray, texts: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, Any]:
-    """A column or row vector written as a matrix (``[6; 1; 2]``) is still a vector."""
-    if len(shape) == 1 and a.ndim == 2 and 1 in a.shape and a.size == shape[0]:
-        flat = None if texts is None else tuple(t for row in texts for t in row)
-        return a.reshape(shape), flat
-    if len(shape) == 0 and a.ndim == 1 and a.size == 1:
-        return a.reshape(()), (texts[0] if texts else None)
-    return a, texts
+    """The same numbers in another layout of the same entries count as that shape: ``[6; 1; 2]`` or
+    ``[[6, 1, 2]]`` for a vector, ``3`` for a one-entry vector, ``"5 6 7"`` for a 1x3 matrix."""
+    if a.shape == shape or a.size != int(np.prod(shape)) or _squeezed(a.shape) != _squeezed(shape):
+        return a, texts
+    flat = list(_flatten(texts)) if texts is not None else None
+    shaped = None if flat is None else np.array(flat, dtype=object).reshape(shape)
+    return a.reshape(shape), (None if shaped is None else _nest(shaped))
+
+
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for n in shape if n != 1)
+
+
+def _nest(texts: Any) -> Any:
+    if not isinstance(texts, np.ndarray):
+        return texts
+    return texts.item() if texts.ndim == 0 else tuple(_nest(t) for t in texts)
 
 
 MISTAKE_SPREAD = 0.02
@@ -288,20 +308,21 @@ def _matches_mistake(a: np.ndarray, mistake: np.ndarray, b: np.ndarray, tol: Tol
 
 
 def _all_close(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> bool:
-    if a.shape != b.shape:
-        return False
-    return all(within(float(x), float(y), tol) for x, y in zip(a.ravel(), b.ravel()))
+    return a.shape == b.shape and bool(_close(a, b, tol).all())
 
 
-def _written_problem(texts: Any, b: np.ndarray, tol: Tolerance) -> str | None:
+def _close(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """Entry by entry: is the student's value within tolerance of the reference?"""
+    return np.array([within(float(x), float(y), tol) for x, y in zip(a.ravel(), b.ravel())],
+                    dtype=bool).reshape(b.shape)
+
+
+def _written_problems(texts: Any, b: np.ndarray, tol: Tolerance) -> list[str | None]:
+    """Per entry (flattened): why it is not written as strict mode asks, or None."""
     if not tol.strict:
-        return None
-    flat_texts = [texts] if b.ndim == 0 else list(_flatten(texts))
-    for i, (text, ref) in enumerate(zip(flat_texts, b.ravel())):
-        problem = written_problem(text or "", float(ref), tol)
-        if problem:
-            return problem if b.ndim == 0 else f"entry {i + 1}: {problem}"
-    return None
+        return [None] * b.size
+    flat_texts = list(_flatten(texts)) if texts is not None else [None] * b.size
+    return [written_problem(text or "", float(ref), tol) for text, ref in zip(flat_texts, b.ravel())]
 
 
 def _flatten(texts: Any):
@@ -353,7 +374,8 @@ def describe_shape(shape: tuple[int, ...]) -> str:
         return "a single number"
     if len(shape) == 1:
         return f"{shape[0]} value{'s' if shape[0] != 1 else ''}"
-    return f"a {shape[0]}x{shape[1]} matrix ({shape[0]} rows of {shape[1]})"
+    rows = f"{shape[0]} row{'s' * (shape[0] != 1)}"
+    return f"a {shape[0]}x{shape[1]} matrix ({rows} of {shape[1]})"
 
 
 # --- show / probes ------------------------------------------------------------------------------
@@ -383,6 +405,8 @@ def _as_text(value: np.ndarray, tol: Tolerance) -> Any:
 
 def _rounded(value: np.ndarray, tol: Tolerance) -> Any:
     def one(x: float) -> str:
+        if x == 0 and tol.sigfigs is not None:  # a zero shows as many figures as it has places
+            return "0" if tol.sigfigs == 1 else "0." + "0" * tol.sigfigs
         d: Decimal = round_sigfigs(x, tol.sigfigs) if tol.sigfigs is not None else round_decimals(x, tol.decimals)
         return f"{d:f}" if tol.decimals is not None or d == 0 or abs(d.adjusted()) < 6 else f"{d:e}"
 

@@ -74,7 +74,12 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
             spot.error(("rubric", i, "id"), f"rubric concept {item['id']!r} is listed twice")
             ok = False
         seen.add(item["id"])
-        compiled = [_phrase(p) for p in item.get("patterns", [])]
+        for j, phrase in enumerate(item.get("patterns", [])):
+            if not fold(phrase):
+                spot.error(("rubric", i, "patterns", j), "this pattern is empty once spaces and invisible "
+                                                         "characters are ignored: it would match every answer")
+                ok = False
+        compiled = [_phrase(p) for p in item.get("patterns", []) if fold(p)]
         for j, pattern in enumerate(item.get("regex", [])):
             try:
                 compiled.append(re.compile(fold_letters(pattern), re.IGNORECASE))
@@ -115,19 +120,27 @@ def read(config: Config, raw: Any) -> str:
 
 
 def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
-    folded = fold(answer)
-    found = [c for c in config.concepts if c.found_in(folded)]
+    found = _found(config, answer)
     missed = [c for c in config.concepts if c not in found]
     earned = min(config.points, sum(c.points for c in found))
     lines = [f"Provisional score {earned:g}/{config.points:g}; an instructor will confirm it."]
     if found:
         lines.append("Covered: " + "; ".join(c.label for c in found) + ".")
-    if missed:
-        lines.append("To improve: " + " ".join(_sentence(c.feedback or f"Mention {c.label}.") for c in missed))
-    feedback = " ".join(lines)
-    details = tuple(f"{'found' if c in found else 'not found'}: {c.label}" for c in config.concepts)
-    return Outcome(Status.NEEDS_REVIEW, earned / config.points if config.points else 0.0, feedback, None,
+    if missed:  # the author's hints only: a missed concept's label would be the model answer in brief
+        hints = [_sentence(c.feedback) for c in missed if c.feedback]
+        unhinted = len(missed) - len(hints)
+        if unhinted:
+            hints.append(f"{unhinted} more point{'s' * (unhinted > 1)} the rubric looks for "
+                         f"{'are' if unhinted > 1 else 'is'} not found.")
+        lines.append("To improve: " + " ".join(hints))
+    details = tuple(f"found: {c.label}" for c in found)
+    return Outcome(Status.NEEDS_REVIEW, earned / config.points if config.points else 0.0, " ".join(lines), None,
                    details)
+
+
+def _found(config: Config, answer: str) -> list[Concept]:
+    folded = fold(answer)
+    return [c for c in config.concepts if c.found_in(folded)]
 
 
 def _sentence(text: str) -> str:
@@ -144,10 +157,10 @@ def probes(config: Config, reference: tuple[str, ...]) -> list[Probe]:
     if not config.model_answer:
         return []
 
+    found = _found(config, config.model_answer)
+    missing = [c.label for c in config.concepts if c not in found]
+
     def every_concept(outcome: Outcome) -> str | None:
-        if outcome.fraction >= 1 - 1e-12:
-            return None
-        missing = [d.split(": ", 1)[1] for d in outcome.details if d.startswith("not found")]
-        return "the model answer does not make: " + "; ".join(missing)
+        return "the model answer does not make: " + "; ".join(missing) if missing else None
 
     return [Probe("the model answer", config.model_answer, every_concept)]

@@ -12,18 +12,21 @@ from typing import Any
 from ..model import PartResult, Report
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!~])")
+# explicit direction overrides could make a report display text other than what was written;
+# Persian and Arabic text needs none of them (Unicode's bidi algorithm orders it on its own)
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], "\ufffd")
 
 
 def text(value: str) -> str:
     """Escape text for Markdown (inline): entities for HTML, backslashes for Markdown punctuation."""
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = value.translate(_BIDI_CONTROLS).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", value).replace("\r", " ").replace("\n", " ")
 
 
 def code(value: Any) -> str:
     """A value as inline code, fenced with enough backticks that its own cannot close the span."""
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    shown = shown.replace("\r", " ").replace("\n", " ")
+    shown = shown.translate(_BIDI_CONTROLS).replace("\r", " ").replace("\n", " ")
     longest = max((len(m) for m in re.findall(r"`+", shown)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if shown.startswith("`") or shown.endswith("`") or not shown.strip() else ""

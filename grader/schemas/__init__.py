@@ -87,7 +87,7 @@ def submission_schema() -> dict[str, Any]:
         "properties": {
             "$schema": {"type": "string"},
             "assignment": {"type": "string", "description": "The assignment id this submission answers."},
-            "student": {"type": ["string", "integer"], "minLength": 1, "maxLength": 200,
+            "student": {"type": ["string", "number"], "minLength": 1, "maxLength": 200,
                         "description": "Student id (Persian digits are read as ASCII)."},
             "name": {"type": "string"},
             "answers": {"type": "object", "propertyNames": {"maxLength": 100},

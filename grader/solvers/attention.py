@@ -119,12 +119,12 @@ def _argmax_off_by_one(query, keys, values):
 
 @argmax.mistake(
     "index",
-    "This is the position of the best-scoring key; the question asks for the value stored at that "
-    "position.",
+    "This is a position (an index of a key), not a value: attention returns the value vector stored "
+    "with the best-scoring key.",
 )
 def _argmax_index(query, keys, values):
-    k = _pick(query, keys)
-    return [np.float64(k), np.float64(k + 1)]  # 0-based, and the same index counted from 1
+    # every index, 0-based or 1-based, not only the right one: naming the right one would give it away
+    return [np.float64(i) for i in range(len(keys) + 1)]
 
 
 # --- soft attention ----------------------------------------------------------------------------
