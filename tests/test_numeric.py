@@ -222,3 +222,11 @@ def test_a_named_mistake_never_lowers_per_entry_credit():
 def test_index_mistake_does_not_say_which_index(argmax):
     verdicts = {i: argmax(i).diagnosis for i in range(5)}
     assert set(verdicts.values()) == {"mistake:index"}  # 3 (the answer's index) looks like any other
+
+
+def test_mistakes_of_another_shape_match_in_any_layout():
+    part = Built("numeric", {"solver": "attention.argmax",
+                             "params": {"query": [1, 1], "keys": [[0, 0], [1, 0], [0, 2], [3, 3]],
+                                        "values": [[7], [1], [2], [3]]}})
+    assert part(3).status == Status.CORRECT  # the value [3], written as a number
+    assert part(0).diagnosis == "mistake:index"

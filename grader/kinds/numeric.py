@@ -296,6 +296,7 @@ MISTAKE_SPREAD = 0.02
 def _matches_mistake(a: np.ndarray, mistake: np.ndarray, b: np.ndarray, tol: Tolerance) -> bool:
     """Is ``a`` this mistake? Within the part's tolerance, or - since students round what they compute
     by hand - within 2% of the mistake's largest entry while nearer to the mistake than to the answer."""
+    a, _ = _conform(a, None, mistake.shape)  # a mistake may have another shape than the answer
     if a.shape != mistake.shape:
         return False
     if _all_close(a, mistake, tol):
