@@ -171,24 +171,18 @@ def _read_text(raw: str) -> Numbers:
         return _finish(rows, rows_t, separated)
 
     items, texts, separated = parse_body(0, None)
-    # "[6, 1, 2]" parses as one item that is a list: unwrap it
-    if not separated and len(items) == 1 and isinstance(items[0], list):
-        items, texts = items[0], texts[0]
-    elif not separated and len(items) == 1:
+    if not separated and len(items) == 1:  # "6" is one number, "[6, 1, 2]" one list: unwrap either
         items, texts = items[0], texts[0]
     return _to_numbers(items, texts)
 
 
 def _continues(tokens: list, pos: int) -> bool:
-    """A newline does not end a row right after a comma or an opening bracket, or before a closing one."""
-    before = pos - 2
-    while before >= 0 and tokens[before][0] == "nl":
-        before -= 1
-    after = pos
-    while after < len(tokens) and tokens[after][0] == "nl":
-        after += 1
-    prev = tokens[before][0] if before >= 0 else None
-    nxt = tokens[after][0] if after < len(tokens) else None
+    """A newline does not end a row right after a comma or an opening bracket, or before a closing one.
+
+    ``tokens[pos - 1]`` is the newline; :func:`_tokenize` never puts two newlines side by side.
+    """
+    prev = tokens[pos - 2][0] if pos >= 2 else None
+    nxt = tokens[pos][0] if pos < len(tokens) else None
     return prev in ("comma", "open", None) or nxt in ("close", None)
 
 
