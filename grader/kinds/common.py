@@ -5,6 +5,35 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from ..model import Outcome
+from ..tolerance import Tolerance
+
+TOLERANCE_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "description": "{rtol, atol} (numpy isclose), or {sigfigs: n}, or {decimals: n}; strict: true "
+                   "asks for exactly that precision written.",
+    "properties": {
+        "rtol": {"type": "number", "minimum": 0}, "atol": {"type": "number", "minimum": 0},
+        "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
+        "decimals": {"type": "integer", "minimum": 0, "maximum": 15},
+        "strict": {"type": "boolean"},
+    },
+}
+
+
+def read_tolerance(raw: dict[str, Any] | None, spot: "Spot", default: Tolerance) -> Tolerance | None:
+    """A part's ``tolerance`` field; ``None`` (with the problem reported) if it mixes modes."""
+    if raw is None:
+        return default
+    modes = [k for k in ("sigfigs", "decimals") if k in raw] + (["rtol/atol"] if {"rtol", "atol"} & set(raw) else [])
+    if len(modes) > 1:
+        spot.error(("tolerance",), f"tolerance mixes {' and '.join(modes)}; give one of them")
+        return None
+    if raw.get("strict") and not ({"sigfigs", "decimals"} & set(raw)):
+        spot.error(("tolerance", "strict"), "strict needs sigfigs or decimals: it checks how the answer is written",
+                   key=True)
+        return None
+    return Tolerance(rtol=float(raw.get("rtol", 0.0)), atol=float(raw.get("atol", 0.0)),
+                     sigfigs=raw.get("sigfigs"), decimals=raw.get("decimals"), strict=bool(raw.get("strict")))
 
 
 class Spot(Protocol):

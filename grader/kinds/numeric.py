@@ -8,19 +8,18 @@ finally which entries are off. Feedback never quotes the reference value.
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from .. import solvers
+from .. import diagnose, solvers
 from ..model import Outcome
 from ..numbers import Numbers, Unreadable, read_numbers, round_decimals, round_sigfigs
-from ..solvers import ParamError, Solver
+from ..solvers import InstanceSolver, ParamError, Solver
 from ..tolerance import DEFAULT, Tolerance, within, written_problem
-from .common import Probe, SpecProblem, Spot, diagnosed, full_marks
+from .common import TOLERANCE_SCHEMA, Probe, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
 
 NUMBERS = {"description": "A number, a list of numbers, or a list of rows.",
            "type": ["number", "string", "array"]}
@@ -31,17 +30,7 @@ SCHEMA: dict[str, Any] = {
         "solver": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$",
                    "description": "A reference solver by dotted name, e.g. attention.argmax (see `grader solvers`)."},
         "params": {"type": "object", "description": "The solver's inputs, by name."},
-        "tolerance": {
-            "type": "object", "additionalProperties": False,
-            "description": "{rtol, atol} (numpy isclose), or {sigfigs: n}, or {decimals: n}; strict: true "
-                           "asks for exactly that precision written.",
-            "properties": {
-                "rtol": {"type": "number", "minimum": 0}, "atol": {"type": "number", "minimum": 0},
-                "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
-                "decimals": {"type": "integer", "minimum": 0, "maximum": 15},
-                "strict": {"type": "boolean"},
-            },
-        },
+        "tolerance": TOLERANCE_SCHEMA,
         "scoring": {"enum": ["all-or-nothing", "per-entry"],
                     "description": "per-entry: a vector or matrix earns the share of its entries that are right."},
         "mistakes": {
@@ -107,6 +96,10 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     params: dict[str, Any] = {}
     if "solver" in fields:
         solver = solvers.get(fields["solver"])
+        if isinstance(solver, InstanceSolver):
+            spot.error(("solver",), f"{solver.name} builds instances for expression parts; a numeric part "
+                                    "needs a solver that computes a value")
+            return None
         if solver is None:
             close = difflib.get_close_matches(fields["solver"], solvers.SOLVERS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(sorted(solvers.SOLVERS))})"
@@ -122,7 +115,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     elif "params" in fields:
         spot.error(("params",), "params are only used with a solver", key=True)
         ok = False
-    tolerance = _tolerance(fields.get("tolerance"), spot)
+    tolerance = read_tolerance(fields.get("tolerance"), spot, DEFAULT)
     ok = ok and tolerance is not None
     points = float(fields["points"])
     mistakes = []
@@ -153,21 +146,6 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         return None
     return Config(answer, solver, params, tolerance, fields.get("scoring") == "per-entry", tuple(mistakes),
                   dict(fields.get("feedback", {})))
-
-
-def _tolerance(raw: dict[str, Any] | None, spot: Spot) -> Tolerance | None:
-    if raw is None:
-        return DEFAULT
-    modes = [k for k in ("sigfigs", "decimals") if k in raw] + (["rtol/atol"] if {"rtol", "atol"} & set(raw) else [])
-    if len(modes) > 1:
-        spot.error(("tolerance",), f"tolerance mixes {' and '.join(modes)}; give one of them")
-        return None
-    if raw.get("strict") and not ({"sigfigs", "decimals"} & set(raw)):
-        spot.error(("tolerance", "strict"), "strict needs sigfigs or decimals: it checks how the answer is written",
-                   key=True)
-        return None
-    return Tolerance(rtol=float(raw.get("rtol", 0.0)), atol=float(raw.get("atol", 0.0)),
-                     sigfigs=raw.get("sigfigs"), decimals=raw.get("decimals"), strict=bool(raw.get("strict")))
 
 
 def solve(config: Config) -> Reference:
@@ -228,22 +206,23 @@ def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
         if any(_matches_mistake(a, v, b, tol) for v in mistake.values):
             feedback = mistake.feedback or f"This is a known mistake ({mistake.name})."
             return Outcome.of_fraction(max(mistake.fraction, credit), feedback, f"mistake:{mistake.name}")
+    near = lambda x, y: _all_close(x, y, tol)  # noqa: E731 - the part's tolerance, for diagnose
     if close is None:
-        if a.ndim == 2 and a.shape == b.shape[::-1] and _all_close(a.T, b, tol):
+        if diagnose.transposed([a], [b], near):
             return Outcome.of_fraction(0.0, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
         said = f"Expected {describe_shape(b.shape)}, got {describe_shape(a.shape)}."
         if b.ndim == 0 and a.ndim == 1 and len(a) == 2:  # "1,000" or "2,5" read as two numbers
             said += " If you meant one number, write it with a decimal point and no thousands separator."
         return Outcome.of_fraction(0.0, _join(said, extra.get("shape")), "shape")
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _all_close(a.T, b, tol):
+    if diagnose.transposed([a], [b], near):
         return Outcome.of_fraction(credit, _join(_TRANSPOSED, extra.get("transpose")), "transpose")
-    if np.any(b != 0) and _all_close(-a, b, tol):
+    if diagnose.sign_flipped([a], [b], near):
         return Outcome.of_fraction(credit, _join("The sign is flipped: every entry has the wrong sign.",
                                                  extra.get("sign")), "sign")
-    factor = _scale_factor(a, b, tol)
+    factor = diagnose.scale_factor([a], [b], near)
     if factor is not None:
-        return Outcome.of_fraction(credit, _join(f"Off by a constant factor: your answer is {_nice(factor)} times "
-                                                 "the right one.", extra.get("scale")), "scale")
+        return Outcome.of_fraction(credit, _join(f"Off by a constant factor: your answer is {diagnose.nice(factor)} "
+                                                 "times the right one.", extra.get("scale")), "scale")
     return _entries(config, close, credit, b)
 
 
@@ -332,38 +311,6 @@ def _flatten(texts: Any):
             yield from _flatten(t)
     else:
         yield texts
-
-
-_NICE = [2.0, 0.5, 3.0, 1 / 3, 4.0, 0.25] + [10.0 ** k for k in range(-6, 7) if k]
-
-
-def _scale_factor(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> float | None:
-    """A constant c != ±1 with a = c*b. For a single number every wrong answer is some multiple,
-    so only round factors (2, 1/2, powers of ten, ...) count there."""
-    nonzero = np.abs(b) > 0
-    if not np.any(nonzero) or np.any(a[nonzero] == 0):
-        return None
-    ratios = a[nonzero] / b[nonzero]
-    c = float(np.median(ratios))
-    if abs(abs(c) - 1) < 0.05:  # within 5% of the answer (or its negative): inaccurate, not scaled
-        return None
-    if b.ndim == 0 or np.count_nonzero(nonzero) < 2:
-        nice = [f for f in _NICE for f in (f, -f) if math.isclose(c, f, rel_tol=1e-6)]
-        if not nice:
-            return None
-        c = nice[0]
-    if _all_close(a, c * b, tol) and _all_close(a / c, b, tol):
-        return c
-    return None
-
-
-def _nice(c: float) -> str:
-    for num in range(1, 11):
-        for den in range(1, 11):
-            if math.isclose(abs(c), num / den, rel_tol=1e-9):
-                sign = "-" if c < 0 else ""
-                return f"{sign}{num}" if den == 1 else f"{sign}{num}/{den}"
-    return f"{c:.4g}"
 
 
 def _join(*parts: str | None) -> str:

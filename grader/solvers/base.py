@@ -109,27 +109,8 @@ class Solver:
         return register
 
     def bind(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Check raw params (plain YAML data) against the description and convert them.
-
-        Returns keyword arguments for ``fn``: floats for scalars, float arrays for shaped params,
-        strings for choices, defaults filled in. Raises :class:`ParamError` naming the param.
-        """
-        if not isinstance(raw, dict):
-            raise ParamError((), "params must be a mapping from param name to value")
-        known = {p.name: p for p in self.params}
-        for name in raw:
-            if name not in known:
-                raise ParamError((name,), f"{self.name} takes no param {name!r} (it takes {', '.join(known)})")
-        bound: dict[str, Any] = {}
-        sizes: dict[str, tuple[int, str]] = {}  # dim name -> (size, which param fixed it)
-        for p in self.params:
-            if p.name not in raw:
-                if p.required:
-                    raise ParamError((), f"{self.name} needs param {p.name!r} ({p.describe()})")
-                bound[p.name] = p.default
-                continue
-            bound[p.name] = _convert(p, raw[p.name], sizes)
-        return bound
+        """Check raw params (plain YAML data) against the description and convert them (see :func:`bind`)."""
+        return bind(self.name, self.params, raw)
 
     def solve(self, bound: dict[str, Any]) -> np.ndarray:
         return np.asarray(self.fn(**bound), dtype=float)
@@ -142,6 +123,78 @@ class Solver:
         lines += ["  param " + p.describe() + (f" - {p.doc}" if p.doc else "") for p in self.params]
         lines += [f"  mistake {m.name}: {m.feedback}" for m in self.mistakes]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One concrete, consistent situation an expression answer is evaluated in.
+
+    ``values`` binds plain symbols (numbers, 2-D arrays); ``sequences`` binds indexed ones as
+    (lowest index per axis, stacked array); ``targets`` holds the true value of every quantity
+    a part may ask for, computed by the solver (and verified by its tests).
+    """
+
+    values: dict[str, Any]
+    sequences: dict[str, tuple[tuple[int, ...], np.ndarray]]
+    targets: dict[str, Any]
+
+
+@dataclass
+class InstanceSolver:
+    """A solver for expression parts: ``fn(rng, **params) -> Instance``, one random instance per call."""
+
+    name: str
+    fn: Callable[..., Instance]
+    params: tuple[Param, ...]
+    targets: tuple[str, ...]
+    doc: str = ""
+
+    def bind(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return bind(self.name, self.params, raw)
+
+    def build(self, bound: dict[str, Any], rng: np.random.Generator) -> Instance:
+        return self.fn(rng, **bound)
+
+    def describe(self) -> str:
+        lines = [f"{self.name}: {self.doc}".rstrip(": ")]
+        lines += ["  param " + p.describe() + (f" - {p.doc}" if p.doc else "") for p in self.params]
+        lines.append("  targets: " + ", ".join(self.targets))
+        return "\n".join(lines)
+
+
+def instance_solver(*params: Param, targets: tuple[str, ...], doc: str | None = None
+                    ) -> Callable[[Callable[..., Instance]], InstanceSolver]:
+    """Decorator turning ``fn(rng, **params) -> Instance`` into an :class:`InstanceSolver`."""
+
+    def wrap(fn: Callable[..., Instance]) -> InstanceSolver:
+        text = doc if doc is not None else (fn.__doc__ or "").strip().split("\n")[0]
+        return InstanceSolver(name=fn.__name__, fn=fn, params=tuple(params), targets=tuple(targets), doc=text)
+
+    return wrap
+
+
+def bind(solver_name: str, params: tuple[Param, ...], raw: dict[str, Any]) -> dict[str, Any]:
+    """Check raw params (plain YAML data) against their description and convert them.
+
+    Returns keyword arguments: floats for scalars, float arrays for shaped params, strings for
+    choices, defaults filled in. Raises :class:`ParamError` naming the param.
+    """
+    if not isinstance(raw, dict):
+        raise ParamError((), "params must be a mapping from param name to value")
+    known = {p.name: p for p in params}
+    for name in raw:
+        if name not in known:
+            raise ParamError((name,), f"{solver_name} takes no param {name!r} (it takes {', '.join(known)})")
+    bound: dict[str, Any] = {}
+    sizes: dict[str, tuple[int, str]] = {}  # dim name -> (size, which param fixed it)
+    for p in params:
+        if p.name not in raw:
+            if p.required:
+                raise ParamError((), f"{solver_name} needs param {p.name!r} ({p.describe()})")
+            bound[p.name] = p.default
+            continue
+        bound[p.name] = _convert(p, raw[p.name], sizes)
+    return bound
 
 
 def solver(*params: Param, doc: str | None = None) -> Callable[[Callable[..., Any]], Solver]:

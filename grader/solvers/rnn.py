@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from .base import Param, solver
+from .base import Instance, Param, SolverError, instance_solver, solver
 
 # --- activations -------------------------------------------------------------------------------
 
@@ -274,3 +274,68 @@ for _grad, _field in ((grad_W_hh, "W_hh"), (grad_W_hx, "W_hx"), (grad_h0, "h0"))
             _grad.mistake(_name, _feedback)(partial(_one_gradient, _build, _field))
 
 
+
+
+# --- instances for expression answers -----------------------------------------------------------
+
+INSTANCE_TARGETS = ("immediate", "dJt_dWhh", "dJ_dWhh", "dJt_dWhx", "dJ_dWhx", "dJ_dh0")
+
+
+@instance_solver(
+    Param("n", doc="hidden size (1 for a scalar RNN)", default=1.0),
+    Param("m", doc="input size", default=1.0),
+    Param("T", doc="number of steps", default=4.0),
+    Param("t", doc="the step t that J_t refers to; by default drawn from 2..T per instance", default=0.0),
+    ACTIVATION,
+    targets=INSTANCE_TARGETS,
+)
+def bptt_instance(rng, n=1.0, m=1.0, T=4.0, t=0.0, activation="sigmoid") -> Instance:
+    """A random RNN with per-step losses, its forward pass and its BPTT gradients, as symbol values.
+
+    Binds h (h_0..h_T), z and x (1..T), y (targets, 1..T), g (g_{t,i} = dJ_t/dh_i, zero for i > t),
+    G (G_t = dJ_t/dW_hh), W_hh, W_hx and t. Targets: immediate (dh_t/dW_hh holding h_{t-1} fixed,
+    scalar RNN only), dJt_dWhh, dJ_dWhh, dJt_dWhx, dJ_dWhx, dJ_dh0.
+    """
+    n, m, T = int(n), int(m), int(T)
+    if min(n, m, T) < 1 or max(n, m) > 50 or T > 50:
+        raise SolverError("n and m must be from 1 to 50, and T from 1 to 50")
+    step = int(t) if t else int(rng.integers(min(2, T), T + 1))  # t >= 2: sums over i have two terms
+    if not 1 <= step <= T:
+        raise SolverError(f"t must be from 1 to T = {T}", ("t",))
+    # weights small enough that activations stay out of saturation, so gradients are informative
+    W_hh = rng.normal(0.0, 0.6 / np.sqrt(n), size=(n, n))
+    W_hx = rng.normal(0.0, 0.6 / np.sqrt(m), size=(n, m))
+    x = rng.uniform(-1.0, 1.0, size=(T, m))
+    h0 = rng.uniform(-0.5, 0.5, size=n)
+    y = rng.uniform(0.0, 1.0, size=(T, n))
+    run = bptt(W_hh, W_hx, x, h0, y, activation)
+    per_step = [assemble(run, x, W_hh, keep=_only_row(T, k)) for k in range(T)]  # G_t, one J_t each
+    col = lambda a: a.reshape(*a.shape, 1)  # vectors are columns in expressions
+    targets = {
+        "dJt_dWhh": per_step[step - 1].W_hh,
+        "dJ_dWhh": run.W_hh,
+        "dJt_dWhx": per_step[step - 1].W_hx,
+        "dJ_dWhx": run.W_hx,
+        "dJ_dh0": col(run.h0),
+    }
+    if n == 1:  # for a vector state dh_t/dW_hh is a 3-tensor; only the scalar case has this target
+        targets["immediate"] = run.act_prime[step - 1] * run.h_prev[step - 1]
+    return Instance(
+        values={"W_hh": W_hh, "W_hx": W_hx, "t": float(step)},
+        sequences={
+            "h": ((0,), col(np.vstack([h0[None, :], run.h]))),
+            "z": ((1,), col(run.z)),
+            "x": ((1,), col(x)),
+            "y": ((1,), col(y)),
+            "g": ((1, 1), col(run.g)),
+            "G": ((1,), np.stack([g.W_hh for g in per_step])),
+        },
+        targets=targets,
+    )
+
+
+def _only_row(T: int, k: int) -> np.ndarray:
+    """The keep-mask of assemble() that sums only J_{k+1}'s terms (i <= k+1)."""
+    keep = np.zeros((T, T))
+    keep[k, : k + 1] = 1.0
+    return keep
