@@ -35,6 +35,11 @@ _DIACRITICS = re.compile("[\u064B-\u065F\u0670]")
 _SPACE = re.compile(r"\s+")
 
 
+def ascii_digits(text: str) -> str:
+    """Persian and Arabic-Indic digits and the Persian decimal separator as ASCII; nothing else changes."""
+    return text.translate(_DIGITS).replace("\u066b", ".")
+
+
 _SUPERSCRIPT = re.compile("[\u207a\u207b]?[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
 
 

@@ -43,9 +43,15 @@ def test_seed_student_report(graded):
     assert status["q1a"] == ("correct", 2, 2)
     assert status["q1b"] == ("correct", 2, 2)
     assert status["q1c"] == ("correct", 2, 2)
+    assert status["q2a"] == ("correct", 2, 2)  # sigma'(z_t) x h_{t-1}, LaTeX chain graded on its last side
+    assert status["q2c"] == ("correct", 2, 2)
     assert status["q3a"] == ("correct", 2, 2)
     assert status["q3b"][0] == "needs_review"
     assert 0 < status["q3b"][1] < 3  # no-gradient and side remarks found; who stops learning is not said
+    q2b = next(p for p in report["parts"] if p["id"] == "q2b")
+    assert (q2b["status"], q2b["diagnosis"], q2b["score"]) == ("partial", "mistake:sigma-prime-at-t", 1)
+    assert "σ' is taken at the wrong step" in q2b["feedback"]
+    assert status["q2d"][0] == "missing"
 
 
 def test_class_diagnoses(graded):
@@ -60,6 +66,17 @@ def test_class_diagnoses(graded):
     assert part("99522033", "q3a")["diagnosis"] == "mistake:soft-attention"
     assert part("99522048", "q3a")["diagnosis"] == "mistake:off-by-one"
     assert part("99522059", "q3a")["diagnosis"] == "mistake:one-hot-weights"
+    assert part("99522014", "q2a")["diagnosis"] == "mistake:sigma-instead-of-its-derivative"
+    assert part("99522014", "q2d")["diagnosis"] == "shape"
+    assert "did you mean an outer product with" in part("99522014", "q2d")["feedback"]
+    assert part("99522027", "q2b")["diagnosis"] == "mistake:state-at-the-same-step"
+    assert part("99522027", "q2d")["status"] == "correct"  # outer(g ⊙ σ'(z_i), h_{i-1})
+    assert part("99522033", "q2a")["status"] == "correct"  # Unicode: σ′(zₜ) hₜ₋₁
+    assert part("99522033", "q2b")["diagnosis"] == "sign"
+    assert part("99522033", "q2d")["diagnosis"] == "transpose"
+    assert part("99522048", "q2a")["status"] == "invalid"
+    assert "unknown symbol 'W_h' (did you mean W_hh or W_hx?)" in part("99522048", "q2a")["feedback"]
+    assert part("99522048", "q2c")["diagnosis"] == "scale"
     assert part("99522059", "q1b")["status"] == "invalid"
     assert part("99522048", "q1c")["status"] == "missing"
     assert part("99522014", "q1a")["status"] == "partial"
@@ -107,13 +124,15 @@ def test_solve_is_the_instructor_view(cli):
     run = cli("solve", SEED_SPEC, "--format", "json")
     answers = json.loads(run.out)
     assert answers["q1a"] == ["b", "c"] and answers["q1b"] == "c" and answers["q3a"] == [6.0, 1.0, 2.0]
-    assert set(answers) == {"q1a", "q1b", "q1c", "q3a", "q3b"}
+    assert answers["q2b"] == "sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}"
+    assert set(answers) == {"q1a", "q1b", "q1c", "q2a", "q2b", "q2c", "q2d", "q3a", "q3b"}
 
 
 def test_fail_under(cli):
-    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "90").status == 0  # 10/11 = 90.9%
-    run = cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "95")
-    assert run.status == 1 and "below --fail-under 95%" in run.err
+    # the seed student: 15 of 21 points = 71.4%
+    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "70", "--no-reports").status == 0
+    run = cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "75", "--no-reports")
+    assert run.status == 1 and "71.4% is below --fail-under 75%" in run.err
     assert cli("check", SEED_SPEC, SEED_CLASS / "99522014.yaml", "--fail-under", "60").status == 1
 
 

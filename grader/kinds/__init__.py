@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import choice, numeric, text
+from . import choice, expression, numeric, text
 from .common import Probe, diagnosed, full_marks, mentions
 
 KINDS: dict[str, ModuleType] = {
     "choice": choice,
     "numeric": numeric,
     "text": text,
+    "expression": expression,
 }
 
 __all__ = ["KINDS", "Probe", "diagnosed", "full_marks", "mentions"]

@@ -1,0 +1,122 @@
+"""Deciding equivalence numerically: evaluate both sides at the same points and compare.
+
+Points are random bindings of the symbols (seeded, so a verdict is reproducible), or
+instances built by a solver. A point where either side is undefined (NaN, infinity) is
+skipped and another drawn, a bounded number of times, as the established checkers do.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..tolerance import Tolerance, within
+from .evaluate import Bindings, Evaluator, Value
+from .lexer import ExprError
+from .nodes import Node
+from .parser import parse
+from .shapes import infer
+from .symbols import Namespace, scalars
+
+DEFAULT_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-9)
+POINTS = 8
+MAX_TRIES = 64
+
+
+def random_bindings(ns: Namespace, rng: np.random.Generator) -> Bindings:
+    """Values for every declared symbol, drawn from its range (whole numbers where it says so)."""
+    out = Bindings()
+    for name, symbol in ns.symbols.items():
+        lo, hi = symbol.range
+        lead = tuple(b - a + 1 for a, b in symbol.index)
+        size = lead + symbol.shape
+        if symbol.integer:
+            drawn = rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=size).astype(float)
+        else:
+            drawn = rng.uniform(lo, hi, size=size)
+        if symbol.is_sequence:
+            out.sequences[name] = (tuple(a for a, _ in symbol.index), drawn)
+        else:
+            out.values[name] = float(drawn) if symbol.shape == () else drawn
+    return out
+
+
+def value_at(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Value | None:
+    """The value at one point, or None where it is undefined (NaN or infinite anywhere)."""
+    value = Evaluator(ns, point, deadline).run(tree)
+    array = np.asarray(value, dtype=float)
+    return value if np.all(np.isfinite(array)) else None
+
+
+def same(a: Value, b: Value, tol: Tolerance) -> bool:
+    """Entry by entry within tolerance, ``b`` the reference."""
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a_arr.shape != b_arr.shape:
+        return False
+    return all(within(float(x), float(y), tol) for x, y in zip(a_arr.ravel(), b_arr.ravel()))
+
+
+@dataclass
+class Sampled:
+    """Values of several expressions at the same points (None where an expression is undefined)."""
+
+    points: list[Bindings]
+    values: list[list[Value | None]]  # values[k][j]: expression k at point j
+
+
+def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, tries: int = MAX_TRIES,
+           required: int = 2, seconds: float = 1.0) -> Sampled:
+    """Draw points until ``need`` of them have the first ``required`` trees (student and reference)
+    both defined; other trees (known mistakes) are evaluated at the same points."""
+    rng = np.random.default_rng(seed)
+    deadline = time.monotonic() + seconds
+    kept_points: list[Bindings] = []
+    kept: list[list[Value | None]] = [[] for _ in trees]
+    for _ in range(tries):
+        point = random_bindings(ns, rng)
+        row = [value_at(tree, ns, point, deadline) for tree in trees[:required]]
+        if any(v is None for v in row):
+            continue
+        row += [quiet_value(tree, ns, point, deadline) for tree in trees[required:]]
+        kept_points.append(point)
+        for k, v in enumerate(row):
+            kept[k].append(v)
+        if len(kept_points) >= need:
+            break
+    return Sampled(kept_points, kept)
+
+
+def quiet_value(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Value | None:
+    """:func:`value_at`, with None where it cannot be evaluated at all (for known mistakes)."""
+    try:
+        return value_at(tree, ns, point, deadline)
+    except ExprError:
+        return None
+
+
+def seed_of(text: str) -> int:
+    """A seed that depends only on ``text`` (a part id): the same points on every run and machine."""
+    return int.from_bytes(text.encode("utf-8")[:16].ljust(16, b"\0"), "little") % (2**63)
+
+
+def compare_scalar(student: str, reference: str, variables: list[str],
+                   tol: Tolerance = DEFAULT_TOLERANCE) -> bool:
+    """Are two scalar expressions of real variables equal wherever both are defined?
+
+    Raises :class:`ExprError` if either cannot be read. Both are evaluated at up to eight random
+    points with each variable in [-2, 2]; points where either is undefined are redrawn.
+    """
+    ns = scalars(variables)
+    trees = [parse(student, ns), parse(reference, ns)]
+    for tree in trees:
+        if infer(tree, ns) != ():
+            raise ExprError("not a single number")
+    sampled = sample(trees, ns, seed_of(student + "\0" + reference))
+    if not sampled.points:
+        return False  # never both defined: nothing shows them equal
+    return all(same(s, r, tol) for s, r in zip(*sampled.values))
+
+
+Checker = Callable[[Value, Value], bool]

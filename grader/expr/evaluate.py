@@ -1,0 +1,194 @@
+"""Evaluate an expression tree with numpy on concrete values of its symbols.
+
+Bounded: a budget of node evaluations and a wall-clock deadline, so a sum nested in a
+sum cannot keep the grader busy. Undefined arithmetic (``log(-1)``, ``0/0``) gives NaN,
+which the checker treats as "not defined here" and resamples; structural problems (an
+index outside its sequence, a budget spent) raise :class:`EvalError`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .functions import FUNCTIONS
+from .lexer import ExprError
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
+from .render import render
+from .symbols import Namespace
+
+Value = Any  # a float, or a 2-D numpy array
+MAX_STEPS = 400_000
+MAX_SECONDS = 1.0
+MAX_TERMS = 10_000
+
+
+class EvalError(ExprError):
+    """The expression cannot be evaluated here: an index out of range, a bound that is not whole."""
+
+
+class BudgetError(EvalError):
+    """Evaluating would take too much work or time: the answer is refused, not graded wrong."""
+
+
+@dataclass
+class Bindings:
+    """Concrete values: plain symbols by name; a sequence as (lowest index per axis, stacked array)."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    sequences: dict[str, tuple[tuple[int, ...], np.ndarray]] = field(default_factory=dict)
+
+
+class Evaluator:
+    def __init__(self, ns: Namespace, bindings: Bindings, deadline: float | None = None):
+        self.ns = ns
+        self.bindings = bindings
+        self.steps = 0
+        self.deadline = deadline if deadline is not None else time.monotonic() + MAX_SECONDS
+
+    def run(self, node: Node) -> Value:
+        with np.errstate(all="ignore"):
+            return self.eval(node, {})
+
+    def tick(self, node: Node) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise BudgetError("too much computation to check this answer", node.col)
+        if self.steps % 4096 == 0 and time.monotonic() > self.deadline:
+            raise BudgetError("checking this answer took too long", node.col)
+
+    def eval(self, node: Node, scope: dict[str, float]) -> Value:
+        self.tick(node)
+        if isinstance(node, Num):
+            return node.value
+        if isinstance(node, Sym):
+            return self.symbol(node, scope)
+        if isinstance(node, Index):
+            return self.element(node, scope)
+        if isinstance(node, Neg):
+            return -self.eval(node.operand, scope)
+        if isinstance(node, Transpose):
+            return _t(self.eval(node.operand, scope))
+        if isinstance(node, Bin):
+            return self.binary(node, scope)
+        if isinstance(node, Call):
+            return self.call(node, scope)
+        if isinstance(node, Sum):
+            return self.sum(node, scope)
+        raise EvalError(f"cannot evaluate {render(node)}")
+
+    def symbol(self, node: Sym, scope: dict[str, float]) -> Value:
+        name = node.name
+        if name in scope:
+            return scope[name]
+        if name in self.ns.dims:
+            return float(self.ns.dims[name])
+        if name in self.bindings.values:
+            return self.bindings.values[name]
+        if name == "pi":
+            return math.pi
+        if name == "e":
+            return math.e
+        raise EvalError(f"no value for {name}", node.col)
+
+    def element(self, node: Index, scope: dict[str, float]) -> Value:
+        lows, stacked = self.bindings.sequences[node.name]
+        at = []
+        for index_node in node.indices:
+            value = float(self.eval(index_node, scope))
+            if not math.isfinite(value) or abs(value - round(value)) > 1e-9:
+                raise EvalError(f"the index {render(index_node)} of {node.name} is not a whole number here",
+                                node.col)
+            at.append(int(round(value)))
+        for axis, k in enumerate(at):
+            if not lows[axis] <= k < lows[axis] + stacked.shape[axis]:
+                lo, hi = lows[axis], lows[axis] + stacked.shape[axis] - 1
+                shown = ",".join(map(str, at))
+                raise EvalError(f"{render(node)} reaches {node.name}_{{{shown}}}, but the indices of {node.name} "
+                                f"run from {lo} to {hi}", node.col)
+        return stacked[tuple(k - lo for k, lo in zip(at, lows))]
+
+    def binary(self, node: Bin, scope: dict[str, float]) -> Value:
+        a = self.eval(node.left, scope)
+        b = self.eval(node.right, scope)
+        op = node.op
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            return np.divide(a, b) if np.ndim(a) or np.ndim(b) else _divide(a, b)
+        if op == "^":
+            return _pow(a, b)
+        # "@": a linear-algebra product; a 1x1 result is a number
+        if not np.ndim(a) or not np.ndim(b):
+            return a * b
+        product = a @ b
+        return float(product[0, 0]) if product.shape == (1, 1) else product
+
+    def call(self, node: Call, scope: dict[str, float]) -> Value:
+        function = FUNCTIONS[node.fn]
+        args = [self.eval(a, scope) for a in node.args]
+        if function.kind == "elementwise":
+            fn = function.derivative if node.order else function.apply
+            out = fn(np.asarray(args[0], dtype=float) if np.ndim(args[0]) else float(args[0]))
+            return float(out) if np.ndim(out) == 0 else out
+        if function.kind == "softmax":
+            return 1.0 if not np.ndim(args[0]) else function.apply(args[0])
+        if function.kind == "diag":
+            return args[0] if not np.ndim(args[0]) else function.apply(args[0])
+        if function.kind == "outer":
+            out = function.apply(*args)
+            return float(out[0, 0]) if out.shape == (1, 1) else out
+        return function.apply(args[0])  # sum of entries
+
+    def sum(self, node: Sum, scope: dict[str, float]) -> Value:
+        lo, hi = (self.eval(limit, scope) for limit in (node.lo, node.hi))
+        for limit, value in ((node.lo, lo), (node.hi, hi)):
+            if not math.isfinite(value) or abs(value - round(value)) > 1e-9:
+                raise EvalError(f"the bound {render(limit)} of the sum is not a whole number here", node.col)
+        lo, hi = int(round(lo)), int(round(hi))
+        if hi - lo >= MAX_TERMS:
+            raise BudgetError(f"the sum runs over more than {MAX_TERMS} terms", node.col)
+        total: Value = 0.0
+        inner = dict(scope)
+        for i in range(lo, hi + 1):
+            inner[node.var] = float(i)
+            total = total + self.eval(node.body, inner)
+        return total
+
+
+def _t(value: Value) -> Value:
+    return value.T if np.ndim(value) else value
+
+
+def _divide(a: float, b: float) -> float:
+    return a / b if b != 0 else (math.nan if a == 0 else math.copysign(math.inf, a) * math.copysign(1, b))
+
+
+def _pow(a: Value, b: Value) -> Value:
+    out = np.power(np.asarray(a, dtype=float), float(b)) if np.ndim(a) else _scalar_pow(float(a), float(b))
+    return out
+
+
+def _scalar_pow(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except (OverflowError, ValueError):  # too large, or a negative base with a fractional exponent
+        return math.inf if a > 0 or b == int(b) else math.nan
+
+
+def constant_value(node: Node) -> float | None:
+    """The value of a constant sub-expression (no symbols), or None if it has symbols or fails."""
+    try:
+        value = Evaluator(Namespace(), Bindings(), time.monotonic() + 0.05).run(node)
+    except ExprError:
+        return None
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return float(value) if not np.ndim(value) else None

@@ -1,0 +1,169 @@
+"""Tokens of a math answer, written in ASCII, LaTeX or Unicode, each with its column.
+
+Everything is mapped onto one small token vocabulary here, so the parser never cares
+whether a student typed ``\\odot``, ``⊙`` or ``*``... except where the meaning differs:
+``*`` and ``⊙`` are element-wise, juxtaposition, ``\\cdot``, ``\\times`` and ``@`` are
+linear-algebra products.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..normalize import ascii_digits
+
+MAX_LENGTH = 2_000
+
+
+class ExprError(ValueError):
+    """An answer that cannot be read; ``col`` (1-based) points at the problem when known."""
+
+    def __init__(self, message: str, col: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.col = col
+
+    def __str__(self) -> str:
+        return f"col {self.col}: {self.message}" if self.col else self.message
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num name op ( ) { } [ ] , _ ^ ' frac sqrt sum top style end
+    text: str
+    col: int
+
+
+# LaTeX commands by what they mean here
+_FUNCTION_COMMANDS = {"sigma", "tanh", "exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+                      "sinh", "cosh", "sqrt", "abs", "max", "min"}
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+          "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
+          "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
+_OPERATOR_COMMANDS = {"cdot": "@", "times": "@", "odot": "*", "circ": "*", "ast": "*", "div": "/"}
+_STYLE_COMMANDS = {"mathrm", "operatorname", "text", "mathbf", "boldsymbol", "bm", "mathit", "textrm", "vec",
+                   "mathbb", "mathcal", "hat", "bar", "tilde"}
+_IGNORED_COMMANDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "quad", "qquad",
+                     "displaystyle", "limits", "nolimits", "!", ",", ";", ":", " ", "\\"}
+
+# Unicode symbols students paste from documents and phones
+_UNICODE = {
+    "⊙": r"\odot ", "∘": r"\circ ", "×": r"\times ", "·": r"\cdot ", "⋅": r"\cdot ", "∗": "*",
+    "ᵀ": r"^{\top}", "′": "'", "’": "'", "″": "''", "−": "-", "–": "-", "∑": r"\sum ", "Σ": r"\sum ",
+    "√": r"\sqrt ", "π": r"\pi ", "σ": r"\sigma ", "δ": r"\delta ", "θ": r"\theta ", "α": r"\alpha ",
+    "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "η": r"\eta ", "ε": r"\epsilon ",
+    "ϵ": r"\epsilon ", "φ": r"\phi ", "ω": r"\omega ", "∂": r"\partial ", "⁻¹": "^{-1}", "²": "^{2}",
+    "³": "^{3}", "（": "(", "）": ")", "＋": "+", "＝": "=",
+}
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋", "0123456789aeijklmnoprstuvx+-"))
+
+_TOKEN = re.compile(
+    r"(?P<space>\s+)"
+    r"|(?P<transpose>\.T(?![A-Za-z0-9_]))"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"|(?P<command>\\(?:[A-Za-z]+|[^A-Za-z]))"
+    r"|(?P<name>[A-Za-z]+)"
+    r"|(?P<pow>\*\*)"
+    r"|(?P<op>[-+*/@])"
+    r"|(?P<punct>[()\[\]{},_^'|=!])"
+)
+
+
+def prepare(text: str) -> tuple[str, list[int]]:
+    """The last side of ``lhs = rhs`` (students copy the question's left side), with Unicode spelled
+    out; and for each character of the result, the 1-based column it came from in ``text``."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"the answer is longer than {MAX_LENGTH} characters")
+    text = ascii_digits(text)
+    out: list[str] = []
+    cols: list[int] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _SUBSCRIPTS:  # hₜ₋₁ -> h_{t-1}
+            j = i
+            while j < len(text) and text[j] in _SUBSCRIPTS:
+                j += 1
+            piece, width = "_{" + "".join(_SUBSCRIPTS[c] for c in text[i:j]) + "}", j - i
+        elif text[i:i + 2] in _UNICODE:
+            piece, width = _UNICODE[text[i:i + 2]], 2
+        else:
+            piece, width = _UNICODE.get(ch, ch), 1
+        out.append(piece)
+        cols.extend([i + 1] * len(piece))
+        i += width
+    joined = "".join(out)
+    cut = _last_side(joined)
+    return joined[cut:], cols[cut:]
+
+
+def _last_side(text: str) -> int:
+    """Where the last side of a chain ``a = b = c`` starts (0 if there is no top-level '=')."""
+    depth = 0
+    cut = 0
+    for i, ch in enumerate(text):
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            cut = i + 1
+    return cut
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of an answer (already :func:`prepare`\\ d); raises :class:`ExprError` at the first bad character."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            ch = text[pos]
+            raise ExprError(f"unexpected character {ch!r}", pos + 1)
+        kind, value, col = m.lastgroup, m.group(), pos + 1
+        pos = m.end()
+        if kind == "space":
+            continue
+        if kind == "command":
+            token = _command(value[1:], col)
+            if token is not None:
+                tokens.append(token)
+            continue
+        if kind == "pow":
+            tokens.append(Token("^", "^", col))
+        elif kind == "transpose":
+            tokens.append(Token("top", ".T", col))
+        elif kind == "op":
+            tokens.append(Token("op", value, col))
+        elif kind == "punct":
+            tokens.append(Token(value, value, col))
+        else:
+            tokens.append(Token(kind, value, col))
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+def _command(name: str, col: int) -> Token | None:
+    if name in _IGNORED_COMMANDS:
+        return None
+    if name in _OPERATOR_COMMANDS:
+        return Token("op", _OPERATOR_COMMANDS[name], col)
+    if name in ("top", "intercal", "mathsf{T}"):
+        return Token("top", "\\" + name, col)
+    if name == "prime":
+        return Token("'", "'", col)
+    if name in ("frac", "dfrac", "tfrac"):
+        return Token("frac", "\\frac", col)
+    if name == "sqrt":
+        return Token("sqrt", "\\sqrt", col)
+    if name == "sum":
+        return Token("sum", "\\sum", col)
+    if name in _STYLE_COMMANDS:
+        return Token("style", name, col)
+    if name in _FUNCTION_COMMANDS or name in _GREEK:
+        return Token("name", name, col)
+    if name in ("{", "}"):
+        return Token(name, name, col)
+    if name == "lvert" or name == "rvert" or name == "vert":
+        return Token("|", "|", col)
+    raise ExprError(f"unknown command \\{name}", col)

@@ -1,0 +1,533 @@
+"""Tokens -> expression tree, resolving names against what the part declares.
+
+Precedence, loosest first: ``+ -``; products (juxtaposition, ``@ \\cdot \\times`` for linear
+algebra, ``* \\odot \\circ`` element-wise, ``/``), left to right; unary minus; ``^``
+(right to left, so ``a^b^c`` is ``a^(b^c)``); postfix transposes. A sum's body is the
+product that follows it: ``\\sum_i a_i b_i + c`` is ``(Σ a_i b_i) + c``.
+
+Names: a run of letters followed by a subscript is first tried as one declared symbol
+(``W_hh``, ``W_{hh}``; the longest declared name wins, so ``W_hhh_t`` is ``W_hh h_t``);
+otherwise the run is split into known names, longest first, and a subscript on a
+sequence (``h_{i-1}``, ``g_{t,i}``) indexes it.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+
+from .functions import ALIASES, FUNCTIONS
+from .lexer import ExprError, Token, prepare, tokenize
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose, walk
+from .symbols import CONSTANTS, Namespace
+
+MAX_DEPTH = 64
+MAX_NODES = 1_000
+MAX_EXPONENT = 1_000.0  # a constant exponent beyond this is refused (9^9^9^9)
+MAX_TERMS = 10_000  # a sum with constant bounds over more terms than this is refused
+
+_STOP = {"end", ")", "}", "]", ",", "|", "="}
+_FACTOR_START = {"num", "name", "(", "{", "[", "frac", "sqrt", "sum", "style"}
+
+
+def parse(text: str, ns: Namespace) -> Node:
+    """Parse an answer; raises :class:`ExprError` with the column of the first problem."""
+    prepared, cols = prepare(text)
+    parser = _Parser(tokenize(prepared), ns)
+    try:
+        tree = parser.parse()
+        _check_bounds(tree)
+    except ExprError as exc:
+        if exc.col:  # point at the student's own text, not our rewritten one
+            exc.col = cols[min(exc.col - 1, len(cols) - 1)] if cols else exc.col
+        raise
+    return tree
+
+
+def _check_bounds(tree: Node) -> None:
+    from .evaluate import constant_value  # a constant needs no symbols: fold it to check its size
+
+    count = 0
+    for node in walk(tree):
+        count += 1
+        if count > MAX_NODES:
+            raise ExprError(f"the expression is too long (more than {MAX_NODES} parts)")
+        if isinstance(node, Bin) and node.op == "^":
+            exponent = constant_value(node.right)
+            if exponent is not None and not abs(exponent) <= MAX_EXPONENT:
+                raise ExprError("the exponent is too large", node.col)
+        if isinstance(node, Sum):
+            lo, hi = constant_value(node.lo), constant_value(node.hi)
+            if lo is not None and hi is not None and not hi - lo < MAX_TERMS:
+                raise ExprError(f"the sum runs over more than {MAX_TERMS} terms", node.col)
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], ns: Namespace):
+        self.tokens = tokens
+        self.pos = 0
+        self.ns = ns
+        self.depth = 0
+        self.abs_depth = 0
+        self.bound: list[str] = []  # sum variables in scope
+        self.known = ns.plain_names()
+
+    # --- token helpers ------------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, ahead: int = 1) -> Token:
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def push_back(self, token: Token) -> None:
+        self.tokens.insert(self.pos, token)
+
+    def expect(self, kind: str, what: str) -> Token:
+        if self.tok.kind != kind:
+            raise ExprError(f"expected {what}, found {_describe(self.tok)}", self.tok.col)
+        return self.advance()
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"nested more than {MAX_DEPTH} levels deep", self.tok.col)
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def starts_factor(self, token: Token) -> bool:
+        return token.kind in _FACTOR_START or (token.kind == "|" and self.abs_depth == 0)
+
+    def operand_missing(self, op: Token) -> None:
+        if self.tok.kind in _STOP:
+            raise ExprError(f"{op.text!r} is missing its right operand", op.col)
+
+    # --- grammar --------------------------------------------------------------------------------
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            raise ExprError("the answer is empty")
+        node = self.expr()
+        if self.tok.kind != "end":
+            raise ExprError(f"unexpected {_describe(self.tok)}", self.tok.col)
+        return node
+
+    def expr(self) -> Node:
+        self.enter()
+        node = self.term()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.advance()
+            self.operand_missing(op)
+            node = Bin(op.text, node, self.term(), op.col)
+        self.leave()
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while True:
+            token = self.tok
+            if token.kind == "op" and token.text in "*/@":
+                self.advance()
+                self.operand_missing(token)
+                node = Bin(token.text, node, self.unary(), token.col)
+            elif self.starts_factor(token):  # juxtaposition: a linear-algebra product
+                node = Bin("@", node, self.power(), token.col)
+            else:
+                return node
+
+    def unary(self) -> Node:
+        token = self.tok
+        if token.kind == "op" and token.text in "+-":
+            self.advance()
+            self.operand_missing(token)
+            self.enter()
+            operand = self.unary()
+            self.leave()
+            return Neg(operand, token.col) if token.text == "-" else operand
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.postfix()
+        while self.tok.kind == "^":
+            caret = self.advance()
+            mark = self._transpose_mark()
+            if mark == "top":
+                base = Transpose(base, caret.col)
+            elif mark == "T":  # ^T and ^{T} always transpose; a power T is written ^(T)
+                base = Transpose(base, caret.col)
+            else:
+                self.operand_missing(caret)
+                self.enter()
+                exponent = self.unary()  # right to left: a^b^c is a^(b^c); e^-x works
+                self.leave()
+                return self._postfix_ops(Bin("^", base, exponent, caret.col))
+        return base
+
+    def _transpose_mark(self) -> str | None:
+        """After '^': a transpose (``\\top``, ``{\\top}``, ``T``, ``{T}``), or None for an exponent."""
+        t0, t1, t2 = self.tok, self.peek(1), self.peek(2)
+        if t0.kind == "top":
+            self.advance()
+            return "top"
+        if t0.kind == "{" and t1.kind == "top" and t2.kind == "}":
+            self.pos += 3
+            return "top"
+        if t0.kind == "name" and t0.text.startswith("T") and "T" not in self.bound:
+            self.advance()
+            if len(t0.text) > 1:  # ^Tx is ^T then x, as LaTeX reads a one-character superscript
+                self.push_back(Token("name", t0.text[1:], t0.col + 1))
+            return "T"
+        if t0.kind == "{" and t1.kind == "name" and t1.text == "T" and t2.kind == "}":
+            self.pos += 3
+            return "T"
+        return None
+
+    def postfix(self) -> Node:
+        return self._postfix_ops(self.primary())
+
+    def _postfix_ops(self, node: Node) -> Node:
+        while True:
+            token = self.tok
+            if token.kind == "top":
+                self.advance()
+                node = Transpose(node, token.col)
+            elif token.kind == "'":
+                raise ExprError("a prime (') marks the derivative of a function, as in sigma'(z)", token.col)
+            elif token.kind == "!":
+                self.advance()
+                node = Call("factorial", (node,), 0, token.col)
+            else:
+                return node
+
+    def primary(self) -> Node:
+        token = self.tok
+        if token.kind == "num":
+            self.advance()
+            value = float(token.text)
+            if not math.isfinite(value):
+                raise ExprError(f"{token.text} is too large to be a number", token.col)
+            return Num(value, token.col)
+        if token.kind in ("(", "[", "{"):
+            return self.group()
+        if token.kind == "|":
+            return self.absolute()
+        if token.kind == "frac":
+            return self.fraction()
+        if token.kind == "sqrt":
+            return self.root()
+        if token.kind == "sum":
+            self.advance()
+            return self.sum_scripts(token)
+        if token.kind == "style":
+            self.advance()
+            return self.name_expr(self.styled_name(token))
+        if token.kind == "name":
+            self.advance()
+            return self.name_expr(token)
+        if token.kind == "end":
+            raise ExprError("an operand is missing at the end", token.col)
+        raise ExprError(f"unexpected {_describe(token)}", token.col)
+
+    def group(self) -> Node:
+        opener = self.advance()
+        closer = {"(": ")", "[": "]", "{": "}"}[opener.kind]
+        if self.tok.kind == closer:
+            raise ExprError(f"empty {opener.text}{closer}", opener.col)
+        saved, self.abs_depth = self.abs_depth, 0
+        inner = self.expr()
+        self.abs_depth = saved
+        if self.tok.kind != closer:
+            if self.tok.kind == "end":
+                raise ExprError(f"{opener.text!r} is never closed", opener.col)
+            raise ExprError(f"expected {closer!r} to close {opener.text!r} (col {opener.col}), "
+                            f"found {_describe(self.tok)}", self.tok.col)
+        self.advance()
+        return inner
+
+    def absolute(self) -> Node:
+        bar = self.advance()
+        self.abs_depth += 1
+        inner = self.expr()
+        self.abs_depth -= 1
+        if self.tok.kind != "|":
+            raise ExprError("'|' is never closed", bar.col)
+        self.advance()
+        return Call("abs", (inner,), 0, bar.col)
+
+    def fraction(self) -> Node:
+        frac = self.advance()
+        if self.tok.kind == "num" and len(self.tok.text) == 2 and self.tok.text.isdigit():  # \frac12
+            digits = self.advance().text
+            return Bin("/", Num(float(digits[0]), frac.col), Num(float(digits[1]), frac.col), frac.col)
+        if self.tok.kind != "{":
+            raise ExprError("\\frac needs {numerator}{denominator}", frac.col)
+        numerator = self.group()
+        if self.tok.kind != "{":
+            raise ExprError("\\frac needs {numerator}{denominator}", frac.col)
+        return Bin("/", numerator, self.group(), frac.col)
+
+    def root(self) -> Node:
+        token = self.advance()
+        degree = self.group() if self.tok.kind == "[" else None
+        arg = self.group() if self.tok.kind in ("{", "(") else self.power()
+        if degree is None:
+            return Call("sqrt", (arg,), 0, token.col)
+        return Bin("^", arg, Bin("/", Num(1.0, token.col), degree, token.col), token.col)
+
+    def styled_name(self, style: Token) -> Token:
+        """``\\mathrm{softmax}``, ``\\operatorname{diag}``, ``\\mathbf{W}``: the name inside."""
+        self.expect("{", f"{{ after \\{style.text}")
+        parts = []
+        while self.tok.kind in ("name", "_", "num"):
+            parts.append(self.advance().text)
+        self.expect("}", f"}} to close \\{style.text}{{...}}")
+        if not parts:
+            raise ExprError(f"\\{style.text}{{}} is empty", style.col)
+        text = "".join(parts)
+        if "_" in text:  # \mathrm{W_hh}: split back into name, _, subscript for resolution
+            base, sub = text.split("_", 1)
+            self.push_back(Token("name", sub, style.col))
+            self.push_back(Token("_", "_", style.col))
+            text = base
+        return Token("name", text, style.col)
+
+    # --- names ----------------------------------------------------------------------------------
+    def name_expr(self, token: Token) -> Node:
+        run = token.text
+        if self.tok.kind == "_" and run not in self.bound:
+            joined = self.declared_with_subscript(run)
+            if joined is not None:
+                return Sym(joined, token.col)
+        name = self.split_known(token)
+        canonical = ALIASES.get(name, name)
+        if name in self.bound:
+            return self.no_subscript(Sym(name, token.col), name)
+        if canonical == "sum" and name not in self.ns.symbols:
+            if self.tok.kind == "_":
+                return self.sum_scripts(token)
+            return self.call("sum", token)
+        if canonical in FUNCTIONS and name not in self.ns.symbols:
+            return self.call(canonical, token)
+        symbol = self.ns.symbols.get(name)
+        if symbol is not None and symbol.is_sequence:
+            transposed = self._transpose_before_subscript()
+            if self.tok.kind != "_":
+                raise ExprError(f"{name} is a sequence: give its index, as in {name}_t", token.col)
+            indices = self.subscript_indices()
+            if len(indices) != len(symbol.index):
+                wanted = len(symbol.index)
+                raise ExprError(f"{name} takes {wanted} ind{'ex' if wanted == 1 else 'ices'} "
+                                f"({name}_{{{','.join('ti'[:wanted]) if wanted <= 2 else '...'}}}), "
+                                f"not {len(indices)}", token.col)
+            element = Index(name, tuple(indices), token.col)
+            return Transpose(element, token.col) if transposed else element
+        return self.no_subscript(Sym(name, token.col), name)
+
+    def _transpose_before_subscript(self) -> bool:
+        """``hᵀ_{i-1}`` or ``h^T_{i-1}``: a transpose written before the index."""
+        if self.tok.kind != "^":
+            return False
+        saved = self.pos
+        self.advance()
+        if self._transpose_mark() is not None and self.tok.kind == "_":
+            return True
+        self.pos = saved
+        return False
+
+    def no_subscript(self, node: Sym, name: str) -> Node:
+        if self.tok.kind == "_":
+            raw = self.subscript_text()
+            raise self.unknown(f"{name}_{raw}", node.col)
+        return node
+
+    def declared_with_subscript(self, run: str) -> str | None:
+        """``W_hh``/``W_{hh}`` as one declared symbol, longest declared name first; consumes it if so."""
+        under, sub = self.tok, self.peek(1)
+        if sub.kind == "{":
+            j = self.pos + 2
+            parts = []
+            while j < len(self.tokens) and self.tokens[j].kind != "}":
+                parts.append(self.tokens[j].text)
+                j += 1
+            candidate = f"{run}_{''.join(parts)}"
+            if candidate in self.ns.symbols and not self.ns.symbols[candidate].is_sequence:
+                self.pos = j + 1
+                return candidate
+            return None
+        if sub.kind in ("name", "num"):
+            for k in range(len(sub.text), 0, -1):
+                candidate = f"{run}_{sub.text[:k]}"
+                if candidate in self.ns.symbols and not self.ns.symbols[candidate].is_sequence:
+                    self.pos += 2
+                    if k < len(sub.text):
+                        self.push_back(Token(sub.kind, sub.text[k:], sub.col + k))
+                    return candidate
+        return None
+
+    def subscript_text(self) -> str:
+        self.advance()  # _
+        if self.tok.kind == "{":
+            start = self.pos
+            depth = 0
+            while self.tok.kind != "end":
+                depth += {"{": 1, "}": -1}.get(self.tok.kind, 0)
+                self.advance()
+                if depth == 0:
+                    break
+            return "{" + "".join(t.text for t in self.tokens[start + 1:self.pos - 1]) + "}"
+        return self.advance().text
+
+    def subscript_indices(self) -> list[Node]:
+        self.advance()  # _
+        token = self.tok
+        if token.kind in ("{", "("):  # h_{t-1}, and h_(t-1) as typed in plain text
+            closer = "}" if token.kind == "{" else ")"
+            self.advance()
+            indices = [self.expr()]
+            while self.tok.kind == ",":
+                self.advance()
+                indices.append(self.expr())
+            self.expect(closer, f"'{closer}' to close the subscript")
+            return indices
+        if token.kind == "num":
+            self.advance()
+            return [Num(float(token.text), token.col)]
+        if token.kind == "name":  # one letter, as LaTeX reads h_ti: h_t times i
+            self.advance()
+            if len(token.text) > 1:
+                self.push_back(Token("name", token.text[1:], token.col + 1))
+            letter = Token("name", token.text[0], token.col)
+            if letter.text not in self.known and letter.text not in self.bound:
+                raise self.unknown(letter.text, letter.col)
+            return [Sym(letter.text, letter.col)]
+        raise ExprError(f"expected an index after '_', found {_describe(token)}", token.col)
+
+    def split_known(self, token: Token) -> str:
+        """The longest known name at the start of a run of letters; the rest goes back as a new token."""
+        run = token.text
+        known = self.known | set(self.bound)
+        if run in known:
+            return run
+        for k in range(len(run) - 1, 0, -1):
+            if run[:k] in known:
+                self.push_back(Token("name", run[k:], token.col + k))
+                return run[:k]
+        shown = run
+        if self.tok.kind == "_":
+            shown = f"{run}_{self.subscript_text()}".replace("{", "").replace("}", "")
+        raise self.unknown(shown, token.col)
+
+    def unknown(self, name: str, col: int) -> ExprError:
+        names = self.ns.all_names() + self.bound
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        best = difflib.SequenceMatcher(None, name, close[0]).ratio() if close else 0
+        close = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() == best]
+        if close:
+            hint = f" (did you mean {' or '.join(sorted(close))}?)"
+        else:
+            declared = sorted(self.ns.symbols)
+            hint = f" (known symbols: {', '.join(declared)})" if declared else ""
+        kind = "function" if self.tok.kind == "(" and not close else "symbol"
+        return ExprError(f"unknown {kind} '{name}'{hint}", col)
+
+    # --- calls and sums -------------------------------------------------------------------------
+    def call(self, name: str, token: Token) -> Node:
+        order = 0
+        while True:  # sigma', sigma'', \sigma^\prime, \sigma^{\prime}
+            if self.tok.kind == "'":
+                self.pos += 1
+            elif self.tok.kind == "^" and self.peek().kind == "'":
+                self.pos += 2
+            elif self.tok.kind == "^" and [self.peek(k).kind for k in (1, 2, 3)] == ["{", "'", "}"]:
+                self.pos += 4
+            else:
+                break
+            order += 1
+        function = FUNCTIONS[name]
+        if order and (function.derivative is None or order > 1):
+            raise ExprError(f"{name}{chr(39) * order} is not supported: only first derivatives of "
+                            "element-wise functions", token.col)
+        if self.tok.kind == "(":
+            if name == "sum" and self.peek().kind == "name" and self.peek(2).kind == ",":
+                return self.sum_call(token)
+            args = self.arguments()
+        elif self.starts_factor(self.tok):  # \log x, \sin x: the next factor
+            args = [self.power()]
+        else:
+            raise ExprError(f"{name} needs an argument, as in {name}(x)", token.col)
+        if len(args) != function.arity:
+            raise ExprError(f"{name} takes {function.arity} argument{'s' * (function.arity > 1)}, "
+                            f"not {len(args)}", token.col)
+        return Call(name, tuple(args), order, token.col)
+
+    def arguments(self) -> list[Node]:
+        opener = self.advance()
+        args = [self.expr()]
+        while self.tok.kind == ",":
+            self.advance()
+            args.append(self.expr())
+        if self.tok.kind != ")":
+            raise ExprError("'(' is never closed" if self.tok.kind == "end"
+                            else f"expected ')' or ',', found {_describe(self.tok)}", opener.col
+                            if self.tok.kind == "end" else self.tok.col)
+        self.advance()
+        return args
+
+    def sum_call(self, token: Token) -> Node:
+        """``sum(i, lo, hi, body)``."""
+        self.advance()  # (
+        var = self.advance().text
+        self.advance()  # ,
+        lo = self.expr()
+        self.expect(",", "',' after the lower bound of sum(i, lo, hi, expr)")
+        hi = self.expr()
+        self.expect(",", "',' after the upper bound of sum(i, lo, hi, expr)")
+        self.bound.append(var)
+        body = self.expr()
+        self.bound.pop()
+        self.expect(")", "')' to close sum(i, lo, hi, expr)")
+        return Sum(var, lo, hi, body, token.col)
+
+    def sum_scripts(self, token: Token) -> Node:
+        """``\\sum_{i=1}^{t} body`` (also ``sum_{i=1}^t``): the body is the product that follows."""
+        if self.tok.kind != "_":
+            raise ExprError("give the sum its range, as in \\sum_{i=1}^{t}", token.col)
+        self.advance()
+        braced = self.tok.kind == "{"
+        if braced:
+            self.advance()
+        var_token = self.expect("name", "the sum's variable, as in \\sum_{i=1}^{t}")
+        var = var_token.text
+        self.expect("=", "'=' after the sum's variable, as in \\sum_{i=1}^{t}")
+        lo = self.expr() if braced else self.primary()
+        if braced:
+            self.expect("}", "'}' to close the sum's lower bound")
+        self.expect("^", "'^' and the upper bound, as in \\sum_{i=1}^{t}")
+        hi = self.group() if self.tok.kind == "{" else self._single_atom()
+        self.bound.append(var)
+        self.operand_missing(Token("sum", "\\sum", token.col))
+        body = self.term()
+        self.bound.pop()
+        return Sum(var, lo, hi, body, token.col)
+
+    def _single_atom(self) -> Node:
+        token = self.tok
+        if token.kind == "num":
+            self.advance()
+            return Num(float(token.text), token.col)
+        if token.kind == "name":
+            self.advance()
+            if len(token.text) > 1:
+                self.push_back(Token("name", token.text[1:], token.col + 1))
+            return self.name_expr(Token("name", token.text[0], token.col))
+        raise ExprError(f"expected the sum's upper bound, found {_describe(token)}", token.col)
+
+
+def _describe(token: Token) -> str:
+    if token.kind == "end":
+        return "the end of the answer"
+    return repr(token.text)

@@ -1,0 +1,349 @@
+"""``kind: expression`` - a formula, checked by evaluating it, not by algebra.
+
+Two ways to know the right value:
+
+- ``answer:`` a reference expression; student and reference are evaluated at seeded random
+  values of the symbols, and points where either is undefined are drawn again;
+- ``solver:`` + ``target:`` an instance solver (``rnn.bptt_instance``) builds consistent
+  situations (weights, inputs, forward pass, gradients); the student's expression is
+  evaluated on each and compared with the solver's true value. So ``h_i (1 - h_i)`` for
+  σ'(z_i) is right, as it is on paper.
+
+Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpose``,
+``sign``, ``scale`` (the factor), ``mistake:<name>`` for the author's listed mistakes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import diagnose, solvers
+from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, SymbolSpecError, build_namespace,
+                    describe, infer, parse, same, sample, seed_of)
+from ..expr.compare import POINTS, quiet_value, value_at
+from ..expr.evaluate import BudgetError
+from ..expr.nodes import Node
+from ..expr.shapes import Shape
+from ..model import Outcome, Status
+from ..numbers import Unreadable
+from ..solvers import InstanceSolver, ParamError, SolverError
+from ..tolerance import Tolerance
+from .common import TOLERANCE_SCHEMA, Probe, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
+
+DEFAULT = Tolerance(rtol=1e-6, atol=1e-9)
+POOL = 24  # instances built per part; the first POINTS where the student's expression is defined are used
+
+_SYMBOL = {
+    "oneOf": [
+        {"const": "scalar"},
+        {"type": "array", "items": {"type": ["integer", "string"]}, "minItems": 1, "maxItems": 2},
+        {"type": "object", "additionalProperties": False, "properties": {
+            "shape": {"oneOf": [{"const": "scalar"},
+                                {"type": "array", "items": {"type": ["integer", "string"]}, "minItems": 1,
+                                 "maxItems": 2}]},
+            "index": {"type": "array", "description": "[lo, hi], or [[lo, hi], [lo, hi]] for two indices"},
+            "range": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 2, "maxItems": 2},
+            "integer": {"type": "boolean"},
+        }},
+    ],
+}
+
+SCHEMA: dict[str, Any] = {
+    "properties": {
+        "dims": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                 "description": "Named sizes, e.g. {n: 3, T: 4}; also integer constants in answers."},
+        "symbols": {"type": "object", "additionalProperties": _SYMBOL,
+                    "description": "What each name in an answer is: scalar, [n], [n, m], or "
+                                   "{shape, index: [lo, hi], range, integer}."},
+        "answer": {"type": "string", "description": "The reference expression (ASCII or LaTeX)."},
+        "solver": {"type": "string", "description": "An instance solver, e.g. rnn.bptt_instance."},
+        "params": {"type": "object"},
+        "target": {"type": "string", "description": "Which of the solver's true values is the answer."},
+        "tolerance": TOLERANCE_SCHEMA,
+        "samples": {"type": "integer", "minimum": 2, "maximum": 50,
+                    "description": "How many points (or instances) to compare at (default 8)."},
+        "mistakes": {
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["name", "expression"],
+                      "properties": {"name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                                     "expression": {"type": "string"}, "feedback": {"type": "string"},
+                                     "points": {"type": "number", "minimum": 0}}},
+        },
+        "feedback": {"type": "object", "additionalProperties": {"type": "string"},
+                     "propertyNames": {"enum": ["correct", "shape", "transpose", "sign", "scale", "entries"]}},
+    },
+    "anyOf": [{"required": ["answer"]}, {"required": ["solver", "target"]}],
+}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    text: str
+    tree: Node
+    feedback: str
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Config:
+    ns: Namespace
+    answer_text: str | None
+    answer: Node | None
+    solver: InstanceSolver | None
+    params: dict[str, Any]
+    target: str | None
+    tolerance: Tolerance
+    samples: int
+    mistakes: tuple[Mistake, ...]
+    feedback: dict[str, str]
+    seed: int
+
+
+@dataclass(frozen=True)
+class Reference:
+    shape: Shape
+    instances: tuple[Bindings, ...] = ()  # solver mode: the situations...
+    targets: tuple[Any, ...] = ()  # ...and the true value in each
+
+
+# --- configure / solve --------------------------------------------------------------------------
+
+def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
+    try:
+        ns = build_namespace(fields.get("dims"), fields.get("symbols"))
+    except SymbolSpecError as exc:
+        spot.error(exc.path, exc.message)
+        return None
+    ok = True
+    answer = _parse_field(fields.get("answer"), ns, ("answer",), spot)
+    if "answer" in fields and answer is None:
+        ok = False
+    solver, params, target = None, {}, fields.get("target")
+    if "solver" in fields:
+        found = solvers.get(fields["solver"])
+        if not isinstance(found, InstanceSolver):
+            known = sorted(n for n, s in solvers.SOLVERS.items() if isinstance(s, InstanceSolver))
+            why = "computes a single value: use it in a numeric part" if found else "is not a solver"
+            spot.error(("solver",), f"{fields['solver']} {why}; expression parts take an instance solver "
+                                    f"({', '.join(known)})")
+            return None
+        solver = found
+        taken = {p.name for p in solver.params}
+        raw = {k: v for k, v in ns.dims.items() if k in taken} | dict(fields.get("params", {}))
+        for name, size in ns.dims.items():
+            if name in fields.get("params", {}) and fields["params"][name] != size:
+                spot.error(("params", name), f"params.{name} = {fields['params'][name]} but dims.{name} = {size}")
+                ok = False
+        try:
+            params = solver.bind(raw)
+        except ParamError as exc:
+            spot.error(("params",) + exc.path, exc.message)
+            ok = False
+        if target not in solver.targets:
+            spot.error(("target",) if target else (), f"target must be one of {', '.join(solver.targets)}")
+            ok = False
+    elif "target" in fields or "params" in fields:
+        spot.error(("target",) if "target" in fields else ("params",), "target and params go with a solver",
+                   key=True)
+        ok = False
+    tolerance = read_tolerance(fields.get("tolerance"), spot, DEFAULT)
+    ok = ok and tolerance is not None
+    points = float(fields["points"])
+    mistakes = []
+    for i, raw_mistake in enumerate(fields.get("mistakes", [])):
+        tree = _parse_field(raw_mistake["expression"], ns, ("mistakes", i, "expression"), spot)
+        if raw_mistake.get("points", 0) > points:
+            spot.error(("mistakes", i, "points"), f"a mistake earns {raw_mistake['points']} points, more than "
+                                                  f"the part's {points:g}")
+            ok = False
+        if tree is None:
+            ok = False
+            continue
+        mistakes.append(Mistake(raw_mistake["name"], raw_mistake["expression"], tree,
+                                raw_mistake.get("feedback", ""), raw_mistake.get("points", 0) / points))
+    if len({m.name for m in mistakes}) != len(mistakes):
+        spot.error(("mistakes",), "two mistakes have the same name")
+        ok = False
+    if not ok:
+        return None
+    return Config(ns, fields.get("answer"), answer, solver, params, target, tolerance, fields.get("samples", POINTS),
+                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])))
+
+
+def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> Node | None:
+    if text is None:
+        return None
+    try:
+        tree = parse(text, ns)
+        infer(tree, ns)
+    except ExprError as exc:
+        spot.error(path, f"{path[-1]}: {exc}")
+        return None
+    return tree
+
+
+def solve(config: Config) -> Reference:
+    if config.solver is None:
+        return Reference(infer(config.answer, config.ns))
+    rng = np.random.default_rng(config.seed)
+    instances, targets = [], []
+    for _ in range(POOL):
+        instance = config.solver.build(config.params, rng)
+        instances.append(_bindings(instance, config.ns, config.solver.name))
+        targets.append(_as_value(instance.targets[config.target]))
+    shape = () if np.ndim(targets[0]) == 0 else tuple(np.shape(targets[0]))
+    if config.answer is not None and infer(config.answer, config.ns) != shape:
+        raise SpecProblem(("answer",), f"answer is {describe(infer(config.answer, config.ns))}, but "
+                                       f"{config.target} is {describe(shape)}")
+    return Reference(shape, tuple(instances), tuple(targets))
+
+
+def _bindings(instance, ns: Namespace, solver_name: str) -> Bindings:
+    """The instance's values, shaped as the part declares its symbols (a 1x1 value is a number)."""
+    given = set(instance.values) | set(instance.sequences)
+    out = Bindings()
+    for name, symbol in ns.symbols.items():
+        if name not in given:
+            raise SpecProblem(("symbols", name), f"{solver_name} gives no value for {name!r} "
+                                                 f"(it gives {', '.join(sorted(given))})")
+        if symbol.is_sequence != (name in instance.sequences):
+            kind = "a sequence" if name in instance.sequences else "not a sequence"
+            raise SpecProblem(("symbols", name), f"{name} is {kind} in {solver_name}")
+        if symbol.is_sequence:
+            lows, stacked = instance.sequences[name]
+            lead = stacked.shape[:len(lows)]
+            ranges = tuple((lo, lo + size - 1) for lo, size in zip(lows, lead))
+            if ranges != symbol.index:
+                raise SpecProblem(("symbols", name, "index"), f"{name} runs over {list(map(list, ranges))} in "
+                                                              f"{solver_name}, not {list(map(list, symbol.index))}")
+            out.sequences[name] = (lows, _shaped(stacked, lead + symbol.shape, name, solver_name))
+        else:
+            out.values[name] = _as_value(_shaped(np.asarray(instance.values[name], dtype=float), symbol.shape,
+                                                 name, solver_name))
+    return out
+
+
+def _shaped(value: np.ndarray, shape: tuple[int, ...], name: str, solver_name: str) -> np.ndarray:
+    if value.size != int(np.prod(shape)):
+        raise SpecProblem(("symbols", name), f"{name} has {value.size} numbers in {solver_name}; the declared "
+                                             "shape does not fit (check dims and params)")
+    return value.reshape(shape)
+
+
+def _as_value(value: Any) -> Any:
+    """Values as expressions have them: a number, or a 2-D array with vectors as columns."""
+    array = np.asarray(value, dtype=float)
+    if array.size == 1:
+        return float(array.reshape(()))
+    return array.reshape(-1, 1) if array.ndim == 1 else array
+
+
+# --- read / check ------------------------------------------------------------------------------
+
+def read(config: Config, raw: Any) -> Node:
+    if isinstance(raw, (list, dict)) or isinstance(raw, bool):
+        raise Unreadable("write the answer as one expression, as text")
+    try:
+        return parse(str(getattr(raw, "text", raw)), config.ns)
+    except ExprError as exc:
+        raise Unreadable(str(exc)) from None
+
+
+def check(config: Config, reference: Reference, answer: Node) -> Outcome:
+    extra = config.feedback
+    try:
+        shape = infer(answer, config.ns)
+    except ShapeError as exc:
+        return Outcome(Status.INCORRECT, 0.0, _join(_sentence(exc.message), extra.get("shape")), "shape")
+    try:
+        student, right, wrong = _values(config, reference, answer)
+    except BudgetError as exc:
+        raise Unreadable(exc.message) from None
+    except EvalError as exc:
+        return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
+    if not student:
+        return Outcome(Status.INCORRECT, 0.0, "Your expression is not defined at any of the test points "
+                                              "(a logarithm or square root of a negative number, or a division "
+                                              "by zero?).")
+    close = lambda a, b: same(a, b, config.tolerance)  # noqa: E731
+    if shape == reference.shape and all(close(s, r) for s, r in zip(student, right)):
+        return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
+    for mistake in config.mistakes:
+        values = wrong[mistake.name]
+        if all(v is not None and close(s, v) for s, v in zip(student, values)):
+            return Outcome.of_fraction(mistake.fraction, mistake.feedback or f"This is a known mistake "
+                                                                             f"({mistake.name}).",
+                                       f"mistake:{mistake.name}")
+    if diagnose.transposed(student, right, close):
+        return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
+                                              "expression.", extra.get("transpose")), "transpose")
+    if shape != reference.shape:
+        return Outcome.of_fraction(0.0, _join(f"Expected {describe(reference.shape)}, but your expression is "
+                                              f"{describe(shape)}.", extra.get("shape")), "shape")
+    if diagnose.sign_flipped(student, right, close):
+        return Outcome.of_fraction(0.0, _join("The sign is flipped: your expression is the negative of the "
+                                              "right one.", extra.get("sign")), "sign")
+    factor = diagnose.scale_factor(student, right, close)
+    if factor is not None:
+        return Outcome.of_fraction(0.0, _join(f"Off by a constant factor: your expression is "
+                                              f"{diagnose.nice(factor)} times the right one.", extra.get("scale")),
+                                   "scale")
+    differ = sum(not close(s, r) for s, r in zip(student, right))
+    where = "test situations" if reference.instances else "test points"
+    return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
+                                          f"{len(student)} {where}.", extra.get("entries")))
+
+
+def _values(config: Config, reference: Reference, answer: Node) -> tuple[list, list, dict[str, list]]:
+    """The student's, the right and each mistake's values, at the same points (where the student's is defined)."""
+    if not reference.instances:
+        trees = [answer, config.answer] + [m.tree for m in config.mistakes]
+        sampled = sample(trees, config.ns, config.seed, need=config.samples)
+        wrong = {m.name: sampled.values[2 + k] for k, m in enumerate(config.mistakes)}
+        return sampled.values[0], sampled.values[1], wrong
+    deadline = time.monotonic() + 1.0
+    student, right = [], []
+    wrong: dict[str, list] = {m.name: [] for m in config.mistakes}
+    for point, target in zip(reference.instances, reference.targets):
+        value = value_at(answer, config.ns, point, deadline)
+        if value is None:
+            continue
+        student.append(value)
+        right.append(target)
+        for m in config.mistakes:
+            wrong[m.name].append(quiet_value(m.tree, config.ns, point, deadline))
+        if len(student) >= config.samples:
+            break
+    return student, right, wrong
+
+
+def _sentence(text: str) -> str:
+    """A message as a sentence: a final stop, but no capital (h and H are different symbols)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _join(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+# --- show / probes ------------------------------------------------------------------------------
+
+def show(config: Config, reference: Reference) -> Any:
+    if config.answer_text is not None:
+        return config.answer_text
+    return f"(computed by {config.solver.name}: {config.target})"
+
+
+def probes(config: Config, reference: Reference) -> list[Probe]:
+    out = []
+    if config.answer_text is not None:
+        label = "the reference expression" + (f" against {config.solver.name}'s {config.target}"
+                                              if config.solver else "")
+        out.append(Probe(label, config.answer_text, full_marks))
+    for m in config.mistakes:
+        out.append(Probe(f"mistake {m.name}", m.text, diagnosed(f"mistake:{m.name}", full=m.fraction >= 1)))
+    return out
