@@ -26,6 +26,10 @@ class Unreadable(ValueError):
     """The answer cannot be read as what the part asks for; the message tells the student why."""
 
 
+class NotFinite(Unreadable):
+    """Read fine, but the number is infinite or NaN."""
+
+
 @dataclass(frozen=True)
 class Numbers:
     """A student's numeric answer: float values, and the text of each entry where it was typed as text."""
@@ -61,8 +65,29 @@ def parse_scalar(text: str) -> float:
         return _finite(num / den, text)
     m = _SCALAR.fullmatch(text)
     if not m:
-        raise Unreadable(f"{_clip(text)!r} is not a number")
+        return constant_expression(text)
     return _finite(float(to_decimal(text)), text)
+
+
+_EXPRESSION_HINTS = re.compile(r"[\\^()a-zA-Z]")
+
+
+def constant_expression(text: str) -> float:
+    """A number written as a formula: ``e^2/(1+e^2)``, ``\\frac{1}{3}``, ``sqrt(2)/2`` (our parser, no eval)."""
+    from .expr import ExprError, Evaluator, Namespace, infer, parse  # the expression language builds on this module
+    from .expr.evaluate import Bindings
+
+    try:
+        ns = Namespace()
+        tree = parse(text, ns)
+        if infer(tree, ns) != ():
+            raise ExprError("not a single number")
+        value = Evaluator(ns, Bindings()).run(tree)
+    except ExprError as exc:
+        if _EXPRESSION_HINTS.search(text):
+            raise Unreadable(f"{_clip(text)!r} is not a number ({exc})") from None
+        raise Unreadable(f"{_clip(text)!r} is not a number") from None
+    return _finite(float(value), text)
 
 
 def to_decimal(text: str) -> Decimal:
@@ -84,14 +109,24 @@ def _exponent(written: str) -> int:
     written = written.strip()
     digits = written[1:] if written[0] in "eE" else re.search(r"(?:\^|\*\*)\s*\(?\s*([-+]?\d+)", written).group(1)
     if len(digits.lstrip("+-").lstrip("0")) > len(str(MAX_EXPONENT)) or abs(int(digits)) > MAX_EXPONENT:
-        raise Unreadable(f"the exponent {_clip(digits)} is too large to be a number")
+        raise NotFinite(f"the exponent {_clip(digits)} is too large to be a number")
     return int(digits)
 
 
 def read_numbers(raw: Any) -> Numbers:
     """A student's answer (YAML data: number, string, list, nested list) as numbers; raises :class:`Unreadable`."""
     if isinstance(raw, str):
-        return _read_text(raw)
+        try:
+            return _read_text(raw)
+        except NotFinite:
+            raise
+        except Unreadable as first:
+            if not _EXPRESSION_HINTS.search(raw):
+                raise
+            try:  # one number written as a formula: e^2/(1+e^2)
+                return Numbers(np.asarray(constant_expression(raw.strip())), (raw.strip(),))
+            except Unreadable as second:
+                raise (second if re.search(r"[\\a-zA-Z]", raw) else first) from None
     values, texts = _read_data(raw, depth=0)
     return _to_numbers(values, texts)
 
@@ -238,7 +273,7 @@ def _freeze(texts: Any) -> Any:
 
 def _finite(value: float, text: str | None) -> float:
     if not math.isfinite(value):
-        raise Unreadable(f"{_clip(text or str(value))!r} is not a finite number")
+        raise NotFinite(f"{_clip(text or str(value))!r} is not a finite number")
     return value
 
 

@@ -422,7 +422,9 @@ class _Parser:
         raise self.unknown(shown, token.col)
 
     def unknown(self, name: str, col: int) -> ExprError:
-        names = self.ns.all_names() + self.bound
+        calling = self.tok.kind == "("
+        names = (sorted(FUNCTIONS) + sorted(ALIASES)) if calling else \
+            sorted(set(self.ns.symbols) | set(self.ns.dims) | CONSTANTS) + self.bound
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         best = difflib.SequenceMatcher(None, name, close[0]).ratio() if close else 0
         close = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() == best]
@@ -431,7 +433,7 @@ class _Parser:
         else:
             declared = sorted(self.ns.symbols)
             hint = f" (known symbols: {', '.join(declared)})" if declared else ""
-        kind = "function" if self.tok.kind == "(" and not close else "symbol"
+        kind = "function" if calling else "symbol"
         return ExprError(f"unknown {kind} '{name}'{hint}", col)
 
     # --- calls and sums -------------------------------------------------------------------------
