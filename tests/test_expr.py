@@ -1,0 +1,221 @@
+"""The expression language: reading ASCII, LaTeX and Unicode; names; shapes; evaluation; safety."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from grader.expr import (ExprError, ShapeError, build_namespace, compare_scalar, describe, infer, parse,
+                         render)
+from grader.expr.evaluate import Bindings, BudgetError, Evaluator
+
+RNN = build_namespace({"n": 3, "m": 2, "T": 4}, {
+    "h": {"shape": ["n"], "index": [0, "T"]},
+    "z": {"shape": ["n"], "index": [1, "T"]},
+    "g": {"shape": ["n"], "index": [[1, "T"], [1, "T"]]},
+    "W_hh": ["n", "n"],
+    "W_hx": ["n", "m"],
+    "t": {"shape": "scalar", "integer": True, "range": [1, "T"]},
+})
+
+
+@pytest.mark.parametrize("student, reference", [
+    ("2x+1", "1 + 2*x"),
+    ("x^2 + 2x + 1", "(x+1)^2"),
+    ("x**2", "x^2"),
+    (r"\frac{1}{x}", "1/x"),
+    (r"\frac12 x", "x/2"),
+    (r"\sqrt{x^2+1}", "sqrt(x^2+1)"),
+    (r"\sqrt[3]{x^3}", "x"),
+    (r"e^{x}", "exp(x)"),
+    (r"\exp(x) \cdot \exp(-x)", "1"),
+    (r"\left( x + 1 \right)^2", "(x+1)^2"),
+    (r"\log x + \log y", "log(x y)"),
+    ("ln(x)", "log(x)"),
+    ("|x|", "abs(x)"),
+    ("σ(x)", "1/(1+e^(-x))"),
+    ("sigmoid(x)", "sigma(x)"),
+    (r"\sigma'(x)", "sigma(x)(1 - sigma(x))"),
+    ("tanh'(x)", "1 - tanh(x)^2"),
+    ("x · y", "x y"),
+    ("x × y", "x*y"),
+    ("x − y", "x - y"),
+    (r"\sin x", "sin(x)"),
+    ("2(x+1)", "2x + 2"),
+    (r"\pi x", "pi*x"),
+    ("π", "pi"),
+    ("3!", "6"),
+    (r"y = x + 1", "x + 1"),  # the last side of lhs = rhs
+    (r"f(x) = g = x + x", "2x"),
+    ("x^{-1}", "1/x"),
+    ("x⁻¹", "1/x"),
+    ("۲x", "2x"),  # a Persian digit
+])
+def test_equivalent_forms(student, reference):
+    assert compare_scalar(student, reference, ["x", "y"])
+
+
+@pytest.mark.parametrize("student, reference", [
+    ("x^2 + 1", "(x+1)^2"),
+    ("sqrt(x^2)", "x"),  # differs for negative x
+    ("2^x^2", "(2^x)^2"),  # ^ associates to the right
+    ("-x^2", "(-x)^2"),
+    ("x/2y", "x/(2y)"),  # products read left to right
+    ("sigma'(x)", "sigma(x)"),
+])
+def test_different_forms(student, reference):
+    assert not compare_scalar(student, reference, ["x", "y"])
+
+
+# --- names --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, shown", [
+    ("W_hh h_{t-1}", "W_hh h_{t-1}"),
+    (r"W_{hh} h_{t-1}", "W_hh h_{t-1}"),
+    ("W_hhh_{t-1}", "W_hh h_{t-1}"),  # the longest declared name first
+    (r"\mathbf{W}_{hh} h_t", "W_hh h_t"),
+    ("hₜ₋₁", "h_{t-1}"),  # Unicode subscripts
+    ("h_(t-1)", "h_{t-1}"),
+    (r"h^\top_{t} h_t", "h_tᵀ h_t"),
+    ("g_{t,1}", "g_{t,1}"),
+    ("sum_{i=1}^{t} g_{t,i} ⊙ sigma'(z_i)", "Σ_{i=1}^{t} g_{t,i} ⊙ σ'(z_i)"),
+    ("sum(i, 1, t, h_i)", "Σ_{i=1}^{t} h_i"),
+    (r"\sum_{i=1}^t h_i + h_0", "Σ_{i=1}^{t} h_i + h_0"),  # the body is the product that follows
+    ("h_t.T h_t", "h_tᵀ h_t"),
+    (r"h_t^{\top} h_t", "h_tᵀ h_t"),
+    (r"h_t^\intercal h_t", "h_tᵀ h_t"),
+    ("h_tᵀ h_t", "h_tᵀ h_t"),
+])
+def test_names_resolve_against_declared_symbols(text, shown):
+    assert render(parse(text, RNN)) == shown
+
+
+@pytest.mark.parametrize("text, col, words", [
+    ("sigma'(z_t) h_{t-1} + W_h h_t", 23, "unknown symbol 'W_h' (did you mean W_hh or W_hx?)"),
+    ("W_hh (h_{t-1}", 6, "'(' is never closed"),
+    ("W_hh h_{t-1})", 13, "unexpected ')'"),
+    ("W_hh h_{t-1} +", 14, "'+' is missing its right operand"),
+    ("foo(h_t)", 1, "unknown function 'foo'"),
+    ("h + 1", 1, "h is a sequence: give its index, as in h_t"),
+    ("g_t", 1, "g takes 2 indices"),
+    ("sigma''(z_t)", 1, "only first derivatives"),
+    ("t'", 2, "a prime (') marks the derivative of a function"),
+    (r"\foo{x}", 1, "unknown command \\foo"),
+    ("", None, "the answer is empty"),
+    ("h_t # h_t", 5, "unexpected character '#'"),
+    (r"\sum h_i", 1, "give the sum its range"),
+])
+def test_errors_point_at_the_problem(text, col, words):
+    with pytest.raises(ExprError) as info:
+        parse(text, RNN)
+    assert words in info.value.message
+    assert info.value.col == col
+    if col:
+        assert str(info.value).startswith(f"col {col}: ")
+
+
+def test_columns_count_the_students_own_characters():
+    with pytest.raises(ExprError) as info:
+        parse("σ′(zₜ) ⊙ W_h", RNN)  # one-character symbols that we rewrite to longer text
+    assert info.value.col == 10
+
+
+# --- shapes -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, shape", [
+    ("h_t", "a 3-vector"),
+    ("h_t^T", "a row 3-vector"),
+    ("h_t^T h_t", "a number"),  # a 1x1 result is a number
+    ("h_t h_{t-1}^T", "a 3×3 matrix"),  # an outer product
+    ("W_hh h_t", "a 3-vector"),
+    ("W_hx^T h_t", "a 2-vector"),
+    ("2 h_t", "a 3-vector"),
+    ("h_t * h_t", "a 3-vector"),
+    ("h_t ⊙ (1 - h_t)", "a 3-vector"),  # a number broadcasts
+    ("diag(h_t)", "a 3×3 matrix"),
+    ("diag(W_hh)", "a 3-vector"),
+    ("outer(h_t, h_t)", "a 3×3 matrix"),
+    ("softmax(W_hh h_t)", "a 3-vector"),
+    ("sum(h_t)", "a number"),
+])
+def test_shapes(text, shape):
+    assert describe(infer(parse(text, RNN), RNN)) == shape
+
+
+@pytest.mark.parametrize("text, words", [
+    (r"\sigma'(z_i) h_{i-1}",
+     "σ'(z_i) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ?"),
+    ("W_hx h_t", "W_hx h_t multiplies a 3×2 matrix by a 3-vector: their inner sizes (2 and 3) differ"),
+    ("h_t + W_hh", "h_t + W_hh adds a 3-vector and a 3×3 matrix"),
+    ("h_t ⊙ W_hh", "an element-wise product needs two arrays of the same shape"),
+    ("h_t^{h_t}", "the exponent of h_t^{h_t} must be a number"),
+    ("softmax(W_hh)", "softmax takes a vector"),
+    ("h_{h_t}", "the index h_t of h must be a number"),
+])
+def test_shape_errors_read_as_feedback(text, words):
+    tree = parse(f"\\sum_{{i=2}}^{{t}} {text}", RNN)  # inside a sum, so that i means something
+    with pytest.raises(ShapeError) as info:
+        infer(tree, RNN)
+    assert words in info.value.message
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+def _bindings(rng):
+    return Bindings(
+        values={"W_hh": rng.normal(size=(3, 3)), "W_hx": rng.normal(size=(3, 2)), "t": 3.0},
+        sequences={"h": ((0,), rng.normal(size=(5, 3, 1))), "z": ((1,), rng.normal(size=(4, 3, 1))),
+                   "g": ((1, 1), rng.normal(size=(4, 4, 3, 1)))},
+    )
+
+
+def test_evaluation_follows_linear_algebra():
+    point = _bindings(np.random.default_rng(0))
+    h = point.sequences["h"][1]
+    run = lambda text: Evaluator(RNN, point).run(parse(text, RNN))  # noqa: E731
+    np.testing.assert_allclose(run("h_t h_{t-1}^T"), h[3] @ h[2].T)
+    assert run("h_t^T h_t") == pytest.approx((h[3].T @ h[3]).item())
+    np.testing.assert_allclose(run("sum_{i=1}^{t} h_i"), h[1] + h[2] + h[3])
+    np.testing.assert_allclose(run("diag(sigma'(z_t)) g_{t,1}"), run("sigma'(z_t) * g_{t,1}"))
+
+
+def test_an_index_outside_its_sequence_is_explained():
+    from grader.expr import EvalError
+
+    with pytest.raises(EvalError, match=r"h_{t\+2} reaches h_\{5\}, but the indices of h run from 0 to 4"):
+        Evaluator(RNN, _bindings(np.random.default_rng(0))).run(parse("h_{t+2}", RNN))
+
+
+# --- safety -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('ls')",
+    "x.__class__.__bases__",
+    "lambda: 1",
+    "9^9^9^9",
+    "(" * 10_000 + "x" + ")" * 10_000,
+    "(" * 500 + "x" + ")" * 500,
+    "-" * 1_500 + "x",
+    "sum(i, 1, 10^9, i)",
+    r"\sum_{i=1}^{1000000000} x",
+    "x" * 3_000,
+    "exec('import os')",
+    "open('/etc/passwd')",
+    "x; import os",
+    "{x: 1}",
+])
+def test_hostile_input_is_refused_quickly(text):
+    start = time.monotonic()
+    with pytest.raises(ExprError):
+        ns = build_namespace(None, {"x": "scalar"})
+        tree = parse(text, ns)
+        infer(tree, ns)
+    assert time.monotonic() - start < 5  # a loose guard against hangs, not a benchmark
+
+
+def test_nested_sums_hit_the_evaluation_budget():
+    ns = build_namespace(None, {"x": "scalar"})
+    tree = parse("sum(i, 1, 9999, sum(j, 1, 9999, x))", ns)
+    with pytest.raises(BudgetError):
+        Evaluator(ns, Bindings(values={"x": 1.0})).run(tree)

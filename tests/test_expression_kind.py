@@ -1,0 +1,233 @@
+"""kind: expression - the seed's Q2 in many notations, diagnoses, spec checks, the instance solver."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SEED_SPEC
+from grader.grading import check_answer
+from grader.model import Status
+from grader.solvers import SOLVERS
+from grader.solvers.rnn import ACTIVATIONS, _run
+from grader.spec import load_spec
+from helpers import Built, problems_of
+
+
+@pytest.fixture(scope="module")
+def seed():
+    spec = load_spec(SEED_SPEC)
+    parts = {p.id: p for p in spec.assignment.parts}
+    return lambda pid, raw: check_answer(parts[pid], spec.references[pid], raw)
+
+
+RIGHT = {
+    "q2a": [
+        r"\frac{\partial h_t}{\partial W_{hh}} = \sigma'(z_t) \times h_{t-1}",
+        "sigma'(z_t) h_{t-1}", "sigma'(z_t)*h_{t-1}", "h_{t-1} sigma'(z_t)", "sigmoid'(z_t) h_{t-1}",
+        "h_t (1 - h_t) h_{t-1}", "h_t(1-h_t)h_(t-1)", r"\sigma(z_t)\left(1-\sigma(z_t)\right) h_{t-1}",
+        "σ′(zₜ) hₜ₋₁", r"\sigma^{\prime}(z_t)\, h_{t-1}",
+    ],
+    "q2b": [
+        r"\sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}", "sum(i, 1, t, g_{t,i} * sigma'(z_i) * h_{i-1})",
+        r"\sum_{i=1}^{t} g_{t,i}\, h_i (1-h_i)\, h_{i-1}", "sum_{i=1}^t h_{i-1} sigma'(z_i) g_{t,i}",
+        r"\sum_{i=1}^{T} g_{t,i} \sigma'(z_i) h_{i-1}",  # g_{t,i} = 0 for i > t: the extra terms vanish
+    ],
+    "q2c": [
+        r"\sum_{t=1}^{T} G_t", "sum(t, 1, T, G_t)", r"\sum_{t=1}^{T} \sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}",
+        "G_1 + G_2 + G_3 + G_4",
+    ],
+    "q2d": [
+        r"\sum_{i=1}^{t} \left(g_{t,i} \odot \sigma'(z_i)\right) h_{i-1}^\top",
+        "sum_{i=1}^{t} (g_{t,i} * sigma'(z_i)) h_{i-1}^T",
+        "sum(i, 1, t, outer(g_{t,i} ⊙ σ'(z_i), h_{i-1}))",
+        r"\sum_{i=1}^{t} \mathrm{diag}(\sigma'(z_i))\, g_{t,i}\, h_{i-1}^{T}",
+        r"\sum_{i=1}^{t} (g_{t,i} \odot h_i \odot (1 - h_i)) h_{i-1}^\intercal",
+        r"\sum_{i=1}^{t} (\sigma'(z_i) \circ g_{t,i}) h^T_{i-1}",
+        "sum_{i=1}^{t} (g_{t,i} ⊙ σ'(z_i)) h_{i-1}.T",
+    ],
+}
+
+
+@pytest.mark.parametrize("pid, answer", [(pid, a) for pid, answers in RIGHT.items() for a in answers])
+def test_right_in_many_notations(seed, pid, answer):
+    outcome = seed(pid, answer)
+    assert outcome.status == Status.CORRECT, outcome.feedback
+
+
+WRONG = [
+    ("q2a", "sigma(z_t) h_{t-1}", "mistake:sigma-instead-of-its-derivative"),
+    ("q2a", "h_{t-1}", "mistake:missing-sigma-prime"),
+    ("q2a", "sigma'(z_t) x_t", "mistake:input-instead-of-state"),
+    ("q2a", "-sigma'(z_t) h_{t-1}", "sign"),
+    ("q2a", "2 sigma'(z_t) h_{t-1}", "scale"),
+    ("q2b", r"\sum_{i=1}^t g_{t,i} \times \sigma'(z_t) \times h_{i-1}", "mistake:sigma-prime-at-t"),  # the seed's
+    ("q2b", "g_{t,t} sigma'(z_t) h_{t-1}", "mistake:immediate-term-only"),
+    ("q2b", "sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_i", "mistake:state-at-the-same-step"),
+    ("q2b", "-sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}", "sign"),
+    ("q2c", "G_T", "mistake:last-step-only"),
+    ("q2c", "G_t", "mistake:one-step-only"),
+    ("q2c", "(1/T) sum_{t=1}^{T} G_t", "scale"),
+    ("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_t)) h_{i-1}^\top", "mistake:sigma-prime-at-t"),
+    ("q2d", r"\sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}", "shape"),
+    ("q2d", r"\sum_{i=1}^{t} h_{i-1} (g_{t,i} \odot \sigma'(z_i))^T", "transpose"),
+    ("q2d", r"\sum_{i=1}^{t} g_{t,i} h_{i-1}^\top", "mistake:missing-sigma-prime"),
+    ("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i))^T h_{i-1}", "shape"),
+]
+
+
+@pytest.mark.parametrize("pid, answer, diagnosis", WRONG)
+def test_wrong_in_the_common_ways_and_named(seed, pid, answer, diagnosis):
+    outcome = seed(pid, answer)
+    assert outcome.status in (Status.INCORRECT, Status.PARTIAL)
+    assert outcome.diagnosis == diagnosis, outcome.feedback
+
+
+def test_the_seed_students_slip_gets_partial_credit_and_an_explanation(seed):
+    outcome = seed("q2b", r"\sum_{i=1}^t g_{t,i} \times \sigma'(z_t) \times h_{i-1}")
+    assert outcome.status == Status.PARTIAL and outcome.fraction == pytest.approx(1 / 3)
+    assert "σ' is taken at the wrong step" in outcome.feedback
+
+
+def test_shape_feedback_suggests_the_fix(seed):
+    outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) h_{i-1}")
+    assert outcome.diagnosis == "shape"
+    assert "(g_{t,i} ⊙ σ'(z_i)) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ?" \
+        in outcome.feedback
+
+
+def test_unreadable_and_out_of_range_answers(seed):
+    unknown = seed("q2a", "sigma'(z_t) h_{t-1} + W_h")
+    assert unknown.status == Status.INVALID
+    assert "col 23: unknown symbol 'W_h' (did you mean W_hh or W_hx?)" in unknown.feedback
+    beyond = seed("q2b", "sum_{i=0}^{t} g_{t,i} sigma'(z_i) h_{i-1}")
+    assert beyond.status == Status.INCORRECT and "the indices of g run from 1 to 4" in beyond.feedback
+    assert seed("q2a", "sum(i, 1, 10^9, h_i)").status == Status.INVALID
+    assert seed("q2a", "__import__('os')").status == Status.INVALID
+
+
+def test_feedback_never_quotes_the_reference(seed):
+    for pid, answer, _ in WRONG:
+        feedback = seed(pid, answer).feedback
+        assert "g_{t,i} σ'(z_i) h_{i-1}" not in feedback and "Σ_{t=1}^{T} G_t" not in feedback
+
+
+# --- answer mode: a reference expression, random points -----------------------------------------
+
+def test_answer_mode_scalars():
+    part = Built("expression", {"symbols": {"x": "scalar", "y": {"shape": "scalar", "range": [0.5, 2]}},
+                                "answer": "x^2 y + log(y)",
+                                "mistakes": [{"name": "no-log", "expression": "x^2 y", "feedback": "Keep log y."}]})
+    assert part("y x^2 + ln(y)").status == Status.CORRECT
+    assert part("x^2 y").diagnosis == "mistake:no-log"
+    assert part("-(x^2 y + log(y))").diagnosis == "sign"
+    assert part("3 x^2 y + 3 log(y)").diagnosis == "scale"
+    assert part("x y").status == Status.INCORRECT
+    assert part("x z").status == Status.INVALID
+
+
+def test_answer_mode_resamples_where_undefined():
+    part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "2 log(abs(x))"})
+    assert part("log(x^2)").status == Status.CORRECT
+    never = part("log(-x^2 - 1)")
+    assert never.status == Status.INCORRECT and "not defined at any of the test points" in never.feedback
+
+
+def test_answer_mode_matrices_and_transpose():
+    part = Built("expression", {"dims": {"m": 2, "k": 3}, "symbols": {"A": ["m", "k"], "B": ["k", "m"]},
+                                "answer": "A B"})
+    assert part("(B^T A^T)^T").status == Status.CORRECT
+    assert part("B^T A^T").diagnosis == "transpose"
+    assert part("B A").diagnosis == "shape"
+    assert "Expected a 2×2 matrix, but your expression is a 3×3 matrix." in part("B A").feedback
+
+
+# --- spec checks --------------------------------------------------------------------------------
+
+SCALAR_RNN = {"dims": {"T": 4}, "symbols": {"h": {"shape": "scalar", "index": [0, "T"]},
+                                            "t": {"shape": "scalar", "integer": True}}}
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"symbols": {"x": "scalar"}, "answer": "x +"}, "answer: col 3: '+' is missing its right operand"),
+    ({"symbols": {"x": "scalar"}, "answer": "y"}, "answer: col 1: unknown symbol 'y'"),
+    ({**SCALAR_RNN, "solver": "attention.argmax", "target": "x"}, "computes a single value"),
+    ({**SCALAR_RNN, "solver": "rnn.bptt_instance", "target": "nothing"}, "target must be one of immediate"),
+    ({**SCALAR_RNN, "solver": "rnn.bptt_instance", "target": "immediate", "params": {"T": 5}},
+     "params.T = 5 but dims.T = 4"),
+    ({"symbols": {"x": ["n"]}, "answer": "x"}, "unknown dimension 'n'"),
+    ({"symbols": {"x": "scalar"}, "answer": "x", "mistakes": [{"name": "m", "expression": "x)"}]},
+     "expression: col 2: unexpected ')'"),
+])
+def test_spec_problems(fields, words):
+    problems = problems_of("expression", fields)
+    assert any(words in p for p in problems), problems
+
+
+def test_symbols_must_match_what_the_solver_gives(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - id: p
+        kind: expression
+        points: 1
+        prompt: x
+        dims: {T: 4}
+        symbols: {h: {shape: scalar, index: [1, T]}, q: scalar}
+        solver: rnn.bptt_instance
+        target: immediate
+    """
+    run = cli("validate", write("s.yaml", text))
+    assert run.status == 2
+    assert "part p: h runs over [[0, 4]] in rnn.bptt_instance, not [[1, 4]]" in run.err
+
+
+def test_an_author_expression_that_disagrees_with_the_solver_fails_selftest(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - id: p
+        kind: expression
+        points: 1
+        prompt: x
+        dims: {T: 4}
+        symbols: {h: {shape: scalar, index: [0, T]}, z: {shape: scalar, index: [1, T]}, t: scalar}
+        solver: rnn.bptt_instance
+        target: immediate
+        answer: "sigma'(z_t) h_t"
+    """
+    run = cli("validate", "--selftest", write("s.yaml", text))
+    assert run.status == 1
+    assert "p: FAIL the reference expression against rnn.bptt_instance's immediate" in run.out
+
+
+# --- the instance solver's truth, by finite differences --------------------------------------------
+
+@pytest.mark.parametrize("n, m, activation", [(1, 1, "sigmoid"), (3, 2, "sigmoid"), (3, 2, "tanh")])
+def test_bptt_instance_targets_match_finite_differences(n, m, activation):
+    solver = SOLVERS["rnn.bptt_instance"]
+    rng = np.random.default_rng(7)
+    instance = solver.build(solver.bind({"n": n, "m": m, "T": 4, "activation": activation}), rng)
+    W_hh, W_hx, t = instance.values["W_hh"], instance.values["W_hx"], int(instance.values["t"])
+    h0 = instance.sequences["h"][1][0].reshape(-1)
+    x = instance.sequences["x"][1].reshape(4, m)
+    y = instance.sequences["y"][1].reshape(4, n)
+    act = ACTIVATIONS[activation]
+
+    def losses(W):
+        h = _run(W, W_hx, x, h0, act)[1]
+        return 0.5 * np.sum((h - y) ** 2, axis=1)  # J_1..J_T
+
+    eps = 1e-6
+    fd_t, fd_all = np.zeros((n, n)), np.zeros((n, n))
+    for a in range(n):
+        for b in range(n):
+            bump = np.zeros((n, n))
+            bump[a, b] = eps
+            diff = (losses(W_hh + bump) - losses(W_hh - bump)) / (2 * eps)
+            fd_t[a, b], fd_all[a, b] = diff[t - 1], diff.sum()
+    np.testing.assert_allclose(np.atleast_2d(instance.targets["dJt_dWhh"]), fd_t, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(np.atleast_2d(instance.targets["dJ_dWhh"]), fd_all, rtol=1e-6, atol=1e-9)
+    G = instance.sequences["G"][1]
+    np.testing.assert_allclose(G.sum(axis=0), np.atleast_2d(instance.targets["dJ_dWhh"]), rtol=1e-9)
