@@ -75,14 +75,15 @@ _EXPRESSION_HINTS = re.compile(r"[\\^()a-zA-Z]")
 def constant_expression(text: str) -> float:
     """A number written as a formula: ``e^2/(1+e^2)``, ``\\frac{1}{3}``, ``sqrt(2)/2`` (our parser, no eval)."""
     from .expr import ExprError, Evaluator, Namespace, infer, parse  # the expression language builds on this module
-    from .expr.evaluate import Bindings
+    from .expr.evaluate import Bindings, quiet
 
     try:
         ns = Namespace()
         tree = parse(text, ns)
         if infer(tree, ns) != ():
             raise ExprError("not a single number")
-        value = Evaluator(ns, Bindings()).run(tree)
+        with quiet():
+            value = Evaluator(ns, Bindings()).run(tree)
     except ExprError as exc:
         if _EXPRESSION_HINTS.search(text):
             raise Unreadable(f"{_clip(text)!r} is not a number ({exc})") from None

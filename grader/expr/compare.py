@@ -6,6 +6,7 @@ skipped and another drawn, a bounded number of times, as the established checker
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -13,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..tolerance import Tolerance, within
-from .evaluate import Bindings, Evaluator, Value
+from .evaluate import Bindings, Evaluator, NeedsPointwise, Value, quiet
 from .lexer import ExprError
 from .nodes import Node
 from .parser import parse
@@ -44,14 +45,20 @@ def random_bindings(ns: Namespace, rng: np.random.Generator) -> Bindings:
 
 
 def value_at(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Value | None:
-    """The value at one point, or None where it is undefined (NaN or infinite anywhere)."""
+    """The value at one point, or None where it is undefined (NaN or infinite anywhere).
+
+    Call inside :func:`grader.expr.evaluate.quiet`."""
     value = Evaluator(ns, point, deadline).run(tree)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     array = np.asarray(value, dtype=float)
     return value if np.all(np.isfinite(array)) else None
 
 
 def same(a: Value, b: Value, tol: Tolerance) -> bool:
     """Entry by entry within tolerance, ``b`` the reference."""
+    if isinstance(a, float) and isinstance(b, float):
+        return within(a, b, tol)
     a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a_arr.shape != b_arr.shape:
         return False
@@ -74,6 +81,46 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
     deadline = time.monotonic() + seconds
     kept_points: list[Bindings] = []
     kept: list[list[Value | None]] = [[] for _ in trees]
+    with quiet():
+        if _all_plain_scalars(ns):
+            try:
+                return _sample_batched(trees, ns, rng, deadline, need, tries, required)
+            except NeedsPointwise:
+                pass  # e.g. a sum whose bounds depend on a symbol: one point at a time below
+        _draw(trees, ns, rng, deadline, need, tries, required, kept_points, kept)
+    return Sampled(kept_points, kept)
+
+
+def _all_plain_scalars(ns: Namespace) -> bool:
+    return all(s.shape == () and not s.is_sequence for s in ns.symbols.values())
+
+
+def _sample_batched(trees, ns, rng, deadline, need, tries, required) -> Sampled:
+    """All candidate points at once: each symbol bound to a vector of ``tries`` values, each tree
+    evaluated once with numpy; then the first ``need`` points where the required trees are defined."""
+    columns = {}
+    for name, symbol in ns.symbols.items():
+        lo, hi = symbol.range
+        columns[name] = (rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=tries).astype(float)
+                         if symbol.integer else rng.uniform(lo, hi, size=tries))
+    batch = Bindings(values=columns)
+    values = []
+    for k, tree in enumerate(trees):
+        try:
+            out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
+        except ExprError:
+            if k < required:
+                raise
+            out = np.full(tries, np.nan)  # a known mistake that cannot be evaluated matches nothing
+        values.append(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
+    defined = np.all([np.isfinite(v) for v in values[:required]], axis=0)
+    chosen = np.flatnonzero(defined)[:need]
+    points = [Bindings(values={n: float(c[j]) for n, c in columns.items()}) for j in chosen]
+    kept = [[float(v[j]) if np.isfinite(v[j]) else None for j in chosen] for v in values]
+    return Sampled(points, kept)
+
+
+def _draw(trees, ns, rng, deadline, need, tries, required, kept_points, kept) -> None:
     for _ in range(tries):
         point = random_bindings(ns, rng)
         row = [value_at(tree, ns, point, deadline) for tree in trees[:required]]
@@ -85,7 +132,6 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
             kept[k].append(v)
         if len(kept_points) >= need:
             break
-    return Sampled(kept_points, kept)
 
 
 def quiet_value(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Value | None:

@@ -30,6 +30,10 @@ class EvalError(ExprError):
     """The expression cannot be evaluated here: an index out of range, a bound that is not whole."""
 
 
+class NeedsPointwise(Exception):
+    """A batched evaluation met something that varies per point where it must not (a sum's bounds)."""
+
+
 class BudgetError(EvalError):
     """Evaluating would take too much work or time: the answer is refused, not graded wrong."""
 
@@ -43,42 +47,40 @@ class Bindings:
 
 
 class Evaluator:
-    def __init__(self, ns: Namespace, bindings: Bindings, deadline: float | None = None):
+    def __init__(self, ns: Namespace, bindings: Bindings, deadline: float | None = None, batched: int = 0):
+        """``batched``: plain scalar symbols are bound to vectors of that many points, evaluated at once
+        (a 1-D array is then a batch of numbers; no vector or matrix values exist in such a namespace)."""
         self.ns = ns
         self.bindings = bindings
         self.steps = 0
         self.deadline = deadline if deadline is not None else time.monotonic() + MAX_SECONDS
+        self.batched = batched
 
     def run(self, node: Node) -> Value:
-        with np.errstate(all="ignore"):
-            return self.eval(node, {})
+        """Evaluate; call inside :func:`quiet` (one per batch of evaluations: it is not free)."""
+        return self.eval(node, {})
 
     def tick(self, node: Node) -> None:
-        self.steps += 1
+        """Called when the step count passes the budget or a multiple of 4096: raise if time is up."""
         if self.steps > MAX_STEPS:
             raise BudgetError("too much computation to check this answer", node.col)
-        if self.steps % 4096 == 0 and time.monotonic() > self.deadline:
+        if time.monotonic() > self.deadline:
             raise BudgetError("checking this answer took too long", node.col)
 
     def eval(self, node: Node, scope: dict[str, float]) -> Value:
-        self.tick(node)
-        if isinstance(node, Num):
-            return node.value
-        if isinstance(node, Sym):
-            return self.symbol(node, scope)
-        if isinstance(node, Index):
-            return self.element(node, scope)
-        if isinstance(node, Neg):
-            return -self.eval(node.operand, scope)
-        if isinstance(node, Transpose):
-            return _t(self.eval(node.operand, scope))
-        if isinstance(node, Bin):
-            return self.binary(node, scope)
-        if isinstance(node, Call):
-            return self.call(node, scope)
-        if isinstance(node, Sum):
-            return self.sum(node, scope)
-        raise EvalError(f"cannot evaluate {render(node)}")
+        self.steps += 1
+        if self.steps > MAX_STEPS or (self.steps & 4095 == 0 and time.monotonic() > self.deadline):
+            self.tick(node)
+        return _DISPATCH[type(node)](self, node, scope)
+
+    def number(self, node: Num, scope: dict[str, float]) -> Value:
+        return node.value
+
+    def negative(self, node: Neg, scope: dict[str, float]) -> Value:
+        return -self.eval(node.operand, scope)
+
+    def transpose(self, node: Transpose, scope: dict[str, float]) -> Value:
+        return _t(self.eval(node.operand, scope))
 
     def symbol(self, node: Sym, scope: dict[str, float]) -> Value:
         name = node.name
@@ -109,7 +111,8 @@ class Evaluator:
                 shown = ",".join(map(str, at))
                 raise EvalError(f"{render(node)} reaches {node.name}_{{{shown}}}, but the indices of {node.name} "
                                 f"run from {lo} to {hi}", node.col)
-        return stacked[tuple(k - lo for k, lo in zip(at, lows))]
+        element = stacked[tuple(k - lo for k, lo in zip(at, lows))]
+        return float(element) if element.ndim == 0 else element
 
     def binary(self, node: Bin, scope: dict[str, float]) -> Value:
         a = self.eval(node.left, scope)
@@ -122,11 +125,11 @@ class Evaluator:
         if op == "*":
             return a * b
         if op == "/":
-            return np.divide(a, b) if np.ndim(a) or np.ndim(b) else _divide(a, b)
+            return _divide(a, b) if isinstance(a, float) and isinstance(b, float) else np.divide(a, b)
         if op == "^":
             return _pow(a, b)
         # "@": a linear-algebra product; a 1x1 result is a number
-        if not np.ndim(a) or not np.ndim(b):
+        if self.batched or not np.ndim(a) or not np.ndim(b):
             return a * b
         product = a @ b
         return float(product[0, 0]) if product.shape == (1, 1) else product
@@ -136,8 +139,13 @@ class Evaluator:
         args = [self.eval(a, scope) for a in node.args]
         if function.kind == "elementwise":
             fn = function.derivative if node.order else function.apply
-            out = fn(np.asarray(args[0], dtype=float) if np.ndim(args[0]) else float(args[0]))
+            if isinstance(args[0], float):  # the common case: a number in, a Python float out
+                return float(fn(args[0]))
+            out = fn(np.asarray(args[0], dtype=float))
             return float(out) if np.ndim(out) == 0 else out
+        if self.batched:  # numbers only: softmax of a number is 1, diag is itself, outer a product
+            return {"softmax": lambda v: np.ones_like(v), "diag": lambda v: v, "outer": lambda u, v: u * v,
+                    "sum": lambda v: v}[function.kind](*args)
         if function.kind == "softmax":
             return 1.0 if not np.ndim(args[0]) else function.apply(args[0])
         if function.kind == "diag":
@@ -149,6 +157,8 @@ class Evaluator:
 
     def sum(self, node: Sum, scope: dict[str, float]) -> Value:
         lo, hi = (self.eval(limit, scope) for limit in (node.lo, node.hi))
+        if np.ndim(lo) or np.ndim(hi):
+            raise NeedsPointwise  # bounds that differ from point to point
         for limit, value in ((node.lo, lo), (node.hi, hi)):
             if not math.isfinite(value) or abs(value - round(value)) > 1e-9:
                 raise EvalError(f"the bound {render(limit)} of the sum is not a whole number here", node.col)
@@ -163,6 +173,10 @@ class Evaluator:
         return total
 
 
+_DISPATCH = {Num: Evaluator.number, Sym: Evaluator.symbol, Index: Evaluator.element, Neg: Evaluator.negative,
+             Transpose: Evaluator.transpose, Bin: Evaluator.binary, Call: Evaluator.call, Sum: Evaluator.sum}
+
+
 def _t(value: Value) -> Value:
     return value.T if np.ndim(value) else value
 
@@ -172,8 +186,9 @@ def _divide(a: float, b: float) -> float:
 
 
 def _pow(a: Value, b: Value) -> Value:
-    out = np.power(np.asarray(a, dtype=float), float(b)) if np.ndim(a) else _scalar_pow(float(a), float(b))
-    return out
+    if isinstance(a, float) and isinstance(b, float):
+        return _scalar_pow(a, b)
+    return np.power(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
 
 
 def _scalar_pow(a: float, b: float) -> float:
@@ -183,10 +198,18 @@ def _scalar_pow(a: float, b: float) -> float:
         return math.inf if a > 0 or b == int(b) else math.nan
 
 
+def quiet():
+    """numpy's floating-point warnings off: NaN and infinities are verdicts here, not news."""
+    return np.errstate(all="ignore")
+
+
 def constant_value(node: Node) -> float | None:
     """The value of a constant sub-expression (no symbols), or None if it has symbols or fails."""
+    if isinstance(node, Num):
+        return node.value
     try:
-        value = Evaluator(Namespace(), Bindings(), time.monotonic() + 0.05).run(node)
+        with quiet():
+            value = Evaluator(Namespace(), Bindings(), time.monotonic() + 0.05).run(node)
     except ExprError:
         return None
     except (KeyError, TypeError, ValueError, OverflowError):

@@ -75,6 +75,9 @@ def prepare(text: str) -> tuple[str, list[int]]:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"the answer is longer than {MAX_LENGTH} characters")
     text = ascii_digits(text)
+    if text.isascii():  # nothing to spell out: every character stays where it was
+        cut = _last_side(text)
+        return text[cut:], list(range(cut + 1, len(text) + 1))
     out: list[str] = []
     cols: list[int] = []
     i = 0

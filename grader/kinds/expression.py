@@ -24,7 +24,7 @@ from .. import diagnose, solvers
 from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, SymbolSpecError, build_namespace,
                     describe, infer, parse, same, sample, seed_of)
 from ..expr.compare import POINTS, quiet_value, value_at
-from ..expr.evaluate import BudgetError
+from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
 from ..expr.shapes import Shape
 from ..model import Outcome, Status
@@ -260,7 +260,8 @@ def check(config: Config, reference: Reference, answer: Node) -> Outcome:
     except ShapeError as exc:
         return Outcome(Status.INCORRECT, 0.0, _join(_sentence(exc.message), extra.get("shape")), "shape")
     try:
-        student, right, wrong = _values(config, reference, answer)
+        with quiet():
+            student, right, wrong = _values(config, reference, answer)
     except BudgetError as exc:
         raise Unreadable(exc.message) from None
     except EvalError as exc:
