@@ -230,3 +230,18 @@ def test_mistakes_of_another_shape_match_in_any_layout():
                                         "values": [[7], [1], [2], [3]]}})
     assert part(3).status == Status.CORRECT  # the value [3], written as a number
     assert part(0).diagnosis == "mistake:index"
+
+
+@pytest.mark.parametrize("raw", ["e^2/(1+e^2)", r"\frac{e^2}{1+e^2}", "1/(1+exp(-2))", "σ(2)"])
+def test_constant_expressions_are_numbers(raw):
+    part = Built("numeric", {"answer": 0.8807970779778823, "tolerance": {"rtol": 1e-9}})
+    assert part(raw).status == Status.CORRECT
+
+
+def test_constant_expressions_in_lists_and_their_limits():
+    part = Built("numeric", {"answer": [0.7071067811, 0.3333333333], "tolerance": {"sigfigs": 6}})
+    assert part(["sqrt(2)/2", r"\frac{1}{3}"]).status == Status.CORRECT
+    assert part(["sqrt(2)/2", "x/3"]).status == Status.INVALID
+    strict = Built("numeric", {"answer": 0.5, "tolerance": {"sigfigs": 2, "strict": True}})
+    assert strict("1/2").diagnosis == "precision"  # strict precision needs a decimal, as written
+    assert strict("0.50").status == Status.CORRECT
