@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +21,7 @@ from .normalize import number_text
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 100_000
+FORMULA_SECONDS = 0.5  # all constant formulas of one answer together (e^2/(1+e^2), ...)
 
 
 class Unreadable(ValueError):
@@ -54,8 +56,11 @@ _TOKEN = re.compile(
 )
 
 
-def parse_scalar(text: str) -> float:
-    """One number from text (already normalised); raises :class:`Unreadable`."""
+def parse_scalar(text: str, deadline: float | None = None) -> float:
+    """One number from text (already normalised); raises :class:`Unreadable`.
+
+    ``deadline`` (a ``time.monotonic()`` value) is shared by every entry of one answer, so a
+    list of costly formulas cannot take a second each."""
     text = text.strip()
     m = _FRACTION.fullmatch(text)
     if m:
@@ -65,14 +70,14 @@ def parse_scalar(text: str) -> float:
         return _finite(num / den, text)
     m = _SCALAR.fullmatch(text)
     if not m:
-        return constant_expression(text)
+        return constant_expression(text, deadline)
     return _finite(float(to_decimal(text)), text)
 
 
 _EXPRESSION_HINTS = re.compile(r"[\\^()a-zA-Z]")
 
 
-def constant_expression(text: str) -> float:
+def constant_expression(text: str, deadline: float | None = None) -> float:
     """A number written as a formula: ``e^2/(1+e^2)``, ``\\frac{1}{3}``, ``sqrt(2)/2`` (our parser, no eval)."""
     from .expr import ExprError, Evaluator, Namespace, infer, parse  # the expression language builds on this module
     from .expr.evaluate import Bindings, quiet
@@ -83,7 +88,7 @@ def constant_expression(text: str) -> float:
         if infer(tree, ns) != ():
             raise ExprError("not a single number")
         with quiet():
-            value = Evaluator(ns, Bindings()).run(tree)
+            value = Evaluator(ns, Bindings(), deadline).run(tree)
     except ExprError as exc:
         if _EXPRESSION_HINTS.search(text):
             raise Unreadable(f"{_clip(text)!r} is not a number ({exc})") from None
@@ -116,23 +121,24 @@ def _exponent(written: str) -> int:
 
 def read_numbers(raw: Any) -> Numbers:
     """A student's answer (YAML data: number, string, list, nested list) as numbers; raises :class:`Unreadable`."""
+    deadline = time.monotonic() + FORMULA_SECONDS  # for every formula in this answer together
     if isinstance(raw, str):
         try:
-            return _read_text(raw)
+            return _read_text(raw, deadline)
         except NotFinite:
             raise
         except Unreadable as first:
             if not _EXPRESSION_HINTS.search(raw):
                 raise
             try:  # one number written as a formula: e^2/(1+e^2)
-                return Numbers(np.asarray(constant_expression(raw.strip())), (raw.strip(),))
+                return Numbers(np.asarray(constant_expression(raw.strip(), deadline)), (raw.strip(),))
             except Unreadable as second:
                 raise (second if re.search(r"[\\a-zA-Z]", raw) else first) from None
-    values, texts = _read_data(raw, depth=0)
+    values, texts = _read_data(raw, 0, deadline)
     return _to_numbers(values, texts)
 
 
-def _read_data(raw: Any, depth: int) -> tuple[Any, Any]:
+def _read_data(raw: Any, depth: int, deadline: float) -> tuple[Any, Any]:
     if isinstance(raw, bool):
         raise Unreadable(f"expected a number, got {'true' if raw else 'false'}")
     if raw is None:
@@ -146,20 +152,20 @@ def _read_data(raw: Any, depth: int) -> tuple[Any, Any]:
         return _finite(value, text or repr(raw)), text
     if isinstance(raw, str):
         text = number_text(raw)
-        return parse_scalar(text), text
+        return parse_scalar(text, deadline), text
     if isinstance(raw, list):
         if depth >= 2:
             raise Unreadable("lists are nested too deeply: a matrix is a list of rows, each a list of numbers")
         if len(raw) > MAX_ENTRIES:
             raise Unreadable(f"more than {MAX_ENTRIES} entries")
-        pairs = [_read_data(item, depth + 1) for item in raw]
+        pairs = [_read_data(item, depth + 1, deadline) for item in raw]
         return [p[0] for p in pairs], [p[1] for p in pairs]
     if isinstance(raw, dict):
         raise Unreadable("expected numbers, got a mapping (key: value pairs)")
     raise Unreadable(f"expected a number, got {type(raw).__name__}")
 
 
-def _read_text(raw: str) -> Numbers:
+def _read_text(raw: str, deadline: float) -> Numbers:
     if len(raw) > MAX_TEXT:
         raise Unreadable(f"answer is longer than {MAX_TEXT} characters")
     text = number_text(raw)
@@ -188,7 +194,7 @@ def _read_text(raw: str) -> Numbers:
                 if pos < 2 or tokens[pos - 2][0] in ("comma", "open", "semi"):
                     raise Unreadable(f"col {col}: an entry is missing before this comma")
             elif kind == "num":
-                rows[-1].append(parse_scalar(value))
+                rows[-1].append(parse_scalar(value, deadline))
                 rows_t[-1].append(value)
             elif kind == "open":
                 if depth >= 2:

@@ -114,11 +114,18 @@ def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputErro
         close = difflib.get_close_matches(str(error.instance), kinds, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return [doc.error(path, f"{prefix}unknown kind {error.instance!r}{hint}; kinds are {', '.join(kinds)}")]
-    if error.validator == "oneOf":
+    if error.validator in ("oneOf", "anyOf") and not (isinstance(error.instance, dict) and "kind" in error.instance):
+        # the alternative of the value's own type says most ("too long", "unknown field"), not "'x' expected"
+        telling = [e for e in error.context if e.validator not in ("const", "type", "enum")] or error.context
+        inner = jsonschema.exceptions.best_match(telling) if telling else None
+        if inner is not None:  # a value inside a part: explain the closest alternative's complaint
+            return _explain(doc, inner)
+        return [doc.error(path, f"{prefix}{_short(error.instance)} is not a valid value here")]
+    if error.validator in ("oneOf", "anyOf"):
         given = set(error.instance) & {"answer", "solver"} if isinstance(error.instance, dict) else None
-        if given == {"answer", "solver"}:
+        if given == {"answer", "solver"} and error.instance.get("kind") == "numeric":
             return [doc.error(path, f"{prefix}give either 'answer' or 'solver', not both")]
-        if given == set():
+        if not given:
             return [doc.error(path, f"{prefix}missing field 'answer' (or 'solver' to compute it)")]
         return [doc.error(path, f"{prefix}{_short(error.instance)} is not a valid value here")]
     if error.validator in ("minimum", "exclusiveMinimum"):

@@ -145,7 +145,7 @@ def test_shapes(text, shape):
 
 @pytest.mark.parametrize("text, words", [
     (r"\sigma'(z_i) h_{i-1}",
-     "σ'(z_i) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ?"),
+     "σ'(z_i) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ"),
     ("W_hx h_t", "W_hx h_t multiplies a 3×2 matrix by a 3-vector: their inner sizes (2 and 3) differ"),
     ("h_t + W_hh", "h_t + W_hh adds a 3-vector and a 3×3 matrix"),
     ("h_t ⊙ W_hh", "an element-wise product needs two arrays of the same shape"),
@@ -219,3 +219,93 @@ def test_nested_sums_hit_the_evaluation_budget():
     tree = parse("sum(i, 1, 9999, sum(j, 1, 9999, x))", ns)
     with pytest.raises(BudgetError):
         Evaluator(ns, Bindings(values={"x": 1.0})).run(tree)
+
+
+# --- found in review: notations, misreadings, limits ---------------------------------------------
+
+@pytest.mark.parametrize("student, reference", [
+    ("x + |y|", "x + abs(y)"),
+    ("||x|-|y||", "abs(abs(x) - abs(y))"),
+    ("-|x|", "-abs(x)"),
+    (r"\sin 2x", "sin(2x)"),  # a function without brackets takes the factors that follow
+    (r"\cos 2\pi x", "cos(2 pi x)"),
+    (r"\sin x \cos x", "sin(x) cos(x)"),  # ...up to the next function
+    ("2sinx cosx", "sin(2x)"),
+    (r"\sin^2 x + \cos^2 x", "1"),
+    ("sin^{-1}(x/3)", "asin(x/3)"),
+    (r"\frac1x", "1/x"),
+    (r"\frac xy", "x/y"),
+    (r"\frac{1}2", "1/2"),
+    ("log10(x^2)", "2 log(abs(x))/log(10)"),
+    ("log2(8)", "3"),
+    (r"\log_2 8", "3"),
+    ("log_{10}(100)", "2"),
+    ("x²³", "x^23"),
+    ("x⁻²", "1/x^2"),
+    ("$x^2$", "x^2"),
+    (r"\[ x + 1 \]", "x + 1"),
+    ("x~y", "x y"),
+    ("x + 1.", "x + 1"),  # a sentence's full stop
+    (r"\mathbf{1} + x", "1 + x"),
+    (r"\sqrt[3]{x^3}", "x"),  # the real cube root of a negative number
+    ("(-8)^(1/3)", "-2"),
+])
+def test_notations_found_in_review(student, reference):
+    assert compare_scalar(student, reference, ["x", "y"])
+
+
+def test_transpose_written_with_a_typeface():
+    assert render(parse(r"h_t^\mathsf{T} h_t", RNN)) == "h_tᵀ h_t"
+
+
+@pytest.mark.parametrize("student, reference", [
+    ("1e-12 x", "2e-12 x"),  # tiny quantities are compared relative to their size
+    ("x^2 - x^2", "1e-10"),
+])
+def test_found_in_review_not_equal(student, reference):
+    assert not compare_scalar(student, reference, ["x"])
+
+
+def test_an_answer_defined_almost_nowhere_is_not_equal():
+    assert not compare_scalar("sqrt(x - 1.9)", "x", ["x"])  # defined at a fortieth of the points
+
+
+@pytest.mark.parametrize("text", [
+    "t" + "+t" * 496,
+    "t " * 497,
+    "t" + "!" * 331,
+    "√" * 247 + "t",
+    "σ" * 300 + "(t)",
+    "t" + "ᵀ" * 496,
+    "t" + "^T" * 990,
+    "t" + ".T" * 600,
+    "x_",
+    "W_",
+    "abs(pi_",
+    "sum(i, 1, 0/0, t)",
+])
+def test_deep_chains_and_dangling_subscripts_are_unreadable(text):
+    ns = build_namespace(None, {"t": "scalar", "x": "scalar", "W": "scalar"})
+    with pytest.raises(ExprError):
+        infer(parse(text, ns), ns)
+
+
+def test_constant_folding_is_linear_in_the_tree():
+    s = r"\sum_{i=1}^{9999}\sum_{j=1}^{9999}1"
+    chain = s
+    for _ in range(20):
+        chain = "2^{" + chain + "}"
+    ns = build_namespace(None, {})
+    start = time.monotonic()
+    tree = parse(" + ".join([chain] * 3), ns)  # reads quickly; evaluating it would hit the budget
+    assert time.monotonic() - start < 1
+    with pytest.raises(BudgetError):
+        Evaluator(ns, Bindings()).run(tree)
+
+
+def test_unknown_names_suggest_symbols_not_functions():
+    ns = build_namespace(None, {"x": "scalar"})
+    with pytest.raises(ExprError, match=r"unknown symbol 'y' \(known symbols: x\)"):
+        parse("y + 1", ns)
+    with pytest.raises(ExprError, match=r"unknown function 'sine' \(did you mean sin\?\)"):
+        parse("sine(x)", ns)

@@ -91,7 +91,7 @@ def test_the_seed_students_slip_gets_partial_credit_and_an_explanation(seed):
 def test_shape_feedback_suggests_the_fix(seed):
     outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) h_{i-1}")
     assert outcome.diagnosis == "shape"
-    assert "(g_{t,i} ⊙ σ'(z_i)) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ?" \
+    assert "(g_{t,i} ⊙ σ'(z_i)) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ" \
         in outcome.feedback
 
 
@@ -129,7 +129,11 @@ def test_answer_mode_resamples_where_undefined():
     part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "2 log(abs(x))"})
     assert part("log(x^2)").status == Status.CORRECT
     never = part("log(-x^2 - 1)")
-    assert never.status == Status.INCORRECT and "not defined at any of the test points" in never.feedback
+    assert never.status == Status.INCORRECT and "undefined at many points where the right answer is defined" \
+        in never.feedback
+    # an answer defined where the reference is not counts where both are: log x for log|x| (x > 0 only)
+    assert Built("expression", {"symbols": {"x": "scalar"}, "answer": "log(abs(x))"})("log(x)").status \
+        == Status.CORRECT
 
 
 def test_answer_mode_matrices_and_transpose():
@@ -231,3 +235,48 @@ def test_bptt_instance_targets_match_finite_differences(n, m, activation):
     np.testing.assert_allclose(np.atleast_2d(instance.targets["dJ_dWhh"]), fd_all, rtol=1e-6, atol=1e-9)
     G = instance.sequences["G"][1]
     np.testing.assert_allclose(G.sum(axis=0), np.atleast_2d(instance.targets["dJ_dWhh"]), rtol=1e-9)
+
+
+def test_g_stands_for_the_answer_only_where_it_is_not_the_answer(seed):
+    assert seed("q2b", "G_t").status == Status.INVALID  # G is declared for q2c only
+    assert seed("q2c", "sum_{t=1}^{T} G_t").status == Status.CORRECT
+
+
+def test_an_unbraced_sum_is_not_a_chain(seed):
+    assert seed("q2c", "sum_t=1^T G_t").status == Status.CORRECT
+    assert seed("q2b", "sum_i=1^t g_{t,i} sigma'(z_i) h_{i-1}").status == Status.CORRECT
+
+
+def test_a_loose_subscript_gets_a_hint(seed):
+    outcome = seed("q2a", "sigma'(z_t) h_t-1")
+    assert outcome.status == Status.INCORRECT
+    assert "h_t-1 reads as h_t - 1; for the index t-1 write h_{t-1}." in outcome.feedback
+
+
+def test_a_reference_that_leaves_its_sequence_is_a_spec_error(cli, write):
+    text = """
+    id: demo
+    title: Demo
+    parts:
+      - id: p
+        kind: expression
+        points: 1
+        prompt: x
+        dims: {T: 4}
+        symbols: {h: {shape: scalar, index: [0, T]}, t: {shape: scalar, integer: true, range: [1, T]}}
+        answer: "h_{t+1} - h_t"
+    """
+    run = cli("validate", write("s.yaml", text))
+    assert run.status == 2
+    assert "part p: answer: h_{t+1} reaches h_{5}, but the indices of h run from 0 to 4 (at t = 4)" in run.err
+
+
+@pytest.mark.parametrize("symbols, words", [
+    ({"k": {"shape": "scalar", "integer": True, "range": [0.2, 0.8]}}, "no whole number lies in the range"),
+    ({"k": {"shape": "scalar", "range": [1e300, 1e301]}}, "within ±1e+06"),
+    ({"h": {"shape": ["T", "T"], "index": [[1, "T"], [1, "T"]]}}, "holds 1,000,000,000,000 numbers"),
+    ({"x y": "scalar"}, "'x y' is not a symbol name"),
+])
+def test_symbol_settings_are_checked(symbols, words):
+    problems = problems_of("expression", {"dims": {"T": 1000}, "symbols": symbols, "answer": "1"})
+    assert any(words in p for p in problems), problems

@@ -21,7 +21,7 @@ from .parser import parse
 from .shapes import infer
 from .symbols import Namespace, scalars
 
-DEFAULT_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-9)
+DEFAULT_TOLERANCE = Tolerance(rtol=1e-6)  # plus an absolute floor scaled to the reference: see closeness
 POINTS = 8
 MAX_TRIES = 64
 
@@ -67,28 +67,51 @@ def same(a: Value, b: Value, tol: Tolerance) -> bool:
 
 @dataclass
 class Sampled:
-    """Values of several expressions at the same points (None where an expression is undefined)."""
+    """Values of several expressions at the same points (None where an expression is undefined).
+
+    Tree 0 is the student's, trees ``1 .. required-1`` the references, the rest known mistakes.
+    ``reference_defined`` counts the draws where every reference was defined, ``both_defined``
+    those where the student's answer was too: an answer defined on only part of the reference's
+    domain (ln x for ln|x|) is not equal to it.
+    """
 
     points: list[Bindings]
     values: list[list[Value | None]]  # values[k][j]: expression k at point j
+    reference_defined: int = 0
+    both_defined: int = 0
+
+    def problem(self) -> str | None:
+        """Why the points cannot show the student's answer right, or None if they can."""
+        if self.reference_defined and self.both_defined < DOMAIN_SHARE * self.reference_defined:
+            return ("Your expression is undefined at many points where the right answer is defined "
+                    "(a logarithm or square root of a negative number, or a division by zero?).")
+        if len(self.points) < MIN_POINTS:
+            return ("Your expression is not defined at enough of the test points to be compared "
+                    "(a logarithm or square root of a negative number, or a division by zero?).")
+        return None
+
+
+class ReferenceFailed(Exception):
+    """A reference expression could not be evaluated: the spec's fault, never the student's."""
+
+
+DOMAIN_SHARE = 0.25  # the student's answer must be defined on a quarter of the points where the reference is
+MIN_POINTS = 3
 
 
 def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, tries: int = MAX_TRIES,
            required: int = 2, seconds: float = 1.0) -> Sampled:
-    """Draw points until ``need`` of them have the first ``required`` trees (student and reference)
-    both defined; other trees (known mistakes) are evaluated at the same points."""
+    """Draw points until ``need`` of them have the student's and the reference's values defined;
+    known mistakes (the trees after ``required``) are evaluated at the same points."""
     rng = np.random.default_rng(seed)
     deadline = time.monotonic() + seconds
-    kept_points: list[Bindings] = []
-    kept: list[list[Value | None]] = [[] for _ in trees]
     with quiet():
         if _all_plain_scalars(ns):
             try:
                 return _sample_batched(trees, ns, rng, deadline, need, tries, required)
             except NeedsPointwise:
                 pass  # e.g. a sum whose bounds depend on a symbol: one point at a time below
-        _draw(trees, ns, rng, deadline, need, tries, required, kept_points, kept)
-    return Sampled(kept_points, kept)
+        return _sample_pointwise(trees, ns, rng, deadline, need, tries, required)
 
 
 def _all_plain_scalars(ns: Namespace) -> bool:
@@ -108,30 +131,45 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required) -> Sampled:
     for k, tree in enumerate(trees):
         try:
             out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
-        except ExprError:
+        except ExprError as exc:
+            if k == 0:
+                raise  # the student's own problem: an index out of range, too much work
             if k < required:
-                raise
+                raise ReferenceFailed(str(exc)) from None
             out = np.full(tries, np.nan)  # a known mistake that cannot be evaluated matches nothing
         values.append(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
-    defined = np.all([np.isfinite(v) for v in values[:required]], axis=0)
-    chosen = np.flatnonzero(defined)[:need]
+    reference_ok = np.all([np.isfinite(v) for v in values[1:required]], axis=0)
+    both = reference_ok & np.isfinite(values[0])
+    chosen = np.flatnonzero(both)[:need]
     points = [Bindings(values={n: float(c[j]) for n, c in columns.items()}) for j in chosen]
     kept = [[float(v[j]) if np.isfinite(v[j]) else None for j in chosen] for v in values]
-    return Sampled(points, kept)
+    return Sampled(points, kept, int(np.count_nonzero(reference_ok)), int(np.count_nonzero(both)))
 
 
-def _draw(trees, ns, rng, deadline, need, tries, required, kept_points, kept) -> None:
+def _sample_pointwise(trees, ns, rng, deadline, need, tries, required) -> Sampled:
+    out = Sampled([], [[] for _ in trees])
     for _ in range(tries):
         point = random_bindings(ns, rng)
-        row = [value_at(tree, ns, point, deadline) for tree in trees[:required]]
-        if any(v is None for v in row):
+        references = []
+        for tree in trees[1:required]:
+            try:
+                references.append(value_at(tree, ns, point, deadline))
+            except ExprError as exc:
+                raise ReferenceFailed(str(exc)) from None
+        if any(v is None for v in references):
             continue
-        row += [quiet_value(tree, ns, point, deadline) for tree in trees[required:]]
-        kept_points.append(point)
+        out.reference_defined += 1
+        student = value_at(trees[0], ns, point, deadline)
+        if student is None:
+            continue
+        out.both_defined += 1
+        row = [student] + references + [quiet_value(tree, ns, point, deadline) for tree in trees[required:]]
+        out.points.append(point)
         for k, v in enumerate(row):
-            kept[k].append(v)
-        if len(kept_points) >= need:
+            out.values[k].append(v)
+        if len(out.points) >= need:
             break
+    return out
 
 
 def quiet_value(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Value | None:
@@ -147,12 +185,23 @@ def seed_of(text: str) -> int:
     return int.from_bytes(text.encode("utf-8")[:16].ljust(16, b"\0"), "little") % (2**63)
 
 
+def closeness(tol: Tolerance, references: list[Value]) -> Callable[[Value, Value], bool]:
+    """``same`` under ``tol``, with an absolute floor scaled to the references: a billionth of their
+    largest entry (or 1e-12 where they are all zero), so 1e-12·x and 2e-12·x are told apart while
+    rounding noise around an exact 0 is not counted against a right answer."""
+    scale = max((float(np.max(np.abs(r))) for r in references if r is not None), default=0.0)
+    floor = 1e-9 * scale if scale > 0 else 1e-12
+    effective = Tolerance(rtol=tol.rtol, atol=max(tol.atol, floor), sigfigs=tol.sigfigs, decimals=tol.decimals)
+    return lambda a, b: same(a, b, effective)
+
+
 def compare_scalar(student: str, reference: str, variables: list[str],
                    tol: Tolerance = DEFAULT_TOLERANCE) -> bool:
-    """Are two scalar expressions of real variables equal wherever both are defined?
+    """Are two scalar expressions of real variables equal?
 
-    Raises :class:`ExprError` if either cannot be read. Both are evaluated at up to eight random
-    points with each variable in [-2, 2]; points where either is undefined are redrawn.
+    Raises :class:`ExprError` if either cannot be read. Both are evaluated at eight random points
+    with each variable in [-2, 2]; a point where the reference is undefined is redrawn. The
+    student's expression must be defined at a quarter of the points where the reference is.
     """
     ns = scalars(variables)
     trees = [parse(student, ns), parse(reference, ns)]
@@ -160,9 +209,7 @@ def compare_scalar(student: str, reference: str, variables: list[str],
         if infer(tree, ns) != ():
             raise ExprError("not a single number")
     sampled = sample(trees, ns, seed_of(student + "\0" + reference))
-    if not sampled.points:
-        return False  # never both defined: nothing shows them equal
-    return all(same(s, r, tol) for s, r in zip(*sampled.values))
-
-
-Checker = Callable[[Value, Value], bool]
+    if sampled.problem():
+        return False
+    close = closeness(tol, sampled.values[1])
+    return all(close(s, r) for s, r in zip(*sampled.values))

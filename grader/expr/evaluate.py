@@ -61,7 +61,7 @@ class Evaluator:
         return self.eval(node, {})
 
     def tick(self, node: Node) -> None:
-        """Called when the step count passes the budget or a multiple of 4096: raise if time is up."""
+        """Called when the step count passes the budget or a multiple of 256: raise if time is up."""
         if self.steps > MAX_STEPS:
             raise BudgetError("too much computation to check this answer", node.col)
         if time.monotonic() > self.deadline:
@@ -69,7 +69,7 @@ class Evaluator:
 
     def eval(self, node: Node, scope: dict[str, float]) -> Value:
         self.steps += 1
-        if self.steps > MAX_STEPS or (self.steps & 4095 == 0 and time.monotonic() > self.deadline):
+        if self.steps > MAX_STEPS or (self.steps & 255 == 0 and time.monotonic() > self.deadline):
             self.tick(node)
         return _DISPATCH[type(node)](self, node, scope)
 
@@ -108,7 +108,7 @@ class Evaluator:
         for axis, k in enumerate(at):
             if not lows[axis] <= k < lows[axis] + stacked.shape[axis]:
                 lo, hi = lows[axis], lows[axis] + stacked.shape[axis] - 1
-                shown = ",".join(map(str, at))
+                shown = ",".join(str(k) if abs(k) < 10**6 else f"{k:.3g}" for k in at)
                 raise EvalError(f"{render(node)} reaches {node.name}_{{{shown}}}, but the indices of {node.name} "
                                 f"run from {lo} to {hi}", node.col)
         element = stacked[tuple(k - lo for k, lo in zip(at, lows))]
@@ -125,7 +125,7 @@ class Evaluator:
         if op == "*":
             return a * b
         if op == "/":
-            return _divide(a, b) if isinstance(a, float) and isinstance(b, float) else np.divide(a, b)
+            return divide(a, b) if isinstance(a, float) and isinstance(b, float) else np.divide(a, b)
         if op == "^":
             return _pow(a, b)
         # "@": a linear-algebra product; a 1x1 result is a number
@@ -181,17 +181,29 @@ def _t(value: Value) -> Value:
     return value.T if np.ndim(value) else value
 
 
-def _divide(a: float, b: float) -> float:
+def divide(a: float, b: float) -> float:
     return a / b if b != 0 else (math.nan if a == 0 else math.copysign(math.inf, a) * math.copysign(1, b))
 
 
 def _pow(a: Value, b: Value) -> Value:
     if isinstance(a, float) and isinstance(b, float):
-        return _scalar_pow(a, b)
-    return np.power(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        return scalar_pow(a, b)
+    base, exponent = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = np.power(base, exponent)
+    odd = (base < 0) & _odd_root(exponent)
+    return np.where(odd, -np.power(-base, exponent), out) if np.any(odd) else out
 
 
-def _scalar_pow(a: float, b: float) -> float:
+def _odd_root(b):
+    """Is the exponent 1/n (or m/n) with n odd, a real root of a negative number (x^(1/3))?"""
+    with np.errstate(all="ignore"):
+        n = 1.0 / np.asarray(b, dtype=float)
+    return np.isfinite(n) & (np.abs(n - np.round(n)) < 1e-9) & (np.round(n) % 2 == 1)
+
+
+def scalar_pow(a: float, b: float) -> float:
+    if a < 0 and b != int(b) and b != 0 and abs(1 / b - round(1 / b)) < 1e-9 and round(1 / b) % 2 == 1:
+        return -math.pow(-a, b)  # the real cube (fifth...) root of a negative number
     try:
         return math.pow(a, b)
     except (OverflowError, ValueError):  # too large, or a negative base with a fractional exponent
@@ -201,17 +213,3 @@ def _scalar_pow(a: float, b: float) -> float:
 def quiet():
     """numpy's floating-point warnings off: NaN and infinities are verdicts here, not news."""
     return np.errstate(all="ignore")
-
-
-def constant_value(node: Node) -> float | None:
-    """The value of a constant sub-expression (no symbols), or None if it has symbols or fails."""
-    if isinstance(node, Num):
-        return node.value
-    try:
-        with quiet():
-            value = Evaluator(Namespace(), Bindings(), time.monotonic() + 0.05).run(node)
-    except ExprError:
-        return None
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return None
-    return float(value) if not np.ndim(value) else None

@@ -44,6 +44,8 @@ _ELEMENTWISE: dict[str, tuple[Callable, Callable | None]] = {
     "relu": (lambda x: np.maximum(x, 0.0), lambda x: (np.asarray(x) > 0).astype(float)),
     "exp": (np.exp, np.exp),
     "log": (np.log, lambda x: 1.0 / x),
+    "log10": (np.log10, lambda x: 1.0 / (x * math.log(10.0))),
+    "log2": (np.log2, lambda x: 1.0 / (x * math.log(2.0))),
     "sqrt": (np.sqrt, lambda x: 0.5 / np.sqrt(x)),
     "abs": (np.abs, np.sign),
     "sin": (np.sin, np.cos),

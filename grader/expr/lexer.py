@@ -42,7 +42,7 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "e
           "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 _OPERATOR_COMMANDS = {"cdot": "@", "times": "@", "odot": "*", "circ": "*", "ast": "*", "div": "/"}
 _STYLE_COMMANDS = {"mathrm", "operatorname", "text", "mathbf", "boldsymbol", "bm", "mathit", "textrm", "vec",
-                   "mathbb", "mathcal", "hat", "bar", "tilde"}
+                   "mathbb", "mathcal", "mathsf", "mathtt", "hat", "bar", "tilde"}
 _IGNORED_COMMANDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "quad", "qquad",
                      "displaystyle", "limits", "nolimits", "!", ",", ";", ":", " ", "\\"}
 
@@ -52,17 +52,19 @@ _UNICODE = {
     "ᵀ": r"^{\top}", "′": "'", "’": "'", "″": "''", "−": "-", "–": "-", "∑": r"\sum ", "Σ": r"\sum ",
     "√": r"\sqrt ", "π": r"\pi ", "σ": r"\sigma ", "δ": r"\delta ", "θ": r"\theta ", "α": r"\alpha ",
     "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "η": r"\eta ", "ε": r"\epsilon ",
-    "ϵ": r"\epsilon ", "φ": r"\phi ", "ω": r"\omega ", "∂": r"\partial ", "⁻¹": "^{-1}", "²": "^{2}",
-    "³": "^{3}", "（": "(", "）": ")", "＋": "+", "＝": "=",
+    "ϵ": r"\epsilon ", "φ": r"\phi ", "ω": r"\omega ", "∂": r"\partial ", "（": "(", "）": ")", "＋": "+",
+    "＝": "=",
 }
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋", "0123456789aeijklmnoprstuvx+-"))
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-"))
+_DELIMITERS = re.compile(r"^\s*(\$\$?|\\\[|\\\()|(\$\$?|\\\]|\\\))\s*$")  # $...$, \[...\], \(...\)
 
 _TOKEN = re.compile(
-    r"(?P<space>\s+)"
+    r"(?P<space>[\s~]+)"  # ~ is LaTeX's unbreakable space
     r"|(?P<transpose>\.T(?![A-Za-z0-9_]))"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
     r"|(?P<command>\\(?:[A-Za-z]+|[^A-Za-z]))"
-    r"|(?P<name>[A-Za-z]+)"
+    r"|(?P<name>log(?:10|2)(?=\s*\()|[A-Za-z]+)"  # log10(x) and log2(x) are names, x2 is x times 2
     r"|(?P<pow>\*\*)"
     r"|(?P<op>[-+*/@])"
     r"|(?P<punct>[()\[\]{},_^'|=!])"
@@ -75,6 +77,8 @@ def prepare(text: str) -> tuple[str, list[int]]:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"the answer is longer than {MAX_LENGTH} characters")
     text = ascii_digits(text)
+    text = _DELIMITERS.sub(lambda m: " " * len(m.group()), text).rstrip()
+    text = text[:-1] if text.endswith((",", ".")) and not text[-2:-1].isdigit() else text  # "…h_{t-1}."
     if text.isascii():  # nothing to spell out: every character stays where it was
         cut = _last_side(text)
         return text[cut:], list(range(cut + 1, len(text) + 1))
@@ -83,11 +87,12 @@ def prepare(text: str) -> tuple[str, list[int]]:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in _SUBSCRIPTS:  # hₜ₋₁ -> h_{t-1}
+        if ch in _SUBSCRIPTS or ch in _SUPERSCRIPTS:  # hₜ₋₁ -> h_{t-1}, x⁻²³ -> x^{-23}
+            table, mark = (_SUBSCRIPTS, "_") if ch in _SUBSCRIPTS else (_SUPERSCRIPTS, "^")
             j = i
-            while j < len(text) and text[j] in _SUBSCRIPTS:
+            while j < len(text) and text[j] in table:
                 j += 1
-            piece, width = "_{" + "".join(_SUBSCRIPTS[c] for c in text[i:j]) + "}", j - i
+            piece, width = mark + "{" + "".join(table[c] for c in text[i:j]) + "}", j - i
         elif text[i:i + 2] in _UNICODE:
             piece, width = _UNICODE[text[i:i + 2]], 2
         else:
@@ -100,8 +105,13 @@ def prepare(text: str) -> tuple[str, list[int]]:
     return joined[cut:], cols[cut:]
 
 
+_SUM_VARIABLE = re.compile(r"(\\sum|sum|∑|Σ)\s*_\s*[A-Za-z]+\s*$")
+
+
 def _last_side(text: str) -> int:
-    """Where the last side of a chain ``a = b = c`` starts (0 if there is no top-level '=')."""
+    """Where the last side of a chain ``a = b = c`` starts (0 if there is no top-level '=').
+
+    The '=' of an unbraced sum, ``sum_t=1^T``, belongs to the sum, not to a chain."""
     depth = 0
     cut = 0
     for i, ch in enumerate(text):
@@ -109,7 +119,7 @@ def _last_side(text: str) -> int:
             depth += 1
         elif ch in ")}]":
             depth -= 1
-        elif ch == "=" and depth == 0:
+        elif ch == "=" and depth == 0 and not _SUM_VARIABLE.search(text, 0, i):
             cut = i + 1
     return cut
 
@@ -151,7 +161,7 @@ def _command(name: str, col: int) -> Token | None:
         return None
     if name in _OPERATOR_COMMANDS:
         return Token("op", _OPERATOR_COMMANDS[name], col)
-    if name in ("top", "intercal", "mathsf{T}"):
+    if name in ("top", "intercal"):
         return Token("top", "\\" + name, col)
     if name == "prime":
         return Token("'", "'", col)

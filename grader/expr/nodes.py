@@ -72,21 +72,3 @@ class Sum:
 
 
 Node = Union[Num, Sym, Index, Call, Bin, Neg, Transpose, Sum]
-
-
-def walk(node: Node):
-    """Every node of a tree, parents first."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, Index):
-            stack.extend(current.indices)
-        elif isinstance(current, Call):
-            stack.extend(current.args)
-        elif isinstance(current, Bin):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, (Neg, Transpose)):
-            stack.append(current.operand)
-        elif isinstance(current, Sum):
-            stack.extend((current.lo, current.hi, current.body))

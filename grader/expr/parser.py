@@ -17,15 +17,17 @@ import math
 
 from .functions import ALIASES, FUNCTIONS
 from .lexer import ExprError, Token, prepare, tokenize
-from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose, walk
+from .evaluate import MAX_TERMS, divide, scalar_pow
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
 from .symbols import CONSTANTS, Namespace
 
-MAX_DEPTH = 64
+MAX_DEPTH = 64  # brackets, calls, roots and signs inside each other, while parsing
+MAX_TREE_DEPTH = 150  # the finished tree (a chain a+b+...+z is as deep as it is long)
 MAX_NODES = 1_000
 MAX_EXPONENT = 1_000.0  # a constant exponent beyond this is refused (9^9^9^9)
-MAX_TERMS = 10_000  # a sum with constant bounds over more terms than this is refused
 
 _STOP = {"end", ")", "}", "]", ",", "|", "="}
+_INVERSES = {"sin": "asin", "cos": "acos", "tan": "atan"}
 _FACTOR_START = {"num", "name", "(", "{", "[", "frac", "sqrt", "sum", "style"}
 
 
@@ -34,8 +36,11 @@ def parse(text: str, ns: Namespace) -> Node:
     prepared, cols = prepare(text)
     parser = _Parser(tokenize(prepared), ns)
     try:
-        tree = parser.parse()
-        _check_bounds(tree)
+        try:
+            tree = parser.parse()
+        except RecursionError:  # belt and braces: the depth counters should stop this first
+            raise ExprError("the expression is nested too deeply") from None
+        check_bounds(tree)
     except ExprError as exc:
         if exc.col:  # point at the student's own text, not our rewritten one
             exc.col = cols[min(exc.col - 1, len(cols) - 1)] if cols else exc.col
@@ -43,22 +48,78 @@ def parse(text: str, ns: Namespace) -> Node:
     return tree
 
 
-def _check_bounds(tree: Node) -> None:
-    from .evaluate import constant_value  # a constant needs no symbols: fold it to check its size
+def check_bounds(tree: Node) -> None:
+    """Size, depth, constant exponents and constant sum lengths, in one pass over the tree.
 
+    Constants are folded bottom-up with plain float arithmetic (no evaluator, no symbols), so
+    the check costs one visit per node however the constants nest (9^9^9^9).
+    """
+    folded: dict[int, float | None] = {}
+    depth: dict[int, int] = {}
     count = 0
-    for node in walk(tree):
-        count += 1
-        if count > MAX_NODES:
-            raise ExprError(f"the expression is too long (more than {MAX_NODES} parts)")
+    stack: list[tuple[Node, bool]] = [(tree, False)]
+    while stack:
+        node, done = stack.pop()
+        children = _children(node)
+        if not done:
+            count += 1
+            if count > MAX_NODES:
+                raise ExprError(f"the expression is too long (more than {MAX_NODES} parts)")
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        depth[id(node)] = 1 + max((depth[id(c)] for c in children), default=0)
+        if depth[id(node)] > MAX_TREE_DEPTH:
+            raise ExprError("the expression is nested too deeply", node.col)
+        folded[id(node)] = _fold(node, folded)
         if isinstance(node, Bin) and node.op == "^":
-            exponent = constant_value(node.right)
+            exponent = folded[id(node.right)]
             if exponent is not None and not abs(exponent) <= MAX_EXPONENT:
                 raise ExprError("the exponent is too large", node.col)
         if isinstance(node, Sum):
-            lo, hi = constant_value(node.lo), constant_value(node.hi)
+            lo, hi = folded[id(node.lo)], folded[id(node.hi)]
+            for bound in (lo, hi):
+                if bound is not None and not math.isfinite(bound):
+                    raise ExprError("the bounds of the sum are not numbers", node.col)
             if lo is not None and hi is not None and not hi - lo < MAX_TERMS:
                 raise ExprError(f"the sum runs over more than {MAX_TERMS} terms", node.col)
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Bin):
+        return (node.left, node.right)
+    if isinstance(node, (Neg, Transpose)):
+        return (node.operand,)
+    if isinstance(node, (Call, Index)):
+        return node.args if isinstance(node, Call) else node.indices
+    if isinstance(node, Sum):
+        return (node.lo, node.hi, node.body)
+    return ()
+
+
+def _fold(node: Node, folded: dict[int, float | None]) -> float | None:
+    """The value of a constant made of numbers, π, e and arithmetic; None for anything else."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Sym):
+        return {"pi": math.pi, "e": math.e}.get(node.name)
+    if isinstance(node, Neg):
+        value = folded[id(node.operand)]
+        return None if value is None else -value
+    if isinstance(node, Bin):
+        a, b = folded[id(node.left)], folded[id(node.right)]
+        if a is None or b is None:
+            return None
+        if node.op == "+":
+            return a + b
+        if node.op == "-":
+            return a - b
+        if node.op in "*@":
+            return a * b
+        if node.op == "/":
+            return divide(a, b)
+        return scalar_pow(a, b) if abs(b) <= MAX_EXPONENT else math.inf
+    return None
 
 
 class _Parser:
@@ -81,7 +142,8 @@ class _Parser:
 
     def advance(self) -> Token:
         token = self.tokens[self.pos]
-        self.pos += 1
+        if token.kind != "end":  # the end stays: nothing reads past it
+            self.pos += 1
         return token
 
     def push_back(self, token: Token) -> None:
@@ -104,7 +166,7 @@ class _Parser:
         return token.kind in _FACTOR_START or (token.kind == "|" and self.abs_depth == 0)
 
     def operand_missing(self, op: Token) -> None:
-        if self.tok.kind in _STOP:
+        if self.tok.kind in _STOP and self.tok.kind != "|":  # where an operand is due, | opens |x|
             raise ExprError(f"{op.text!r} is missing its right operand", op.col)
 
     # --- grammar --------------------------------------------------------------------------------
@@ -154,10 +216,7 @@ class _Parser:
         base = self.postfix()
         while self.tok.kind == "^":
             caret = self.advance()
-            mark = self._transpose_mark()
-            if mark == "top":
-                base = Transpose(base, caret.col)
-            elif mark == "T":  # ^T and ^{T} always transpose; a power T is written ^(T)
+            if self._transpose_mark() is not None:  # ^T, ^{T}, ^\top: always a transpose; a power T is ^(T)
                 base = Transpose(base, caret.col)
             else:
                 self.operand_missing(caret)
@@ -183,6 +242,10 @@ class _Parser:
             return "T"
         if t0.kind == "{" and t1.kind == "name" and t1.text == "T" and t2.kind == "}":
             self.pos += 3
+            return "T"
+        if t0.kind == "style" and t1.kind == "{" and t2.kind == "name" and t2.text == "T" \
+                and self.peek(3).kind == "}":  # ^\mathsf{T}, ^\mathrm{T}
+            self.pos += 4
             return "T"
         return None
 
@@ -224,7 +287,10 @@ class _Parser:
             return self.sum_scripts(token)
         if token.kind == "style":
             self.advance()
-            return self.name_expr(self.styled_name(token))
+            styled = self.styled_name(token)
+            if styled.kind == "num":
+                return Num(float(styled.text), styled.col)
+            return self.name_expr(styled)
         if token.kind == "name":
             self.advance()
             return self.name_expr(token)
@@ -260,18 +326,38 @@ class _Parser:
 
     def fraction(self) -> Node:
         frac = self.advance()
-        if self.tok.kind == "num" and len(self.tok.text) == 2 and self.tok.text.isdigit():  # \frac12
-            digits = self.advance().text
-            return Bin("/", Num(float(digits[0]), frac.col), Num(float(digits[1]), frac.col), frac.col)
-        if self.tok.kind != "{":
-            raise ExprError("\\frac needs {numerator}{denominator}", frac.col)
-        numerator = self.group()
-        if self.tok.kind != "{":
-            raise ExprError("\\frac needs {numerator}{denominator}", frac.col)
-        return Bin("/", numerator, self.group(), frac.col)
+        self.enter()
+        numerator = self._frac_argument(frac)
+        denominator = self._frac_argument(frac)
+        self.leave()
+        return Bin("/", numerator, denominator, frac.col)
+
+    def _frac_argument(self, frac: Token) -> Node:
+        """A braced group, or - as LaTeX reads \\frac12 and \\frac xy - one digit or one letter."""
+        token = self.tok
+        if token.kind == "{":
+            return self.group()
+        if token.kind == "num" and token.text[0].isdigit():
+            self.advance()
+            if len(token.text) > 1:
+                self.push_back(Token("num", token.text[1:], token.col + 1))
+            return Num(float(token.text[0]), token.col)
+        if token.kind == "name":
+            self.advance()
+            if len(token.text) > 1:
+                self.push_back(Token("name", token.text[1:], token.col + 1))
+            return self.name_expr(Token("name", token.text[0], token.col))
+        raise ExprError("\\frac needs {numerator}{denominator}", frac.col)
 
     def root(self) -> Node:
         token = self.advance()
+        self.enter()
+        try:
+            return self._root(token)
+        finally:
+            self.leave()
+
+    def _root(self, token: Token) -> Node:
         degree = self.group() if self.tok.kind == "[" else None
         arg = self.group() if self.tok.kind in ("{", "(") else self.power()
         if degree is None:
@@ -288,6 +374,8 @@ class _Parser:
         if not parts:
             raise ExprError(f"\\{style.text}{{}} is empty", style.col)
         text = "".join(parts)
+        if text.replace(".", "", 1).isdigit():  # \mathbf{1}: a number in a typeface
+            return Token("num", text, style.col)
         if "_" in text:  # \mathrm{W_hh}: split back into name, _, subscript for resolution
             base, sub = text.split("_", 1)
             self.push_back(Token("name", sub, style.col))
@@ -369,7 +457,9 @@ class _Parser:
         return None
 
     def subscript_text(self) -> str:
-        self.advance()  # _
+        underscore = self.advance()  # _
+        if self.tok.kind in _STOP or self.tok.kind == "op":
+            raise ExprError("expected an index after '_'", underscore.col)
         if self.tok.kind == "{":
             start = self.pos
             depth = 0
@@ -414,6 +504,8 @@ class _Parser:
             return run
         for k in range(len(run) - 1, 0, -1):
             if run[:k] in known:
+                if ALIASES.get(run[:k], run[:k]) in FUNCTIONS and self.tok.kind == "(":
+                    break  # sine(x) is not sin(e x): a longer name before brackets is an unknown function
                 self.push_back(Token("name", run[k:], token.col + k))
                 return run[:k]
         shown = run
@@ -438,33 +530,85 @@ class _Parser:
 
     # --- calls and sums -------------------------------------------------------------------------
     def call(self, name: str, token: Token) -> Node:
-        order = 0
-        while True:  # sigma', sigma'', \sigma^\prime, \sigma^{\prime}
-            if self.tok.kind == "'":
-                self.pos += 1
-            elif self.tok.kind == "^" and self.peek().kind == "'":
-                self.pos += 2
-            elif self.tok.kind == "^" and [self.peek(k).kind for k in (1, 2, 3)] == ["{", "'", "}"]:
-                self.pos += 4
-            else:
-                break
-            order += 1
+        order = self._primes()
         function = FUNCTIONS[name]
         if order and (function.derivative is None or order > 1):
             raise ExprError(f"{name}{chr(39) * order} is not supported: only first derivatives of "
                             "element-wise functions", token.col)
+        base = self._log_base() if name == "log" else None
+        power = None
+        if self.tok.kind == "^" and not order:  # \sin^2 x is (sin x)^2; sin^{-1} is arcsin
+            caret = self.advance()
+            power = self.group() if self.tok.kind == "{" else self.primary()
+            if isinstance(power, Neg) and isinstance(power.operand, Num) and power.operand.value == 1:
+                if name not in _INVERSES:
+                    raise ExprError(f"{name}^{{-1}}: only sin, cos and tan have inverses written this way",
+                                    caret.col)
+                name, function, power = _INVERSES[name], FUNCTIONS[_INVERSES[name]], None
         if self.tok.kind == "(":
             if name == "sum" and self.peek().kind == "name" and self.peek(2).kind == ",":
                 return self.sum_call(token)
             args = self.arguments()
-        elif self.starts_factor(self.tok):  # \log x, \sin x: the next factor
-            args = [self.power()]
+        elif self.starts_factor(self.tok):  # \sin 2x is sin(2x): the factors that follow, up to an operator
+            self.enter()
+            args = [self._bare_argument()]
+            self.leave()
         else:
             raise ExprError(f"{name} needs an argument, as in {name}(x)", token.col)
         if len(args) != function.arity:
             raise ExprError(f"{name} takes {function.arity} argument{'s' * (function.arity > 1)}, "
                             f"not {len(args)}", token.col)
-        return Call(name, tuple(args), order, token.col)
+        node: Node = Call(name, tuple(args), order, token.col)
+        if base is not None:
+            node = Bin("/", node, Call("log", (base,), 0, token.col), token.col)
+        return Bin("^", node, power, token.col) if power is not None else node
+
+    def _primes(self) -> int:
+        """How many primes follow: sigma', sigma'', \\sigma^\\prime, \\sigma^{\\prime\\prime}."""
+        order = 0
+        while True:
+            if self.tok.kind == "'":
+                self.pos += 1
+                order += 1
+            elif self.tok.kind == "^" and self.peek().kind == "'":
+                self.pos += 2
+                order += 1
+            elif self.tok.kind == "^" and self.peek().kind == "{" and self.peek(2).kind == "'":
+                k = 2
+                while self.peek(k).kind == "'":
+                    k += 1
+                if self.peek(k).kind != "}":
+                    return order
+                order += k - 2
+                self.pos += k + 1
+            else:
+                return order
+
+    def _log_base(self) -> Node | None:
+        """``\\log_2 x``, ``log_{10}(x)``: the base, if one is written."""
+        if self.tok.kind != "_":
+            return None
+        self.advance()
+        if self.tok.kind == "{":
+            return self.group()
+        return self._frac_argument(self.tok)
+
+    def _bare_argument(self) -> Node:
+        """A function's argument written without brackets: juxtaposed factors, stopping at an operator
+        or another function (\\sin x \\cos x is sin(x) cos(x))."""
+        arg = self.power()
+        while self.starts_factor(self.tok) and not self._names_function(self.tok):
+            arg = Bin("@", arg, self.power(), self.tok.col)
+        return arg
+
+    def _names_function(self, token: Token) -> bool:
+        """Does this token start a function (``cos``, ``cosx`` read as cos x), not a symbol?"""
+        if token.kind in ("sqrt", "frac", "sum"):
+            return True
+        if token.kind != "name" or token.text in self.ns.symbols or token.text in self.bound:
+            return False
+        prefix = next((token.text[:k] for k in range(len(token.text), 0, -1) if token.text[:k] in self.known), None)
+        return prefix is not None and ALIASES.get(prefix, prefix) in FUNCTIONS and prefix not in self.ns.symbols
 
     def arguments(self) -> list[Node]:
         opener = self.advance()

@@ -42,14 +42,14 @@ def _render(node: Node, outer: int) -> str:
         return _wrap(f"Σ_{{{node.var}={_render(node.lo, 0)}}}^{{{_render(node.hi, 0)}}} {body}", 2, outer)
     if isinstance(node, Bin):
         level = _PRECEDENCE[node.op]
-        left = _render(node.left, level + _mixed(node, node.left))
         right = _render(node.right, level + (0 if node.op == "^" else 1))
+        if node.op == "^":
+            return _wrap(f"{_render(node.left, 5)}^{right if len(right) == 1 else '{' + right + '}'}", level, outer)
+        left = _render(node.left, level + _mixed(node, node.left))
         if node.op == "@":
             text = f"{left} {right}"
         elif node.op == "*":
             text = f"{left} ⊙ {right}"
-        elif node.op == "^":
-            text = f"{_render(node.left, 5)}^{right if len(right) == 1 else '{' + right + '}'}"
         elif node.op == "/":
             text = f"{left}/{right}"
         else:

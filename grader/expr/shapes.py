@@ -103,8 +103,8 @@ def _binary(node: Bin, left: Shape, right: Shape) -> Shape:
         return () if result == (1, 1) else result
     if left[1] == 1 and right[1] == 1 and left[0] == right[0]:
         L, R = text()
-        raise ShapeError(f"{L} {R} multiplies two {left[0]}-vectors; did you mean an outer product with {R}ᵀ?",
-                         node.col)
+        raise ShapeError(f"{L} {R} multiplies two {left[0]}-vectors; did you mean an outer product with {R}ᵀ "
+                         f"(or ⊙ for an element-wise product)?", node.col)
     if left[0] == right[0]:
         L, R = text()
         hint = f"; did you mean {L}ᵀ {R}?" if left[1] == 1 or right[1] == 1 else ""

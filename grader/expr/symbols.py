@@ -11,6 +11,8 @@ Dimensions are integer constants in answers too (``T`` in ``sum_{t=1}^{T}``).
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,8 @@ from .functions import ALIASES, FUNCTIONS
 
 CONSTANTS = {"pi", "e"}
 DEFAULT_RANGE = (-2.0, 2.0)
+MAX_RANGE = 1e6
+MAX_VALUES = 1_000_000  # numbers in one symbol (a sequence of matrices counts them all)
 
 
 class SymbolSpecError(ValueError):
@@ -49,9 +53,6 @@ class Namespace:
         """Names a run of letters can be split into: symbols without '_', dims, functions, constants."""
         return {n for n in self.symbols if "_" not in n} | set(self.dims) | set(FUNCTIONS) | set(ALIASES) | CONSTANTS
 
-    def all_names(self) -> list[str]:
-        return sorted(set(self.symbols) | set(self.dims) | set(FUNCTIONS) | CONSTANTS)
-
 
 def scalars(names: list[str], value_range: tuple[float, float] = DEFAULT_RANGE) -> Namespace:
     """A namespace of plain real scalars (the usual single-variable homework answer)."""
@@ -76,9 +77,18 @@ def build_namespace(dims_raw: dict[str, Any] | None, symbols_raw: dict[str, Any]
         lo_hi = spec.get("range", DEFAULT_RANGE)
         value_range = (_size(lo_hi[0], dims, where + ("range",), number=True),
                        _size(lo_hi[1], dims, where + ("range",), number=True))
-        if value_range[0] > value_range[1]:
-            raise SymbolSpecError(where + ("range",), "range is [lo, hi] with lo <= hi")
-        symbols[name] = Symbol(name, shape, index, bool(spec.get("integer", False)), value_range)
+        if not value_range[0] <= value_range[1] or max(map(abs, value_range)) > MAX_RANGE:
+            raise SymbolSpecError(where + ("range",), f"range is [lo, hi] with lo <= hi, within ±{MAX_RANGE:g}")
+        integer = bool(spec.get("integer", False))
+        if integer and math.floor(value_range[1]) < math.ceil(value_range[0]):
+            raise SymbolSpecError(where + ("range",), f"no whole number lies in the range {list(value_range)}")
+        size = math.prod(hi - lo + 1 for lo, hi in index) * math.prod(shape)
+        if size > MAX_VALUES:
+            raise SymbolSpecError(where, f"{name} holds {size:,} numbers; at most {MAX_VALUES:,}")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?", name):
+            raise SymbolSpecError(where, f"{name!r} is not a symbol name: letters, then optionally _ and a "
+                                         "subscript (W_hh)")
+        symbols[name] = Symbol(name, shape, index, integer, value_range)
     return Namespace(symbols, dims)
 
 

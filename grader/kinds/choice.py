@@ -205,7 +205,7 @@ def check(config: Config, reference: frozenset[str], answer: frozenset[str]) -> 
     left_out = sorted(reference - answer, key=config.options.index)
     # feedback on a left-out option would say that option is right: only where answers are released
     shown = wrong_picks + (left_out if config.reveal else [])
-    lines = [config.feedback[o] for o in shown if o in config.feedback]
+    lines = [" ".join(config.feedback[o].split()) for o in shown if o in config.feedback]
     if fraction >= 1.0:
         summary = "Right."
     elif not config.multiple:

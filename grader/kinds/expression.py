@@ -14,6 +14,7 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,9 @@ import numpy as np
 
 from .. import diagnose, solvers
 from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, SymbolSpecError, build_namespace,
-                    describe, infer, parse, same, sample, seed_of)
-from ..expr.compare import POINTS, quiet_value, value_at
+                    describe, infer, parse, sample, seed_of)
+from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
+                            value_at)
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
 from ..expr.shapes import Shape
@@ -104,6 +106,14 @@ class Config:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A student's expression: the tree to evaluate, and the text (for hints about how it was read)."""
+
+    tree: Node
+    text: str
+
+
+@dataclass(frozen=True)
 class Reference:
     shape: Shape
     instances: tuple[Bindings, ...] = ()  # solver mode: the situations...
@@ -164,7 +174,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
             ok = False
             continue
         mistakes.append(Mistake(raw_mistake["name"], raw_mistake["expression"], tree,
-                                raw_mistake.get("feedback", ""), raw_mistake.get("points", 0) / points))
+                                " ".join(raw_mistake.get("feedback", "").split()), raw_mistake.get("points", 0) / points))
     if len({m.name for m in mistakes}) != len(mistakes):
         spot.error(("mistakes",), "two mistakes have the same name")
         ok = False
@@ -188,6 +198,7 @@ def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> No
 
 def solve(config: Config) -> Reference:
     if config.solver is None:
+        _check_reference(config)
         return Reference(infer(config.answer, config.ns))
     rng = np.random.default_rng(config.seed)
     instances, targets = [], []
@@ -200,6 +211,25 @@ def solve(config: Config) -> Reference:
         raise SpecProblem(("answer",), f"answer is {describe(infer(config.answer, config.ns))}, but "
                                        f"{config.target} is {describe(shape)}")
     return Reference(shape, tuple(instances), tuple(targets))
+
+
+def _check_reference(config: Config) -> None:
+    """The reference must evaluate wherever symbols may fall, and be defined at some of those points."""
+    rng = np.random.default_rng(config.seed)
+    deadline = time.monotonic() + 2.0
+    defined = 0
+    with quiet():
+        for _ in range(64):
+            point = random_bindings(config.ns, rng)
+            try:
+                defined += value_at(config.answer, config.ns, point, deadline) is not None
+            except ExprError as exc:
+                shown = ", ".join(f"{k} = {v:g}" for k, v in point.values.items() if np.ndim(v) == 0)
+                raise SpecProblem(("answer",), f"answer: {exc.message}{f' (at {shown})' if shown else ''}; "
+                                               "give the symbols ranges that keep it inside") from None
+    if defined < MIN_POINTS:
+        raise SpecProblem(("answer",), f"answer is defined at only {defined} of 64 random points; give the "
+                                       "symbols ranges where it is defined")
 
 
 def _bindings(instance, ns: Namespace, solver_name: str) -> Bindings:
@@ -244,40 +274,44 @@ def _as_value(value: Any) -> Any:
 
 # --- read / check ------------------------------------------------------------------------------
 
-def read(config: Config, raw: Any) -> Node:
+def read(config: Config, raw: Any) -> Answer:
     if isinstance(raw, (list, dict)) or isinstance(raw, bool):
         raise Unreadable("write the answer as one expression, as text")
+    text = str(getattr(raw, "text", raw))
     try:
-        return parse(str(getattr(raw, "text", raw)), config.ns)
+        return Answer(parse(text, config.ns), text)
     except ExprError as exc:
         raise Unreadable(str(exc)) from None
 
 
-def check(config: Config, reference: Reference, answer: Node) -> Outcome:
+def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     extra = config.feedback
     try:
-        shape = infer(answer, config.ns)
+        shape = infer(answer.tree, config.ns)
     except ShapeError as exc:
         return Outcome(Status.INCORRECT, 0.0, _join(_sentence(exc.message), extra.get("shape")), "shape")
     try:
         with quiet():
-            student, right, wrong = _values(config, reference, answer)
+            sampled = _values(config, reference, answer.tree)
     except BudgetError as exc:
         raise Unreadable(exc.message) from None
     except EvalError as exc:
         return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
-    if not student:
-        return Outcome(Status.INCORRECT, 0.0, "Your expression is not defined at any of the test points "
-                                              "(a logarithm or square root of a negative number, or a division "
-                                              "by zero?).")
-    close = lambda a, b: same(a, b, config.tolerance)  # noqa: E731
+    except ReferenceFailed as exc:  # the spec's expression failed here: never the student's fault
+        return Outcome(Status.ERROR, 0.0, "The grader could not evaluate the right answer at a test point; this is "
+                                          "not your mistake, and an instructor will look at it.", None,
+                       (f"reference failed: {exc}",))
+    if sampled.problem():
+        return Outcome(Status.INCORRECT, 0.0, sampled.problem())
+    student, right = sampled.values[0], sampled.values[1]
+    wrong = {m.name: sampled.values[2 + k] for k, m in enumerate(config.mistakes)}
+    close = closeness(config.tolerance, right)
     if shape == reference.shape and all(close(s, r) for s, r in zip(student, right)):
         return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
     for mistake in config.mistakes:
-        values = wrong[mistake.name]
-        if all(v is not None and close(s, v) for s, v in zip(student, values)):
-            return Outcome.of_fraction(mistake.fraction, mistake.feedback or f"This is a known mistake "
-                                                                             f"({mistake.name}).",
+        if all(v is not None and close(s, v) for s, v in zip(student, wrong[mistake.name])):
+            return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
+                                                                                    f"({mistake.name}).",
                                        f"mistake:{mistake.name}")
     if diagnose.transposed(student, right, close):
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
@@ -296,30 +330,43 @@ def check(config: Config, reference: Reference, answer: Node) -> Outcome:
     differ = sum(not close(s, r) for s, r in zip(student, right))
     where = "test situations" if reference.instances else "test points"
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
-                                          f"{len(student)} {where}.", extra.get("entries")))
+                                          f"{len(student)} {where}.", _subscript_hint(answer.text),
+                                          extra.get("entries")))
 
 
-def _values(config: Config, reference: Reference, answer: Node) -> tuple[list, list, dict[str, list]]:
-    """The student's, the right and each mistake's values, at the same points (where the student's is defined)."""
+_LOOSE_SUBSCRIPT = re.compile(r"([A-Za-z]+)_([A-Za-z0-9]+)\s*([-+])\s*(\d+)")
+
+
+def _subscript_hint(text: str) -> str | None:
+    """``h_t-1`` reads as h_t − 1: say so, since the student almost surely meant h_{t-1}."""
+    m = _LOOSE_SUBSCRIPT.search(text)
+    if not m:
+        return None
+    name, index, sign, number = m.groups()
+    return (f"Note: {m.group(0).replace(' ', '')} reads as {name}_{index} {sign} {number}; for the index "
+            f"{index}{sign}{number} write {name}_{{{index}{sign}{number}}}.")
+
+
+def _values(config: Config, reference: Reference, answer: Node) -> Sampled:
+    """The student's, the right and each mistake's values, at the same points."""
     if not reference.instances:
         trees = [answer, config.answer] + [m.tree for m in config.mistakes]
-        sampled = sample(trees, config.ns, config.seed, need=config.samples)
-        wrong = {m.name: sampled.values[2 + k] for k, m in enumerate(config.mistakes)}
-        return sampled.values[0], sampled.values[1], wrong
+        return sample(trees, config.ns, config.seed, need=config.samples)
     deadline = time.monotonic() + 1.0
-    student, right = [], []
-    wrong: dict[str, list] = {m.name: [] for m in config.mistakes}
+    out = Sampled([], [[] for _ in range(2 + len(config.mistakes))])
     for point, target in zip(reference.instances, reference.targets):
+        out.reference_defined += 1
         value = value_at(answer, config.ns, point, deadline)
         if value is None:
             continue
-        student.append(value)
-        right.append(target)
-        for m in config.mistakes:
-            wrong[m.name].append(quiet_value(m.tree, config.ns, point, deadline))
-        if len(student) >= config.samples:
+        out.both_defined += 1
+        row = [value, target] + [quiet_value(m.tree, config.ns, point, deadline) for m in config.mistakes]
+        out.points.append(point)
+        for k, v in enumerate(row):
+            out.values[k].append(v)
+        if len(out.points) >= config.samples:
             break
-    return student, right, wrong
+    return out
 
 
 def _sentence(text: str) -> str:
@@ -328,7 +375,7 @@ def _sentence(text: str) -> str:
 
 
 def _join(*parts: str | None) -> str:
-    return " ".join(p for p in parts if p)
+    return " ".join(" ".join(p.split()) for p in parts if p)  # YAML's folded text ends in a newline
 
 
 # --- show / probes ------------------------------------------------------------------------------

@@ -204,7 +204,7 @@ def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
                                    "precision")
     for mistake in reference.mistakes:
         if any(_matches_mistake(a, v, b, tol) for v in mistake.values):
-            feedback = mistake.feedback or f"This is a known mistake ({mistake.name})."
+            feedback = _join(mistake.feedback) or f"This is a known mistake ({mistake.name})."
             return Outcome.of_fraction(max(mistake.fraction, credit), feedback, f"mistake:{mistake.name}")
     near = lambda x, y: _all_close(x, y, tol)  # noqa: E731 - the part's tolerance, for diagnose
     if close is None:
@@ -314,7 +314,7 @@ def _flatten(texts: Any):
 
 
 def _join(*parts: str | None) -> str:
-    return " ".join(p for p in parts if p)
+    return " ".join(" ".join(p.split()) for p in parts if p)  # YAML's folded text ends in a newline
 
 
 def describe_shape(shape: tuple[int, ...]) -> str:
