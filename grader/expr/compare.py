@@ -189,7 +189,8 @@ def closeness(tol: Tolerance, references: list[Value]) -> Callable[[Value, Value
     """``same`` under ``tol``, with an absolute floor scaled to the references: a billionth of their
     largest entry (or 1e-12 where they are all zero), so 1e-12·x and 2e-12·x are told apart while
     rounding noise around an exact 0 is not counted against a right answer."""
-    scale = max((float(np.max(np.abs(r))) for r in references if r is not None), default=0.0)
+    scale = max((abs(r) if isinstance(r, float) else float(np.max(np.abs(r))) for r in references if r is not None),
+                default=0.0)
     floor = 1e-9 * scale if scale > 0 else 1e-12
     effective = Tolerance(rtol=tol.rtol, atol=max(tol.atol, floor), sigfigs=tol.sigfigs, decimals=tol.decimals)
     return lambda a, b: same(a, b, effective)

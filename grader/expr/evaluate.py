@@ -190,6 +190,8 @@ def _pow(a: Value, b: Value) -> Value:
         return scalar_pow(a, b)
     base, exponent = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     out = np.power(base, exponent)
+    if isinstance(b, float) and b == int(b):  # a whole exponent: negative bases are fine as they are
+        return out
     odd = (base < 0) & _odd_root(exponent)
     return np.where(odd, -np.power(-base, exponent), out) if np.any(odd) else out
 

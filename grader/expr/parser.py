@@ -54,29 +54,28 @@ def check_bounds(tree: Node) -> None:
     Constants are folded bottom-up with plain float arithmetic (no evaluator, no symbols), so
     the check costs one visit per node however the constants nest (9^9^9^9).
     """
+    order: list[Node] = []  # pre-order: every parent before its children
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if len(order) > MAX_NODES:
+            raise ExprError(f"the expression is too long (more than {MAX_NODES} parts)")
+        stack.extend(_children(node))
     folded: dict[int, float | None] = {}
     depth: dict[int, int] = {}
-    count = 0
-    stack: list[tuple[Node, bool]] = [(tree, False)]
-    while stack:
-        node, done = stack.pop()
+    for node in reversed(order):  # children first
         children = _children(node)
-        if not done:
-            count += 1
-            if count > MAX_NODES:
-                raise ExprError(f"the expression is too long (more than {MAX_NODES} parts)")
-            stack.append((node, True))
-            stack.extend((child, False) for child in children)
-            continue
-        depth[id(node)] = 1 + max((depth[id(c)] for c in children), default=0)
-        if depth[id(node)] > MAX_TREE_DEPTH:
+        here = 1 + max([depth[id(c)] for c in children], default=0)
+        if here > MAX_TREE_DEPTH:
             raise ExprError("the expression is nested too deeply", node.col)
+        depth[id(node)] = here
         folded[id(node)] = _fold(node, folded)
         if isinstance(node, Bin) and node.op == "^":
             exponent = folded[id(node.right)]
             if exponent is not None and not abs(exponent) <= MAX_EXPONENT:
                 raise ExprError("the exponent is too large", node.col)
-        if isinstance(node, Sum):
+        elif isinstance(node, Sum):
             lo, hi = folded[id(node.lo)], folded[id(node.hi)]
             for bound in (lo, hi):
                 if bound is not None and not math.isfinite(bound):
