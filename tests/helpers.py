@@ -1,7 +1,10 @@
 """Build one part from its fields and grade raw answers against it, without files."""
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pytest
 
 from grader.grading import check_answer
 from grader.kinds import KINDS
@@ -37,3 +40,19 @@ def problems_of(kind: str, fields: dict[str, Any]) -> list[str]:
     spot = CollectingSpot()
     KINDS[kind].configure({"id": "p", "kind": kind, "points": 2, "prompt": "?", **fields}, spot)
     return [m for _, m in spot.problems]
+
+
+@contextmanager
+def expecting(case: dict[str, Any]) -> Iterator[None]:
+    """Around one external case's assertions: agree with the source, or - for a documented
+    ``disagreement`` - still differ, so a change of behaviour there fails instead of passing quietly."""
+    why = case.get("disagreement")
+    if not why:
+        yield
+        return
+    try:
+        yield
+    except AssertionError:
+        return
+    pytest.fail(f"now agrees with the source, though documented as a disagreement ({why}); "
+                "update the case and the README")

@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
+from helpers import expecting
+
 DATA = Path(__file__).parent / "data" / "external"
 CASES_FILE = "expression_cases.yaml"
 
@@ -105,34 +107,6 @@ def _call(case: dict[str, Any]) -> str:
 # agree, or (for a documented disagreement) still differ
 
 
-def _expecting(case: dict[str, Any]):
-    """A context for one case's check: it must agree with the source, or, for a documented
-    disagreement, must still disagree (an AssertionError inside is then the expected outcome)."""
-    if not case.get("disagreement"):
-        return _Agree()
-    return _Differ(case["disagreement"])
-
-
-class _Agree:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _Differ:
-    def __init__(self, why: str):
-        self.why = why
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            pytest.fail(f"now agrees with the source, though documented as a disagreement ({self.why}); "
-                        "update the case and the README")
-        return kind is AssertionError
 
 
 # --------------------------------------------------------------------------
@@ -147,7 +121,7 @@ def test_expression_agrees_with_source(index: int) -> None:
         pytest.skip(f"unreadable: {outcome.unreadable}  [{_call(case)}]")
     if outcome.crash is not None:
         raise AssertionError(f"{_call(case)} {_shown(outcome)}") from outcome.crash
-    with _expecting(case):
+    with expecting(case):
         assert outcome.verdict is case["expect"], (
             f"{_call(case)} returned {outcome.verdict}; the source says "
             f"{'equivalent' if case['expect'] else 'not equivalent'}"

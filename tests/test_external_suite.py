@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from helpers import expecting
+
 DATA = Path(__file__).parent / "data" / "external"
 
 FILES = (
@@ -61,34 +63,6 @@ def _params(name: str, describe) -> list[Any]:
     return params
 
 
-def _expecting(case: dict[str, Any]):
-    """A context for one case's check: it must agree with the source, or, for a documented
-    disagreement, must still disagree (an AssertionError inside is then the expected outcome)."""
-    if not case.get("disagreement"):
-        return _Agree()
-    return _Differ(case["disagreement"])
-
-
-class _Agree:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _Differ:
-    def __init__(self, why: str):
-        self.why = why
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            pytest.fail(f"now agrees with the source, though documented as a disagreement ({self.why}); "
-                        "update the case and the README")
-        return kind is AssertionError
 
 
 def _make_tolerance(tol: dict[str, Any], strict: bool = False):
@@ -120,7 +94,7 @@ def _make_tolerance(tol: dict[str, Any], strict: bool = False):
 def test_within_agrees_with_source(case: dict[str, Any]) -> None:
     from grader.tolerance import within
 
-    with _expecting(case):
+    with expecting(case):
         tol = _make_tolerance(case["tol"])
         got = within(_num(case["a"]), _num(case["b"]), tol)
         assert bool(got) is case["expect"], (
@@ -144,7 +118,7 @@ def test_within_agrees_with_source(case: dict[str, Any]) -> None:
 def test_written_ok_agrees_with_source(case: dict[str, Any]) -> None:
     from grader.tolerance import written_ok
 
-    with _expecting(case):
+    with expecting(case):
         tol = _make_tolerance(case["tol"], strict=True)
         got = written_ok(case["text"], _num(case["b"]), tol)
         assert bool(got) is case["expect"], (
@@ -167,7 +141,7 @@ def _describe_count(c: dict[str, Any]) -> str:
 def test_written_precision_count_agrees_with_source(case: dict[str, Any]) -> None:
     from grader.numbers import count_decimals, count_sigfigs
 
-    with _expecting(case):
+    with expecting(case):
         text, check, expect = case["text"], case["check"], case["expect"]
         if check.startswith("sigfigs"):
             lo, hi = count_sigfigs(text)
@@ -212,7 +186,7 @@ def _describe_picks(c: dict[str, Any]) -> str:
 def test_score_picks_agrees_with_source(case: dict[str, Any]) -> None:
     from grader.kinds.choice import score_picks
 
-    with _expecting(case):
+    with expecting(case):
         score = score_picks(set(case["picked"]), set(case["correct"]), list(case["options"]), case["scoring"])
         assert 0.0 <= score <= 1.0
         expect = case["expect"]
