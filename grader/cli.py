@@ -15,10 +15,10 @@ from typing import Sequence
 
 from . import __version__
 from .errors import GraderError, SpecErrors
-from .files import NameBook, write_atomic
+from .batch import default_jobs, grade_class
+from .gradebook import Gradebook
 from .grading import grade_safely
 from .kinds import KINDS
-from .model import Report
 from .report import RENDERERS, terminal
 from .selftest import selftest
 from .spec import LoadedSpec, load_spec
@@ -84,35 +84,38 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec)
+    spec_path = Path(args.spec)
+    spec = load_spec(spec_path)
     formats = _formats(args.format)
     files = _submission_files(args.paths)
-    out = None if args.no_reports else _out_dir(args.out)
-    names = NameBook()
-    seen: dict[str, str] = {}  # student id -> the file that first claimed it
-    reports: list[Report] = []
-    for path in files:
-        report = grade_safely(spec, load_submission(path))
-        if report.problem:
-            print(terminal.clean(report.problem, 500), file=sys.stderr)
-        if report.student in seen:
-            report.warnings.append(f"student {report.student!r} also submitted {seen[report.student]}; "
-                                   "both are graded")
-            print(terminal.clean(f"{report.source}: student {report.student!r} also submitted "
-                                 f"{seen[report.student]}; both are graded", 500), file=sys.stderr)
-        seen.setdefault(report.student, report.source)
-        if out is not None:
-            stem = names.claim(report.student, report.source)
-            for fmt in formats:
-                suffix, render = RENDERERS[fmt]
-                write_atomic(out, stem + suffix, render(report))
-        reports.append(report)
+    out = _out_dir(args.out)
+    jobs = args.jobs or default_jobs()
+    progress = not args.quiet and sys.stderr.isatty()
+    summary = grade_class(spec_path, spec, files, out, jobs=jobs, formats=formats, regrade=args.regrade,
+                          progress=progress)
+    for problem in summary.problems + summary.warnings:
+        print(terminal.clean(problem, 500), file=sys.stderr)
+    if summary.unreadable > len(summary.problems):
+        print(f"... and {summary.unreadable - len(summary.problems)} more unreadable files", file=sys.stderr)
     if not args.quiet:
-        sys.stdout.write(terminal.table(reports))
-        unreadable = sum(1 for r in reports if r.problem)
-        where = f"; reports in {out}/" if out is not None else ""
-        print(f"{len(reports)} submission(s) graded, {unreadable} unreadable{where}")
-    return _fail_under(reports, args.fail_under)
+        if summary.rows:
+            sys.stdout.write(terminal.table(summary.rows))
+        print(_summary_line(summary, len(files), out))
+    with Gradebook(out / "gradebook.sqlite") as book:
+        scores = [(row.student, row.report["score"], row.report["max_score"])
+                  for row in book.rows(spec.assignment.id)] if args.fail_under is not None else []
+    return _fail_under(scores, args.fail_under)
+
+
+def _summary_line(summary, files: int, out: Path) -> str:
+    mean = summary.total_score / summary.graded if summary.graded else 0.0
+    parts = [f"{files} submission(s): {summary.graded} graded, {summary.skipped} unchanged (skipped)",
+             f"{summary.unreadable} unreadable"]
+    if summary.errors:
+        parts.append(f"{summary.errors} part(s) the grader failed on")
+    if summary.graded:
+        parts.append(f"mean score of those graded {mean:.2f}/{summary.max_score:g}")
+    return "; ".join(parts) + f"; {summary.seconds:.1f} s; reports and gradebook in {out}/"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -123,11 +126,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     if report.problem:  # nothing to show part by part: say why, in one line
         print(terminal.clean(report.problem, 500), file=sys.stderr)
         return EXIT_INPUT
+    data = report.to_json()
     if args.format == "json":
-        sys.stdout.write(RENDERERS["json"][1](report))
+        sys.stdout.write(RENDERERS["json"].from_json(data))
     else:
-        sys.stdout.write(terminal.student_view(report))
-    return _fail_under([report], args.fail_under)
+        sys.stdout.write(terminal.student_view(data))
+    return _fail_under([(report.student, report.score, report.max_score)], args.fail_under)
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
@@ -187,14 +191,27 @@ def _submission_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def _fail_under(reports: list[Report], threshold: float | None) -> int:
+def _fail_under(scores: list[tuple[str, float, float]], threshold: float | None) -> int:
+    """Exit 1 if any (student, score, max) is below ``threshold`` percent."""
     if threshold is None:
         return EXIT_OK
-    low = [r for r in reports if r.max_score and 100 * r.score / r.max_score < threshold - 1e-9]
-    for r in low:
-        print(f"{terminal.clean(r.student, 60)}: {100 * r.score / r.max_score:.1f}% is below --fail-under "
-              f"{threshold:g}%", file=sys.stderr)
+    low = [(s, score, top) for s, score, top in scores if top and 100 * score / top < threshold - 1e-9]
+    for student, score, top in low[:50]:
+        print(f"{terminal.clean(student, 60)}: {100 * score / top:.1f}% is below --fail-under {threshold:g}%",
+              file=sys.stderr)
+    if len(low) > 50:
+        print(f"... and {len(low) - 50} more below {threshold:g}%", file=sys.stderr)
     return EXIT_FAIL if low else EXIT_OK
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _percent(text: str) -> float:
@@ -236,12 +253,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("paths", nargs="+", metavar="SUBMISSION_OR_DIR")
     p.add_argument("--out", metavar="DIR", default="reports",
-                   help="write one report per student per format into DIR (default: reports)")
-    p.add_argument("--no-reports", action="store_true", help="only print the table; write no files")
+                   help="the gradebook (gradebook.sqlite) and one report per student per format go here "
+                        "(default: reports)")
+    p.add_argument("--jobs", type=_positive, metavar="N", help="processes grading in parallel (default: every core)")
+    p.add_argument("--regrade", action="store_true", help="grade again even submissions that have not changed")
     p.add_argument("--format", default="json,md", help=f"report formats, comma-separated ({', '.join(RENDERERS)}); "
                                                        "default json,md")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 1 if any score is below PERCENT")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar, no table)")
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("check", parents=[common], help="a student's self-check: feedback, never the answers")

@@ -24,6 +24,13 @@ def safe_name(student: str) -> str:
     return f"{base or 'student'}-{digest}"
 
 
+def unique_stem(student: str, source: str) -> str:
+    """A stem for a student id whose plain stem is taken: the cleaned id and a hash of id and source,
+    stable from run to run and never another student's plain name."""
+    digest = hashlib.sha256(f"{student}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{_UNSAFE.sub('_', student).strip('._-')[:64] or 'student'}-{digest}"
+
+
 class NameBook:
     """Hands out distinct stems within one run, case-insensitively (as on macOS and Windows).
 
@@ -37,8 +44,7 @@ class NameBook:
     def claim(self, student: str, source: str = "") -> str:
         stem = safe_name(student)
         if stem.lower() in self.used:
-            digest = hashlib.sha256(f"{student}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
-            stem = f"{_UNSAFE.sub('_', student).strip('._-')[:64] or 'student'}-{digest}"
+            stem = unique_stem(student, source)
         self.used.add(stem.lower())
         return stem
 

@@ -29,7 +29,8 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
         results, warnings = [_result(part, unread, None, None) for part in assignment.parts], []
     else:
         answers, warnings = _by_part_id(spec, submission.answers)
-        results = [grade_part(part, spec.references[part.id], answers.get(part.id)) for part in assignment.parts]
+        results = [grade_part(part, spec.references[part.id], answers.get(part.id), spec.verdicts)
+                   for part in assignment.parts]
     return Report(
         assignment=assignment.id, title=assignment.title, student=submission.student,
         score=round(sum(r.score for r in results), 6), max_score=assignment.max_score, parts=results,
@@ -52,8 +53,16 @@ def grade_safely(spec: LoadedSpec, submission: Submission) -> Report:
                       name=submission.name, source=submission.source)
 
 
-def grade_part(part: Part, reference: Any, raw: Any) -> PartResult:
-    outcome = check_answer(part, reference, raw)
+def grade_part(part: Part, reference: Any, raw: Any, verdicts: dict | None = None) -> PartResult:
+    key = answer_key(raw) if verdicts is not None else None
+    if key is not None and (part.id, key) in verdicts:
+        outcome = verdicts[(part.id, key)]
+    else:
+        outcome = check_answer(part, reference, raw)
+        if key is not None:
+            if len(verdicts) >= MAX_VERDICTS:
+                verdicts.clear()  # a bound on memory; the next answers refill it
+            verdicts[(part.id, key)] = outcome
     shown = KINDS[part.kind].show(part.config, reference) if part.release_answer else None
     return _result(part, outcome, plain(raw), shown)
 
@@ -78,8 +87,26 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartRe
     return PartResult(
         id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, 6), max_score=part.points,
         status=outcome.status, feedback=outcome.feedback, diagnosis=outcome.diagnosis, answer=answer,
-        details=list(outcome.details), reference=reference,
+        details=list(outcome.details), reference=reference, reading=outcome.reading,
     )
+
+
+MAX_VERDICTS = 50_000
+
+
+def answer_key(raw: Any) -> Any:
+    """A hashable key that tells two raw answers apart exactly as a check could (``0.0500`` is not
+    ``0.05``: numbers keep the text they were written with); None where there is none."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool) or raw is None:
+        return ("v", raw)
+    if isinstance(raw, (int, float)):
+        return ("n", type(raw).__name__, getattr(raw, "text", None) or repr(raw))
+    if isinstance(raw, list) and len(raw) <= 1000:
+        keys = tuple(answer_key(item) for item in raw)
+        return None if any(k is None for k in keys) else ("l",) + keys
+    return None
 
 
 def is_missing(raw: Any) -> bool:

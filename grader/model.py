@@ -80,10 +80,11 @@ class Outcome:
     feedback: str = ""
     diagnosis: str | None = None
     details: tuple[str, ...] = ()
+    reading: Any = None  # the answer as the kind read it, for class statistics (a choice's picks)
 
     @staticmethod
     def of_fraction(fraction: float, feedback: str = "", diagnosis: str | None = None,
-                    details: tuple[str, ...] = ()) -> "Outcome":
+                    details: tuple[str, ...] = (), reading: Any = None) -> "Outcome":
         """Status from the share of points: 1 is correct, 0 incorrect, anything between partial."""
         fraction = min(1.0, max(0.0, fraction))
         if math.isclose(fraction, 1.0, abs_tol=1e-12):
@@ -92,7 +93,7 @@ class Outcome:
             status, fraction = Status.INCORRECT, 0.0
         else:
             status = Status.PARTIAL
-        return Outcome(status, fraction, feedback, diagnosis, tuple(details))
+        return Outcome(status, fraction, feedback, diagnosis, tuple(details), reading)
 
 
 @dataclass
@@ -107,6 +108,7 @@ class PartResult:
     answer: Any = None  # the student's answer, as given
     details: list[str] = field(default_factory=list)
     reference: Any = None  # only when the spec releases the answer
+    reading: Any = None  # the answer as the kind read it (not in the report; for statistics)
 
     def to_json(self) -> dict[str, Any]:
         out = {

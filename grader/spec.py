@@ -27,10 +27,15 @@ from .solvers import SolverError
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """An assignment with its references (computed once: the spec's params are fixed)."""
+    """An assignment with its references (computed once: the spec's params are fixed).
+
+    ``verdicts`` remembers the outcome of every answer already checked: grading is a pure
+    function of (part, answer), and a class repeats its answers a great deal.
+    """
 
     assignment: Assignment
     references: dict[str, Any]
+    verdicts: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def load_spec(path: str | Path) -> LoadedSpec:

@@ -218,7 +218,8 @@ def check(config: Config, reference: frozenset[str], answer: frozenset[str]) -> 
             said.append(f"{_count(len(left_out), 'right option')} is not picked" if len(left_out) == 1
                         else f"{_count(len(left_out), 'right option')} are not picked")
         summary = "; ".join(said).capitalize() + "."
-    return Outcome.of_fraction(fraction, " ".join([summary] + lines), None)
+    picks = sorted(answer, key=config.options.index)
+    return Outcome.of_fraction(fraction, " ".join([summary] + lines), None, reading=picks)
 
 
 def show(config: Config, reference: frozenset[str]) -> Any:

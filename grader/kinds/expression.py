@@ -117,7 +117,8 @@ class Answer:
 class Reference:
     shape: Shape
     instances: tuple[Bindings, ...] = ()  # solver mode: the situations...
-    targets: tuple[Any, ...] = ()  # ...and the true value in each
+    targets: tuple[Any, ...] = ()  # ...the true value in each...
+    mistakes: tuple[tuple[Any, ...], ...] = ()  # ...and each listed mistake's value in each (None: undefined)
 
 
 # --- configure / solve --------------------------------------------------------------------------
@@ -210,7 +211,11 @@ def solve(config: Config) -> Reference:
     if config.answer is not None and infer(config.answer, config.ns) != shape:
         raise SpecProblem(("answer",), f"answer is {describe(infer(config.answer, config.ns))}, but "
                                        f"{config.target} is {describe(shape)}")
-    return Reference(shape, tuple(instances), tuple(targets))
+    deadline = time.monotonic() + 5.0
+    with quiet():  # the same for every student: evaluated once here, not once per answer
+        mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
+                         for m in config.mistakes)
+    return Reference(shape, tuple(instances), tuple(targets), mistakes)
 
 
 def _check_reference(config: Config) -> None:
@@ -354,13 +359,13 @@ def _values(config: Config, reference: Reference, answer: Node) -> Sampled:
         return sample(trees, config.ns, config.seed, need=config.samples)
     deadline = time.monotonic() + 1.0
     out = Sampled([], [[] for _ in range(2 + len(config.mistakes))])
-    for point, target in zip(reference.instances, reference.targets):
+    for j, (point, target) in enumerate(zip(reference.instances, reference.targets)):
         out.reference_defined += 1
         value = value_at(answer, config.ns, point, deadline)
         if value is None:
             continue
         out.both_defined += 1
-        row = [value, target] + [quiet_value(m.tree, config.ns, point, deadline) for m in config.mistakes]
+        row = [value, target] + [values[j] for values in reference.mistakes]
         out.points.append(point)
         for k, v in enumerate(row):
             out.values[k].append(v)

@@ -1,23 +1,32 @@
-"""Renderers: a :class:`~grader.model.Report` (or many) into text. No I/O here: callers write the result.
+"""Renderers of one report: its JSON form (the canonical one, see ``Report.to_json``) into text.
 
-``RENDERERS`` maps a ``--format`` name to (file suffix, function); adding a format is one line.
+No I/O here: callers write the result. ``RENDERERS`` maps a ``--format`` name to a
+:class:`Renderer`; adding a per-student format is one line. Class-wide exports live in
+:mod:`grader.export`.
 """
 from __future__ import annotations
 
 import json
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from ..model import Report
 from . import markdown, terminal
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+def render_json(report: dict[str, Any]) -> str:
+    """Compact JSON (one line): the machine's form; tools such as jq print it nicely."""
+    return json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-RENDERERS: dict[str, tuple[str, Callable[[Report], str]]] = {
-    "json": (".json", render_json),
-    "md": (".md", markdown.render),
+@dataclass(frozen=True)
+class Renderer:
+    suffix: str
+    from_json: Callable[[dict[str, Any]], str]
+
+
+RENDERERS: dict[str, Renderer] = {
+    "json": Renderer(".json", render_json),
+    "md": Renderer(".md", markdown.render),
 }
 
-__all__ = ["RENDERERS", "render_json", "markdown", "terminal"]
+__all__ = ["RENDERERS", "Renderer", "render_json", "markdown", "terminal"]

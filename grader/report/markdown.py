@@ -9,7 +9,6 @@ import json
 import re
 from typing import Any
 
-from ..model import PartResult, Report
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!~])")
 # explicit direction overrides could make a report display text other than what was written;
@@ -37,35 +36,40 @@ def _score(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def render(report: Report) -> str:
-    who = text(report.student) + (f" ({text(report.name)})" if report.name else "")
-    lines = [f"# {text(report.title)}: report for {who}", ""]
-    counts = {k: v for k, v in report.counts().items() if v}
+def render(report: dict[str, Any]) -> str:
+    """A student's report from its JSON form."""
+    who = text(report["student"]) + (f" ({text(report['name'])})" if report.get("name") else "")
+    lines = [f"# {text(report.get('title', ''))}: report for {who}", ""]
+    counts = {k: v for k, v in report.get("counts", {}).items() if v}
     summary = " · ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    lines += [f"**Score: {_score(report.score)} / {_score(report.max_score)}** · {summary}", ""]
-    if report.problem:
-        lines += [f"> **This submission could not be read:** {text(report.problem)}", ""]
-    for warning in report.warnings:
+    lines += [f"**Score: {_score(report['score'])} / {_score(report['max_score'])}** · {summary}", ""]
+    if report.get("problem"):
+        lines += [f"> **This submission could not be read:** {text(report['problem'])}", ""]
+    for warning in report.get("warnings", []):
         lines += [f"> Note: {text(warning)}", ""]
     lines += ["| Part | Kind | Score | Status | Diagnosis |", "|---|---|---:|---|---|"]
-    for p in report.parts:
-        lines.append(f"| {text(p.id)} | {p.kind} | {_score(p.score)} / {_score(p.max_score)} | "
-                     f"{p.status.replace('_', ' ')} | {text(p.diagnosis or '')} |")
+    for p in report["parts"]:
+        lines.append(f"| {text(p['id'])} | {p['kind']} | {_score(p['score'])} / {_score(p['max_score'])} | "
+                     f"{p['status'].replace('_', ' ')} | {text(p.get('diagnosis') or '')} |")
     lines.append("")
-    for p in report.parts:
+    for p in report["parts"]:
         lines += _part(p)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _part(p: PartResult) -> list[str]:
-    out = [f"## {text(p.id)} · {_score(p.score)}/{_score(p.max_score)} · {p.status.replace('_', ' ')}", ""]
-    if p.answer is not None:
-        out += [f"**Your answer:** {code(p.answer)}", ""]
-    if p.feedback:
-        out += [text(p.feedback), ""]
-    out += [f"- {text(d)}" for d in p.details]
-    if p.details:
+def _part(p: dict[str, Any]) -> list[str]:
+    out = [f"## {text(p['id'])} · {_score(p['score'])}/{_score(p['max_score'])} · {p['status'].replace('_', ' ')}", ""]
+    if p.get("answer") is not None:
+        out += [f"**Your answer:** {code(p['answer'])}", ""]
+    if p.get("feedback"):
+        out += [text(p["feedback"]), ""]
+    out += [f"- {text(d)}" for d in p.get("details", [])]
+    if p.get("details"):
         out.append("")
-    if p.reference is not None:
-        out += [f"**Reference answer:** {code(p.reference)}", ""]
+    if p.get("override"):
+        comment = p["override"].get("comment")
+        out += [f"**Instructor:** {_score(p['override']['score'])}/{_score(p['max_score'])}"
+                + (f" · {text(comment)}" if comment else ""), ""]
+    if p.get("reference") is not None:
+        out += [f"**Reference answer:** {code(p['reference'])}", ""]
     return out

@@ -8,7 +8,9 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from ..model import Report, Status
+from typing import Any
+
+from ..model import Status
 
 _COLUMNS = [(Status.CORRECT, "correct"), (Status.PARTIAL, "partial"), (Status.INCORRECT, "incorrect"),
             (Status.INVALID, "invalid"), (Status.MISSING, "missing"), (Status.NEEDS_REVIEW, "review"),
@@ -26,34 +28,37 @@ def _num(x: float) -> str:
     return f"{x:.2f}"
 
 
-def table(reports: list[Report]) -> str:
+def table(reports: list[dict[str, Any]]) -> str:
     """One row per student: score, max, and how many parts have each status."""
     header = ["student", "score", "max"] + [name for _, name in _COLUMNS]
     rows = []
     for r in reports:
-        counts = r.counts()
-        rows.append([clean(r.student, 40), _num(r.score), _num(r.max_score)] + [str(counts[s]) for s, _ in _COLUMNS])
+        counts = {str(s): 0 for s, _ in _COLUMNS} | r.get("counts", {})
+        rows.append([clean(r["student"], 40), _num(r["score"]), _num(r["max_score"])]
+                    + [str(counts[str(s)]) for s, _ in _COLUMNS])
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
     def line(cells: list[str]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]) + "\n"
 
 
-def student_view(report: Report, width: int = 88) -> str:
+def student_view(report: dict[str, Any], width: int = 88) -> str:
     """The self-check view: status and feedback per part, and the total; references only if released."""
-    out = [f"{clean(report.title)} - student {clean(report.student, 60)}"]
-    if report.problem:
-        out.append(f"  This submission could not be read: {clean(report.problem, 400)}")
-    for warning in report.warnings:
+    out = [f"{clean(report.get('title', ''))} - student {clean(report['student'], 60)}"]
+    if report.get("problem"):
+        out.append(f"  This submission could not be read: {clean(report['problem'], 400)}")
+    for warning in report.get("warnings", []):
         out.append(f"  note: {clean(warning, 300)}")
-    for p in report.parts:
-        out.append(f"{clean(p.id, 30):<6} {_num(p.score):>6}/{_num(p.max_score):<6} {p.status.replace('_', ' ')}"
-                   + (f"  [{p.diagnosis}]" if p.diagnosis else ""))
-        body = [p.feedback] + [f"- {d}" for d in p.details]
-        if p.reference is not None:
-            body.append(f"reference answer: {p.reference}")
+    for p in report["parts"]:
+        out.append(f"{clean(p['id'], 30):<6} {_num(p['score']):>6}/{_num(p['max_score']):<6} "
+                   f"{p['status'].replace('_', ' ')}" + (f"  [{p['diagnosis']}]" if p.get("diagnosis") else ""))
+        body = [p["feedback"]] + [f"- {d}" for d in p.get("details", [])]
+        if p.get("override"):
+            body.append(f"instructor: {_num(p['override']['score'])} {p['override'].get('comment', '')}".rstrip())
+        if p.get("reference") is not None:
+            body.append(f"reference answer: {p['reference']}")
         for para in body:
             if para:
                 out += textwrap.wrap(clean(para, 2000), width, initial_indent="    ", subsequent_indent="      ")
-    out.append(f"total  {_num(report.score)}/{_num(report.max_score)}")
+    out.append(f"total  {_num(report['score'])}/{_num(report['max_score'])}")
     return "\n".join(out) + "\n"

@@ -1,0 +1,213 @@
+"""Grading a class: many submission files, every core, constant memory, resumable.
+
+Workers (one per core) read, grade and render submissions; results come back in input
+order to this process, which alone writes report files (atomically) and gradebook rows
+(in transactions, after the files). So a run killed at any moment and run again ends with
+the same files and rows as one never interrupted: what was committed is skipped as
+unchanged, what was not is graded again and written the same way.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import __version__
+from .files import write_atomic
+from .gradebook import Gradebook, Override, apply_overrides
+from .grading import grade_safely
+from .report import RENDERERS
+from .spec import LoadedSpec, load_spec
+from .document import SUBMISSION_LIMITS
+from .submission import load_submission
+
+FLUSH_EVERY = 500  # submissions per gradebook transaction
+FLUSH_SECONDS = 2.0
+
+
+@dataclass
+class Work:
+    """What a worker sends back for one submission file."""
+
+    source: str
+    content_hash: str
+    modified: float | None
+    skipped: bool = False
+    report: dict[str, Any] | None = None
+    readings: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[str, str] = field(default_factory=dict)  # format -> text
+
+
+@dataclass
+class Summary:
+    graded: int = 0
+    skipped: int = 0
+    unreadable: int = 0
+    errors: int = 0
+    total_score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)  # one line per unreadable file (the first 100)
+    warnings: list[str] = field(default_factory=list)  # e.g. two files claiming one student (the first 100)
+    students: dict[str, str] = field(default_factory=dict)  # student -> first source seen in this run
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the table, for small classes
+
+
+# --- the worker side -------------------------------------------------------------------------
+
+_STATE: dict[str, Any] = {}
+
+
+def _start(spec_path: str, fingerprints: dict[str, tuple[str, str, str]], spec_hash: str, regrade: bool,
+           formats: list[str], overrides: dict[tuple[str, str], Override], spec: LoadedSpec | None = None) -> None:
+    _STATE.update(spec=spec or load_spec(spec_path), fingerprints=fingerprints, spec_hash=spec_hash,
+                  regrade=regrade, formats=formats, overrides=overrides)
+
+
+def source_key(path: Path) -> str:
+    """A file's path as gradebook text: exact for UTF-8 names, escaped (not lost) for other bytes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _work(task: tuple[str, str]) -> Work:
+    state = _STATE
+    source, real_path = task
+    path = Path(real_path)
+    try:
+        stat = path.stat()
+        modified = stat.st_mtime
+        # an oversized file is refused unread: its size and time stand for its content
+        raw = path.read_bytes() if stat.st_size <= SUBMISSION_LIMITS.max_bytes else \
+            f"{stat.st_size}:{stat.st_mtime_ns}".encode()
+    except OSError:
+        raw, modified = b"", None
+    content_hash = hashlib.sha256(raw).hexdigest()
+    known = state["fingerprints"].get(source)
+    if not state["regrade"] and known == (content_hash, state["spec_hash"], __version__):
+        return Work(source, content_hash, modified, skipped=True)
+    report = grade_safely(state["spec"], load_submission(path))
+    readings = {p.id: p.reading for p in report.parts if p.reading is not None}
+    data = report.to_json()
+    shown = apply_overrides(report.to_json(), state["overrides"])
+    rendered = {fmt: RENDERERS[fmt].from_json(shown) for fmt in state["formats"]}
+    return Work(source, content_hash, modified, report=data, readings=readings, rendered=rendered)
+
+
+# --- the coordinating side --------------------------------------------------------------------
+
+def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path, *, jobs: int, formats: list[str],
+                regrade: bool = False, progress: bool = False, table_limit: int = 50) -> Summary:
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out)
+    spec_hash = hashlib.sha256(spec_path.read_bytes()).hexdigest()
+    book = Gradebook(out / "gradebook.sqlite")
+    a = spec.assignment
+    book.register(a.id, a.title, a.max_score,
+                  [{"id": p.id, "kind": p.kind, "points": p.points, "group": p.group} for p in a.parts],
+                  str(spec_path), spec_hash)
+    fingerprints = book.fingerprints(a.id)
+    overrides = book.overrides(a.id)
+    tasks = [(source_key(f), str(f)) for f in files]
+    sources = [key for key, _ in tasks]
+    summary = Summary()
+    args = (str(spec_path), fingerprints, spec_hash, regrade, formats, overrides)
+    try:
+        for work in _results(tasks, args, spec, jobs, progress):
+            _take(work, book, a.id, spec_hash, out, summary, table_limit)
+            if book.pending >= FLUSH_EVERY * 12 or time.monotonic() - _take.last_flush > FLUSH_SECONDS:
+                book.flush()
+                _take.last_flush = time.monotonic()
+        book.flush()
+        if len(sources) <= table_limit:
+            summary.rows = _table_rows(book, a.id, sources)
+    finally:
+        book.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _results(tasks: list[tuple[str, str]], args: tuple, spec: LoadedSpec, jobs: int,
+             progress: bool) -> Iterable[Work]:
+    bar = _progress(len(tasks), progress)
+    if jobs <= 1 or len(tasks) < 2 * jobs:
+        _start(*args, spec=spec)
+        for task in tasks:
+            yield _work(task)
+            bar.update()
+        bar.close()
+        return
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    chunk = max(1, min(32, len(tasks) // (jobs * 8)))
+    with context.Pool(jobs, initializer=_start, initargs=args) as pool:
+        for work in pool.imap(_work, tasks, chunksize=chunk):  # in input order: names stay deterministic
+            yield work
+            bar.update()
+    bar.close()
+
+
+def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Path, summary: Summary,
+          table_limit: int) -> None:
+    if work.skipped:
+        summary.skipped += 1
+        return
+    report = work.report
+    stem = book.stem_for(assignment, work.source, report["student"])
+    for fmt, text in work.rendered.items():
+        write_atomic(out, stem + RENDERERS[fmt].suffix, text)
+    book.record(assignment, work.source, work.content_hash, spec_hash, __version__, work.modified, stem, report,
+                work.readings)
+    first = summary.students.setdefault(report["student"], work.source)
+    if first != work.source and len(summary.warnings) < 100:
+        summary.warnings.append(f"{work.source}: student {report['student']!r} also submitted {first}; "
+                                "both are graded, and exports take the file modified last")
+    summary.graded += 1
+    summary.total_score += report["score"]
+    summary.max_score = report["max_score"]
+    if report.get("problem"):
+        summary.unreadable += 1
+        if len(summary.problems) < 100:
+            summary.problems.append(report["problem"])
+    summary.errors += sum(1 for p in report["parts"] if p["status"] == "error")
+
+
+_take.last_flush = time.monotonic()  # type: ignore[attr-defined]
+
+
+def _table_rows(book: Gradebook, assignment: str, sources: list[str]) -> list[dict[str, Any]]:
+    wanted = set(sources)
+    return [row.report for row in book.rows(assignment, latest_only=False) if row.source in wanted]
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Half-written report files of a run that was killed (write_atomic's temporaries)."""
+    for leftover in out.glob(".tmp-*.part"):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, wanted: bool):
+    if not wanted:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

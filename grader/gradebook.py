@@ -1,0 +1,231 @@
+"""The class gradebook: one SQLite file in the output directory, the source of truth for exports.
+
+Tables: ``assignments``; ``students``; ``submissions`` (one row per submission file: its
+content hash, the spec's hash, when it was graded, the report as JSON, the name of its
+report files); ``part_results`` (one row per part); ``overrides`` (an instructor's score
+and comment for a student's part); ``report_names`` (which report file stem belongs to
+which submission, so names stay stable from run to run).
+
+Every batch of rows is written in one transaction, after the report files are on disk:
+a run killed at any moment leaves either a submission's whole row or none, and a rerun
+regrades exactly what is missing.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from .files import safe_name, unique_stem
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS assignments (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, max_score REAL NOT NULL, spec_path TEXT, spec_hash TEXT,
+    parts TEXT NOT NULL                              -- JSON: [{id, kind, points, group}]
+);
+CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT);
+CREATE TABLE IF NOT EXISTS submissions (
+    assignment TEXT NOT NULL, source TEXT NOT NULL, student TEXT NOT NULL,
+    content_hash TEXT NOT NULL, spec_hash TEXT NOT NULL, grader_version TEXT NOT NULL,
+    modified REAL, graded_at TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL,
+    problem TEXT, report_stem TEXT NOT NULL, report TEXT NOT NULL,   -- the automatic report, as JSON
+    PRIMARY KEY (assignment, source)
+);
+CREATE INDEX IF NOT EXISTS submissions_student ON submissions (assignment, student);
+CREATE TABLE IF NOT EXISTS part_results (
+    assignment TEXT NOT NULL, source TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL,
+    score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL, diagnosis TEXT, feedback TEXT,
+    answer_key TEXT,                                 -- the answer as the kind read it (choice picks), JSON
+    PRIMARY KEY (assignment, source, part)
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, part TEXT NOT NULL, score REAL NOT NULL,
+    comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
+    PRIMARY KEY (assignment, student, part)
+);
+CREATE TABLE IF NOT EXISTS report_names (
+    stem TEXT NOT NULL COLLATE NOCASE PRIMARY KEY, assignment TEXT NOT NULL, source TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Override:
+    score: float
+    comment: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """A submission as exports see it: the report with the instructor's overrides applied."""
+
+    source: str
+    student: str
+    name: str | None
+    stem: str
+    report: dict[str, Any]
+
+
+class Gradebook:
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._pending: list[tuple[str, tuple]] = []
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- assignments --------------------------------------------------------------------------
+    def register(self, assignment_id: str, title: str, max_score: float, parts: list[dict], spec_path: str,
+                 spec_hash: str) -> None:
+        self.db.execute("BEGIN")
+        self.db.execute(
+            "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title=excluded.title, "
+            "max_score=excluded.max_score, spec_path=excluded.spec_path, spec_hash=excluded.spec_hash, "
+            "parts=excluded.parts",
+            (assignment_id, title, max_score, spec_path, spec_hash, json.dumps(parts)))
+        self.db.execute("COMMIT")
+
+    def assignments(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT id, title, max_score, spec_path, parts FROM assignments ORDER BY id")
+        return [{"id": r[0], "title": r[1], "max_score": r[2], "spec_path": r[3], "parts": json.loads(r[4])}
+                for r in rows]
+
+    def assignment(self, assignment_id: str | None) -> dict[str, Any]:
+        found = self.assignments()
+        if assignment_id is not None:
+            found = [a for a in found if a["id"] == assignment_id]
+        if len(found) != 1:
+            known = ", ".join(a["id"] for a in self.assignments()) or "none"
+            raise LookupError(f"name one assignment with --assignment (in this gradebook: {known})"
+                              if found else f"no assignment {assignment_id!r} in the gradebook (known: {known})")
+        return found[0]
+
+    # --- grading ----------------------------------------------------------------------------
+    def fingerprints(self, assignment: str) -> dict[str, tuple[str, str, str]]:
+        """source -> (content hash, spec hash, grader version) of what is already graded."""
+        rows = self.db.execute("SELECT source, content_hash, spec_hash, grader_version FROM submissions "
+                               "WHERE assignment = ?", (assignment,))
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def stem_for(self, assignment: str, source: str, student: str) -> str:
+        """The report file stem of a submission: kept from earlier runs, else the student's id made
+        safe, else (taken by another submission) that plus a hash of id and source."""
+        row = self.db.execute("SELECT stem FROM report_names WHERE assignment = ? AND source = ?",
+                              (assignment, source)).fetchone()
+        if row:
+            return row[0]
+        pending = {params[0].lower() for sql, params in self._pending if sql.startswith("INSERT INTO report_names")}
+        taken = lambda stem: stem.lower() in pending or self.db.execute(  # noqa: E731
+            "SELECT 1 FROM report_names WHERE stem = ?", (stem,)).fetchone() is not None
+        stem = safe_name(student)
+        if taken(stem):
+            stem = unique_stem(student, source)
+        self._pending.append(("INSERT INTO report_names VALUES (?, ?, ?)", (stem, assignment, source)))
+        return stem
+
+    def record(self, assignment: str, source: str, content_hash: str, spec_hash: str, version: str,
+               modified: float | None, stem: str, report: dict[str, Any], answer_keys: dict[str, Any]) -> None:
+        """Queue a graded submission; written by :meth:`flush` in one transaction with its neighbours."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        student = report["student"]
+        self._pending.append(("INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
+                              "name = coalesce(excluded.name, students.name)", (student, report.get("name"))))
+        self._pending.append((
+            "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (assignment, source, student, content_hash, spec_hash, version, modified, now, report["score"],
+             report["max_score"], report.get("problem"), stem, json.dumps(report, ensure_ascii=False))))
+        for part in report["parts"]:
+            key = answer_keys.get(part["id"])
+            self._pending.append((
+                "INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
+                 part["diagnosis"], part["feedback"], None if key is None else json.dumps(key))))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self.db.execute("BEGIN")
+        try:
+            for sql, params in self._pending:
+                self.db.execute(sql, params)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self._pending.clear()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    # --- overrides -----------------------------------------------------------------------------
+    def set_override(self, assignment: str, student: str, part: str, score: float, comment: str) -> None:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.db.execute("BEGIN")
+        self.db.execute("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?)",
+                        (assignment, student, part, score, comment, now))
+        self.db.execute("COMMIT")
+
+    def overrides(self, assignment: str) -> dict[tuple[str, str], Override]:
+        rows = self.db.execute("SELECT student, part, score, comment FROM overrides WHERE assignment = ?",
+                               (assignment,))
+        return {(r[0], r[1]): Override(r[2], r[3]) for r in rows}
+
+    # --- reading back ------------------------------------------------------------------------
+    def rows(self, assignment: str, latest_only: bool = True) -> Iterator[Row]:
+        """Submissions with overrides applied, ordered by student; one per student (the file modified
+        last) unless ``latest_only`` is false."""
+        overrides = self.overrides(assignment)
+        query = ("SELECT s.source, s.student, st.name, s.report_stem, s.report, s.modified FROM submissions s "
+                 "LEFT JOIN students st ON st.id = s.student WHERE s.assignment = ? "
+                 "ORDER BY s.student, s.modified DESC, s.source")
+        last = None
+        for source, student, name, stem, report, _ in self.db.execute(query, (assignment,)):
+            if latest_only and student == last:
+                continue
+            last = student
+            yield Row(source, student, name, stem, apply_overrides(json.loads(report), overrides))
+
+    def sources_of(self, assignment: str, student: str) -> list[tuple[str, str]]:
+        return list(self.db.execute("SELECT source, report_stem FROM submissions WHERE assignment = ? AND "
+                                    "student = ? ORDER BY source", (assignment, student)))
+
+    def part_results(self, assignment: str) -> list[tuple]:
+        return list(self.db.execute("SELECT source, part, kind, score, max_score, status, diagnosis, answer_key "
+                                    "FROM part_results WHERE assignment = ? ORDER BY source, part", (assignment,)))
+
+
+def apply_overrides(report: dict[str, Any], overrides: dict[tuple[str, str], Override]) -> dict[str, Any]:
+    """The report as the instructor decided it: overridden parts get the given score and comment."""
+    student = report["student"]
+    changed = False
+    for part in report["parts"]:
+        override = overrides.get((student, part["id"]))
+        if override is None:
+            continue
+        changed = True
+        part["override"] = {"score": override.score, "comment": override.comment, "automatic_score": part["score"]}
+        part["score"] = override.score
+        fraction = override.score / part["max_score"] if part["max_score"] else 0.0
+        part["status"] = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
+    if changed:
+        report["score"] = round(sum(p["score"] for p in report["parts"]), 6)
+        counts = {k: 0 for k in report.get("counts", {})}
+        for part in report["parts"]:
+            counts[part["status"]] = counts.get(part["status"], 0) + 1
+        report["counts"] = counts
+    return report
