@@ -17,6 +17,7 @@ from . import __version__
 from .errors import GraderError, SpecErrors
 from .batch import default_jobs, grade_class
 from .gradebook import Gradebook
+from .overrides import OverrideEntry, check_override, read_override_csv, rewrite_reports
 from .grading import grade_safely
 from .kinds import KINDS
 from .report import RENDERERS, terminal
@@ -142,6 +143,32 @@ def cmd_solve(args: argparse.Namespace) -> int:
     else:
         for pid, value in answers.items():
             print(f"{pid}: {json.dumps(value, ensure_ascii=False)}")
+    return EXIT_OK
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if not (out / "gradebook.sqlite").is_file():
+        raise UsageError(f"{out}: no gradebook here (grade a class with --out {out} first)")
+    with Gradebook(out / "gradebook.sqlite") as book:
+        try:
+            assignment = book.assignment(args.assignment)
+        except LookupError as exc:
+            raise UsageError(str(exc)) from None
+        if args.import_csv:
+            entries = read_override_csv(Path(args.import_csv), assignment)
+        elif args.student and args.part and args.score is not None:
+            entries = [OverrideEntry(args.student, args.part, args.score, args.comment or "", "command line")]
+        else:
+            raise UsageError("give --student, --part and --score, or --import FILE.csv")
+        for entry in entries:
+            check_override(book, assignment, entry)
+        students = set()
+        for entry in entries:
+            book.set_override(assignment["id"], entry.student, entry.part, entry.score, entry.comment)
+            students.add(entry.student)
+        rewritten = sum(rewrite_reports(book, out, assignment["id"], s) for s in sorted(students))
+    print(f"{len(entries)} override(s) recorded for {len(students)} student(s); {rewritten} report file(s) rewritten")
     return EXIT_OK
 
 
@@ -274,6 +301,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("override", parents=[common],
+                       help="an instructor's score and comment for a student's part (survives regrading)")
+    p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
+    p.add_argument("--student", help="student id")
+    p.add_argument("--part", help="part id")
+    p.add_argument("--score", type=float, help="the score to give (points, not percent)")
+    p.add_argument("--comment", help="shown to the student with the score")
+    p.add_argument("--import", dest="import_csv", metavar="FILE.csv",
+                   help="many overrides from a CSV with columns student, part, score, comment")
+    p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
+    p.set_defaults(run=cmd_override)
 
     p = sub.add_parser("solvers", parents=[common], help="list the reference solvers, their params and mistakes")
     p.set_defaults(run=cmd_solvers)

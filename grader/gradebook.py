@@ -218,7 +218,8 @@ def apply_overrides(report: dict[str, Any], overrides: dict[tuple[str, str], Ove
         if override is None:
             continue
         changed = True
-        part["override"] = {"score": override.score, "comment": override.comment, "automatic_score": part["score"]}
+        automatic = part.get("override", {}).get("automatic_score", part["score"])  # applying twice changes nothing
+        part["override"] = {"score": override.score, "comment": override.comment, "automatic_score": automatic}
         part["score"] = override.score
         fraction = override.score / part["max_score"] if part["max_score"] else 0.0
         part["status"] = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"

@@ -1,0 +1,125 @@
+"""Grading a class: skipping what has not changed, parallel = serial, and surviving kill -9."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEED_CLASS, SEED_SPEC
+
+
+def make_class(folder: Path, copies: int) -> list[Path]:
+    """``copies`` submissions made from the example class, each with its own student id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = sorted(SEED_CLASS.iterdir())
+    made = []
+    for i in range(copies):
+        source = sources[i % len(sources)]
+        text = source.read_text(encoding="utf-8")
+        text = text.replace('"student": "', f'"student": "c{i:04d}-', 1).replace('student: "', f'student: "c{i:04d}-', 1)
+        path = folder / f"s{i:04d}{source.suffix}"
+        path.write_text(text, encoding="utf-8")
+        made.append(path)
+    return made
+
+
+def gradebook_rows(out: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, without the one column that is a wall-clock time."""
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    tables = {}
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] not in ("graded_at", "created_at")]
+        tables[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+    db.close()
+    return tables
+
+
+def output_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith("gradebook.sqlite")}
+
+
+def run_grader(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_unchanged_submissions_are_skipped_and_changes_are_graded(cli, tmp_path):
+    files = make_class(tmp_path / "class", 12)
+    out = tmp_path / "out"
+    first = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "12 graded, 0 unchanged" in first.out
+    again = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "0 graded, 12 unchanged" in again.out
+    assert files[0].suffix == ".yaml"
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    changed = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "1 graded, 11 unchanged" in changed.out
+    forced = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1", "--regrade")
+    assert "12 graded, 0 unchanged" in forced.out
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SEED_SPEC.read_text(encoding="utf-8").replace("points: 2\n", "points: 2.0\n", 1), encoding="utf-8")
+    new_spec = cli("grade", spec, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "12 graded, 0 unchanged" in new_spec.out  # another spec: every result may differ
+
+
+def test_parallel_and_serial_runs_write_the_same(cli, tmp_path):
+    make_class(tmp_path / "class", 40)
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "one", "--jobs", "1", "--format", "json,md")
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "two", "--jobs", "2", "--format", "json,md")
+    assert output_files(tmp_path / "one") == output_files(tmp_path / "two")
+    assert gradebook_rows(tmp_path / "one") == gradebook_rows(tmp_path / "two")
+
+
+def test_a_batch_killed_at_random_moments_ends_as_one_never_interrupted(tmp_path):
+    make_class(tmp_path / "class", 600)
+    reference = run_grader("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "whole", "--jobs", "2",
+                           "--quiet")
+    assert reference.returncode == 0, reference.stderr
+    out = tmp_path / "killed"
+    rng = random.Random(20261127)
+    kills = 0
+    for _ in range(4):
+        process = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(SEED_SPEC), str(tmp_path / "class"),
+                                    "--out", str(out), "--jobs", "2", "--quiet"], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(0.2, 1.2))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the whole group: the workers die too
+            kills += 1
+        process.wait()
+    finished = run_grader("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "2", "--quiet")
+    assert finished.returncode == 0, finished.stderr
+    assert kills >= 1, "the batch finished before any kill: make the class larger"
+    assert output_files(out) == output_files(tmp_path / "whole")
+    assert gradebook_rows(out) == gradebook_rows(tmp_path / "whole")
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_progress_is_quiet_off_a_terminal_and_the_summary_counts(tmp_path):
+    make_class(tmp_path / "class", 60)
+    done = run_grader("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "out")
+    assert done.returncode == 0
+    assert "it/s" not in done.stderr and "file/s" not in done.stderr  # no progress bar into a pipe
+    assert "60 submission(s): 60 graded, 0 unchanged (skipped)" in done.stdout
+    assert "student " not in done.stdout.splitlines()[0]  # a class this size gets a summary, not a table
+
+
+def test_reports_match_the_gradebook(cli, tmp_path):
+    make_class(tmp_path / "class", 10)
+    out = tmp_path / "out"
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", out)
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    for stem, report in db.execute("SELECT report_stem, report FROM submissions"):
+        on_disk = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
+        assert on_disk == json.loads(report)
+    parts = db.execute("SELECT count(*) FROM part_results").fetchone()[0]
+    assert parts == 10 * 9
