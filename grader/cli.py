@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -50,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (grader ... | head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug of ours: one line unless --debug
         if getattr(args, "debug", False):
             raise
@@ -148,13 +152,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_override(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    if not (out / "gradebook.sqlite").is_file():
-        raise UsageError(f"{out}: no gradebook here (grade a class with --out {out} first)")
-    with Gradebook(out / "gradebook.sqlite") as book:
-        try:
-            assignment = book.assignment(args.assignment)
-        except LookupError as exc:
-            raise UsageError(str(exc)) from None
+    with _open_gradebook(out) as book:
+        assignment = _assignment(book, args.assignment)
         if args.import_csv:
             entries = read_override_csv(Path(args.import_csv), assignment)
         elif args.student and args.part and args.score is not None:
@@ -170,6 +169,48 @@ def cmd_override(args: argparse.Namespace) -> int:
         rewritten = sum(rewrite_reports(book, out, assignment["id"], s) for s in sorted(students))
     print(f"{len(entries)} override(s) recorded for {len(students)} student(s); {rewritten} report file(s) rewritten")
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import EXPORTERS, export
+
+    out = Path(args.out)
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in EXPORTERS]
+    if unknown or not formats:
+        raise UsageError(f"unknown --format {', '.join(unknown) or args.format!r}; choose from {', '.join(EXPORTERS)}")
+    with _open_gradebook(out) as book:
+        assignment = _assignment(book, args.assignment)
+        written = export(book, assignment, out / "export", formats)
+    print(f"{len(written)} file(s) written in {out / 'export'}/")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .export import pages
+    from .stats import class_stats, text_report
+
+    out = Path(args.out)
+    with _open_gradebook(out) as book:
+        assignment = _assignment(book, args.assignment)
+        sys.stdout.write(text_report(class_stats(book, assignment)))
+        (out / "export").mkdir(exist_ok=True)
+        [page] = pages.class_report(book, assignment, out / "export")
+    print(f"class report: {page}")
+    return EXIT_OK
+
+
+def _open_gradebook(out: Path) -> Gradebook:
+    if not (out / "gradebook.sqlite").is_file():
+        raise UsageError(f"{out}: no gradebook here (grade a class with --out {out} first)")
+    return Gradebook(out / "gradebook.sqlite")
+
+
+def _assignment(book: Gradebook, wanted: str | None) -> dict:
+    try:
+        return book.assignment(wanted)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_solvers(args: argparse.Namespace) -> int:
@@ -313,6 +354,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="many overrides from a CSV with columns student, part, score, comment")
     p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
     p.set_defaults(run=cmd_override)
+
+    p = sub.add_parser("export", parents=[common], help="gradebook exports for LMSs and CI, and feedback pages")
+    p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
+    p.add_argument("--format", default="csv", help="comma-separated: canvas, moodle, csv, gradescope, junit, md, html, "
+                                                   "stats (default csv); files go to OUT/export/")
+    p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
+    p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("stats", parents=[common], help="how each question went; writes OUT/export/class-report.html")
+    p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
+    p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
+    p.set_defaults(run=cmd_stats)
 
     p = sub.add_parser("solvers", parents=[common], help="list the reference solvers, their params and mistakes")
     p.set_defaults(run=cmd_solvers)

@@ -9,7 +9,9 @@ import hashlib
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Iterator
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -60,6 +62,14 @@ _UMASK = _current_umask()
 
 def write_atomic(directory: Path, filename: str, text: str) -> Path:
     """Write ``directory/filename`` whole or not at all (temp file + rename); never outside ``directory``."""
+    with atomic_writer(directory, filename) as (handle, target):
+        handle.write(text)
+    return target
+
+
+@contextmanager
+def atomic_writer(directory: Path, filename: str, newline: str = "\n") -> Iterator[tuple[IO[str], Path]]:
+    """A text file to stream into, renamed to ``directory/filename`` only when complete."""
     directory = directory.resolve()
     target = (directory / filename).resolve()
     if target.parent != directory:
@@ -67,12 +77,11 @@ def write_atomic(directory: Path, filename: str, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report should get the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle, target
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
