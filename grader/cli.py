@@ -178,7 +178,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in EXPORTERS]
     if unknown or not formats:
-        raise UsageError(f"unknown --format {', '.join(unknown) or args.format!r}; choose from {', '.join(EXPORTERS)}")
+        shown = ", ".join(unknown) if unknown else repr(args.format)
+        raise UsageError(f"unknown --format {shown}; choose from {', '.join(EXPORTERS)}")
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
         written = export(book, assignment, out / "export", formats)
@@ -238,7 +239,8 @@ def _formats(raw: str) -> list[str]:
     formats = [f.strip() for f in raw.split(",") if f.strip()]
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown or not formats:
-        raise UsageError(f"unknown --format {', '.join(unknown) or raw!r}; choose from {', '.join(RENDERERS)}")
+        shown = ", ".join(unknown) if unknown else repr(raw)
+        raise UsageError(f"unknown --format {shown}; choose from {', '.join(RENDERERS)}")
     return formats
 
 

@@ -99,7 +99,10 @@ def test_a_batch_killed_at_random_moments_ends_as_one_never_interrupted(tmp_path
     finished = run_grader("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "2", "--quiet")
     assert finished.returncode == 0, finished.stderr
     assert kills >= 1, "the batch finished before any kill: make the class larger"
-    assert output_files(out) == output_files(tmp_path / "whole")
+    for folder in (out, tmp_path / "whole"):
+        exported = run_grader("export", folder, "--format", "canvas,moodle,csv,gradescope,junit,md,html,stats")
+        assert exported.returncode == 0, exported.stderr
+    assert output_files(out) == output_files(tmp_path / "whole")  # reports and every export
     assert gradebook_rows(out) == gradebook_rows(tmp_path / "whole")
     assert not list(out.glob(".tmp-*"))
 
