@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .files import write_atomic
+from .files import publish, stage
 from .gradebook import Gradebook, Override, apply_overrides
 from .grading import grade_safely
 from .report import RENDERERS
@@ -40,7 +40,7 @@ class Work:
     skipped: bool = False
     report: dict[str, Any] | None = None
     readings: dict[str, Any] = field(default_factory=dict)
-    rendered: dict[str, str] = field(default_factory=dict)  # format -> text
+    staged: dict[str, str] = field(default_factory=dict)  # format -> a written temporary file, to be renamed
 
 
 @dataclass
@@ -64,9 +64,10 @@ _STATE: dict[str, Any] = {}
 
 
 def _start(spec_path: str, fingerprints: dict[str, tuple[str, str, str]], spec_hash: str, regrade: bool,
-           formats: list[str], overrides: dict[tuple[str, str], Override], spec: LoadedSpec | None = None) -> None:
+           formats: list[str], overrides: dict[tuple[str, str], Override], out: Path,
+           spec: LoadedSpec | None = None) -> None:
     _STATE.update(spec=spec or load_spec(spec_path), fingerprints=fingerprints, spec_hash=spec_hash,
-                  regrade=regrade, formats=formats, overrides=overrides)
+                  regrade=regrade, formats=formats, overrides=overrides, out=out)
 
 
 def source_key(path: Path) -> str:
@@ -94,8 +95,8 @@ def _work(task: tuple[str, str]) -> Work:
     readings = {p.id: p.reading for p in report.parts if p.reading is not None}
     data = report.to_json()
     shown = apply_overrides(report.to_json(), state["overrides"])
-    rendered = {fmt: RENDERERS[fmt].from_json(shown) for fmt in state["formats"]}
-    return Work(source, content_hash, modified, report=data, readings=readings, rendered=rendered)
+    staged = {fmt: stage(state["out"], RENDERERS[fmt].from_json(shown)) for fmt in state["formats"]}
+    return Work(source, content_hash, modified, report=data, readings=readings, staged=staged)
 
 
 # --- the coordinating side --------------------------------------------------------------------
@@ -116,7 +117,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
     tasks = [(source_key(f), str(f)) for f in files]
     sources = [key for key, _ in tasks]
     summary = Summary()
-    args = (str(spec_path), fingerprints, spec_hash, regrade, formats, overrides)
+    args = (str(spec_path), fingerprints, spec_hash, regrade, formats, overrides, out)
     try:
         for work in _results(tasks, args, spec, jobs, progress):
             _take(work, book, a.id, spec_hash, out, summary, table_limit)
@@ -158,8 +159,8 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
         return
     report = work.report
     stem = book.stem_for(assignment, work.source, report["student"])
-    for fmt, text in work.rendered.items():
-        write_atomic(out, stem + RENDERERS[fmt].suffix, text)
+    for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
+        publish(staged, out, stem + RENDERERS[fmt].suffix)
     book.record(assignment, work.source, work.content_hash, spec_hash, __version__, work.modified, stem, report,
                 work.readings)
     first = summary.students.setdefault(report["student"], work.source)

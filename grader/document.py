@@ -203,32 +203,28 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-class _Frame:
-    __slots__ = ("container", "path", "pending_key", "pending_key_mark", "anchor", "size", "merges")
-
-    def __init__(self, container, path, anchor):
-        self.container = container
-        self.path = path
-        self.pending_key: Any = _NO_KEY
-        self.pending_key_mark = None
-        self.anchor = anchor
-        self.size = 1
-        self.merges: list = []
+_PLAIN = "!plain"  # the tag our loader gives an untagged plain scalar: we resolve it ourselves (YAML 1.2)
 
 
-_NO_KEY = object()
+class _Composer(_EventLoader):
+    """libyaml composes the node graph (fast, in C); plain scalars are left for YAML 1.2 resolution."""
+
+    def resolve(self, kind, value, implicit):  # called by the C composer for untagged nodes
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)
 
 
 class _Builder:
+    """Node graph -> plain data, walked iteratively: positions recorded, bounds enforced, aliases
+    shared (not copied) but counted at their full size, so an alias bomb is refused, not expanded."""
+
     def __init__(self, name: str, text: str, limits: Limits):
         self.name = name
         self.text = text
         self.limits = limits
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.key_positions: dict[Path_, tuple[int, int]] = {}
-        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (object, node count)
-        self.open_anchors: set[str] = set()
-        self.nodes = 0
         self.result: Any = None
 
     def fail(self, mark, message: str) -> InputError:
@@ -237,81 +233,101 @@ class _Builder:
         return InputError(self.name, mark.line + 1, mark.column + 1, message)
 
     def run(self) -> None:
-        loader = _EventLoader(self.text)
+        loader = _Composer(self.text)
         try:
-            stack: list[_Frame] = []
-            documents = 0
-            while loader.check_event():
-                event = loader.get_event()
-                kind = type(event)
-                if kind is yaml.DocumentStartEvent:
-                    documents += 1
-                    if documents > 1:
-                        raise self.fail(event.start_mark, "more than one YAML document ('---') in one file")
-                    continue
-                if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
-                    continue
-                if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                    frame = stack.pop()
-                    if frame.merges:
-                        self._apply_merges(frame)
-                    if frame.anchor is not None:
-                        self.anchors[frame.anchor] = (frame.container, frame.size)
-                        self.open_anchors.discard(frame.anchor)
-                    if stack:
-                        stack[-1].size += frame.size
-                    self._place(stack, frame.container, frame.path, event.start_mark, done=True)
-                    continue
-                path = self._child_path(stack, event)
-                if path is None:  # this scalar was a mapping key
-                    continue
-                if kind is yaml.AliasEvent:
-                    if event.anchor in self.open_anchors:
-                        raise self.fail(event.start_mark, f"alias *{event.anchor} refers to itself")
-                    if event.anchor not in self.anchors:
-                        raise self.fail(event.start_mark, f"unknown alias *{event.anchor}")
-                    value, size = self.anchors[event.anchor]
-                    self._count(size, event.start_mark)
-                    if stack:
-                        stack[-1].size += size
-                    self._place(stack, value, path, event.start_mark)
-                    continue
-                self._count(1, event.start_mark)
-                tag = getattr(event, "tag", None)
-                if tag is not None and tag not in _ALLOWED_TAGS:
-                    raise self.fail(event.start_mark, f"the tag {_short_tag(tag)} is not allowed here")
-                if kind is yaml.ScalarEvent:
-                    value = self._scalar(event)
-                    if event.anchor is not None:
-                        self.anchors[event.anchor] = (value, 1)
-                    if stack:
-                        stack[-1].size += 1
-                    self._place(stack, value, path, event.start_mark)
-                    continue
-                # a collection starts
-                if len(stack) >= self.limits.max_depth:
-                    raise self.fail(event.start_mark, f"nested more than {self.limits.max_depth} levels deep")
-                container: Any = {} if kind is yaml.MappingStartEvent else []
-                self.positions[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
-                if event.anchor is not None:
-                    self.open_anchors.add(event.anchor)
-                stack.append(_Frame(container, path, event.anchor))
+            root = loader.get_single_node()
         finally:
             loader.dispose()
+        if root is None:
+            raise InputError(self.name, 1, 1, "file is empty")
+        self.result = self._walk(root)
 
-    def _count(self, n: int, mark) -> None:
-        self.nodes += n
-        if self.nodes > self.limits.max_nodes:
-            raise self.fail(mark, f"more than {self.limits.max_nodes} values (aliases expanding too far?)")
+    def _walk(self, root) -> Any:
+        built: dict[int, Any] = {}  # node id -> its value (a node met again is an alias)
+        sizes: dict[int, int] = {}  # node id -> values in its subtree, counting every alias in full
+        open_nodes: set[int] = set()
+        budget = self.limits.max_nodes
+        count = 0
+        holder: list[Any] = [None]
+        # ("build", node, path, depth, put) | ("done", node, container, merges)
+        stack: list[tuple] = [("build", root, (), 0, lambda v: holder.__setitem__(0, v))]
+        while stack:
+            entry = stack.pop()
+            if entry[0] == "done":
+                _, node, container, merges = entry
+                for merged in merges:  # '<<': keys of the merged mappings, unless set here
+                    for k, v in merged.items():
+                        container.setdefault(k, v)
+                open_nodes.discard(id(node))
+                sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
+                continue
+            _, node, path, depth, put = entry
+            key = id(node)
+            if key in open_nodes:
+                raise self.fail(node.start_mark, "an alias refers to the value that contains it")
+            if key in built:  # an alias: the same value again, counted at its full size
+                count += sizes.get(key, 1)
+                if count > budget:
+                    raise self.fail(node.start_mark, f"more than {budget} values (aliases expanding too far?)")
+                put(built[key])
+                continue
+            count += 1
+            if count > budget:
+                raise self.fail(node.start_mark, f"more than {budget} values (aliases expanding too far?)")
+            mark = node.start_mark
+            self.positions[path] = (mark.line + 1, mark.column + 1)
+            if isinstance(node, yaml.ScalarNode):
+                value = self._scalar(node)
+                built[key] = value
+                sizes[key] = 1
+                put(value)
+                continue
+            if depth >= self.limits.max_depth:
+                raise self.fail(mark, f"nested more than {self.limits.max_depth} levels deep")
+            if node.tag not in (_SEQ, _MAP):
+                raise self.fail(mark, f"the tag {_short_tag(node.tag)} is not allowed here")
+            open_nodes.add(key)
+            if isinstance(node, yaml.SequenceNode):
+                container: Any = [None] * len(node.value)
+                built[key] = container
+                put(container)
+                stack.append(("done", node, container, []))
+                for i in range(len(node.value) - 1, -1, -1):
+                    stack.append(("build", node.value[i], path + (i,), depth + 1, _setter(container, i)))
+                continue
+            container = {}
+            merges: list[dict] = []
+            built[key] = container
+            put(container)
+            stack.append(("done", node, container, merges))
+            children = []
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise self.fail(key_node.start_mark, "a mapping key must be a single value, not a list or mapping")
+                name = key_node.value
+                if name == "<<" and key_node.tag == _PLAIN:
+                    children.append(("build", value_node, path + ("<<",), depth + 1, _merger(merges, self,
+                                                                                              key_node)))
+                    continue
+                if name in container:
+                    raise self.fail(key_node.start_mark, f"duplicate key {name!r}")
+                container[name] = None
+                self.key_positions[path + (name,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                children.append(("build", value_node, path + (name,), depth + 1, _setter(container, name)))
+            stack.extend(reversed(children))
+        return holder[0]
 
-    def _scalar(self, event) -> Any:
-        text = event.value
-        tag = event.tag
-        plain = event.implicit[0] and not event.style
-        if tag is None or tag == "!":
-            return resolve_plain(text) if plain else text
-        if tag.endswith(":str"):
+    def _scalar(self, node) -> Any:
+        text = node.value
+        tag = node.tag
+        if tag == _PLAIN:
+            return resolve_plain(text)
+        if tag == _STR:
             return text
+        if tag not in _ALLOWED_TAGS:
+            raise self.fail(node.start_mark, f"the tag {_short_tag(tag)} is not allowed here")
+        if tag in (_SEQ, _MAP):
+            raise self.fail(node.start_mark, f"the tag {_short_tag(tag)} does not fit a single value")
         value = resolve_plain(text)
         wanted = {":int": int, ":float": float, ":bool": bool, ":null": type(None)}
         for suffix, typ in wanted.items():
@@ -319,61 +335,37 @@ class _Builder:
                 if typ is float and isinstance(value, int) and not isinstance(value, bool):
                     return TextFloat(float(value), text)
                 if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-                    raise self.fail(event.start_mark, f"{text!r} is not a valid {suffix[1:]}")
+                    raise self.fail(node.start_mark, f"{text!r} is not a valid {suffix[1:]}")
                 return value
-        raise self.fail(event.start_mark, f"the tag {_short_tag(tag)} does not fit a single value")
+        return text
 
-    def _child_path(self, stack: list[_Frame], event) -> Path_ | None:
-        """The path the next value goes to; ``None`` when ``event`` was a mapping key (now stored)."""
-        if not stack:
-            return ()
-        top = stack[-1]
-        if isinstance(top.container, list):
-            return top.path + (len(top.container),)
-        if top.pending_key is _NO_KEY:
-            if type(event) is not yaml.ScalarEvent:
-                if type(event) is yaml.AliasEvent:
-                    raise self.fail(event.start_mark, "an alias cannot be a mapping key")
-                raise self.fail(event.start_mark, "a mapping key must be a single value, not a list or mapping")
-            key = event.value
-            if key == "<<" and event.implicit[0] and not event.style:
-                top.pending_key = "<<"
-            else:
-                if key in top.container:
-                    raise self.fail(event.start_mark, f"duplicate key {key!r}")
-                top.pending_key = key
-            top.pending_key_mark = event.start_mark
-            return None
-        return top.path + (top.pending_key,)
 
-    def _place(self, stack: list[_Frame], value: Any, path: Path_, mark, done: bool = False) -> None:
-        if not done and mark is not None:
-            self.positions[path] = (mark.line + 1, mark.column + 1)
-        if not stack:
-            self.result = value
-            return
-        top = stack[-1]
-        if isinstance(top.container, list):
-            top.container.append(value)
-            return
-        key = top.pending_key
-        top.pending_key = _NO_KEY
-        if key == "<<" and path[-1] == "<<":
-            merges = value if isinstance(value, list) else [value]
-            if not all(isinstance(m, dict) for m in merges):
-                raise self.fail(top.pending_key_mark, "a merge key '<<' takes a mapping or a list of mappings")
-            top.merges.extend(merges)
-            self.positions.pop(path, None)
-            return
-        top.container[key] = value
-        mark_k = top.pending_key_mark
-        self.key_positions[top.path + (key,)] = (mark_k.line + 1, mark_k.column + 1)
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 
-    @staticmethod
-    def _apply_merges(frame: _Frame) -> None:
-        for merged in frame.merges:
-            for k, v in merged.items():
-                frame.container.setdefault(k, v)
+
+def _children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [v for _, v in node.value]
+    return []
+
+
+def _setter(container: Any, key: Any):
+    def put(value: Any) -> None:
+        container[key] = value
+    return put
+
+
+def _merger(merges: list, builder: "_Builder", key_node):
+    def put(value: Any) -> None:
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, dict) for v in values):
+            raise builder.fail(key_node.start_mark, "a merge key '<<' takes a mapping or a list of mappings")
+        merges.extend(values)
+    return put
 
 
 _TAB_HINT = "a tab character is not allowed here; YAML indents with spaces"
@@ -388,6 +380,10 @@ def _yaml_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> InputError:
         problem = _TAB_HINT
     elif "maximum nesting depth" in problem:
         problem = "nested too deeply"
+    elif "undefined alias" in problem:
+        problem = "unknown alias: no anchor (&name) of that name comes before it"
+    elif "another document" in problem:
+        problem = "more than one YAML document ('---') in one file"
     elif "mapping values are not allowed" in problem:
         problem += " (is there a ': ' inside a value? put that value in quotes)"
     elif exc.context and exc.context not in problem:

@@ -9,6 +9,8 @@ def shown_path(path: "os.PathLike[str] | str") -> str:
     """A path as text safe to print and to store in JSON: bytes that are not UTF-8 become U+FFFD,
     control and bidi-override characters become '?' (file names are chosen by students too)."""
     text = os.fsencode(path).decode("utf-8", "replace")
+    if text.isascii() and text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else "?" for ch in text)
 
 

@@ -77,6 +77,7 @@ class Gradebook:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._pending: list[tuple[str, tuple]] = []
+        self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
 
     def close(self) -> None:
         self.flush()
@@ -128,13 +129,13 @@ class Gradebook:
                               (assignment, source)).fetchone()
         if row:
             return row[0]
-        pending = {params[0].lower() for sql, params in self._pending if sql.startswith("INSERT INTO report_names")}
-        taken = lambda stem: stem.lower() in pending or self.db.execute(  # noqa: E731
+        taken = lambda stem: stem.lower() in self._pending_stems or self.db.execute(  # noqa: E731
             "SELECT 1 FROM report_names WHERE stem = ?", (stem,)).fetchone() is not None
         stem = safe_name(student)
         if taken(stem):
             stem = unique_stem(student, source)
         self._pending.append(("INSERT INTO report_names VALUES (?, ?, ?)", (stem, assignment, source)))
+        self._pending_stems.add(stem.lower())
         return stem
 
     def record(self, assignment: str, source: str, content_hash: str, spec_hash: str, version: str,
@@ -148,12 +149,11 @@ class Gradebook:
             "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (assignment, source, student, content_hash, spec_hash, version, modified, now, report["score"],
              report["max_score"], report.get("problem"), stem, json.dumps(report, ensure_ascii=False))))
-        for part in report["parts"]:
-            key = answer_keys.get(part["id"])
-            self._pending.append((
-                "INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
-                 part["diagnosis"], part["feedback"], None if key is None else json.dumps(key))))
+        self._pending.append(("INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
+             part["diagnosis"], part["feedback"],
+             None if answer_keys.get(part["id"]) is None else json.dumps(answer_keys[part["id"]]))
+            for part in report["parts"]]))
 
     def flush(self) -> None:
         if not self._pending:
@@ -161,12 +161,16 @@ class Gradebook:
         self.db.execute("BEGIN")
         try:
             for sql, params in self._pending:
-                self.db.execute(sql, params)
+                if isinstance(params, list):  # many rows of one statement
+                    self.db.executemany(sql, params)
+                else:
+                    self.db.execute(sql, params)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self._pending.clear()
+        self._pending_stems.clear()
 
     @property
     def pending(self) -> int:

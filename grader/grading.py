@@ -54,7 +54,7 @@ def grade_safely(spec: LoadedSpec, submission: Submission) -> Report:
 
 
 def grade_part(part: Part, reference: Any, raw: Any, verdicts: dict | None = None) -> PartResult:
-    key = answer_key(raw) if verdicts is not None else None
+    key = answer_key(raw) if verdicts is not None and _short(raw) else None
     if key is not None and (part.id, key) in verdicts:
         outcome = verdicts[(part.id, key)]
     else:
@@ -91,7 +91,12 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartRe
     )
 
 
-MAX_VERDICTS = 50_000
+MAX_VERDICTS = 10_000  # remembered verdicts per spec: a few megabytes at most
+MAX_REMEMBERED = 300  # characters: longer answers (free text) rarely repeat, so they are not remembered
+
+
+def _short(raw: Any) -> bool:
+    return len(raw) <= MAX_REMEMBERED if isinstance(raw, str) else not isinstance(raw, list) or len(raw) <= 50
 
 
 def answer_key(raw: Any) -> Any:

@@ -47,7 +47,7 @@ def test_merge_keys_and_aliases():
         ("a: [1, 2\n", (2, 1), "expected ',' or ']'"),
         ("x: ab\x01\n", (1, 6), "control character U+0001"),
         ("a: !!python/object:os.system x\n", (1, 4), "tag !!python/object:os.system is not allowed"),
-        ("a: &a [*a]\n", (1, 8), "refers to itself"),
+        ("a: &a [*a]\n", (1, 4), "alias refers to the value that contains it"),
         ("a: *nothing\n", (1, 4), "unknown alias"),
         ("a: 1\n---\nb: 2\n", (2, 1), "more than one YAML document"),
         ("? [1, 2]\n: x\n", (1, 3), "mapping key must be a single value"),

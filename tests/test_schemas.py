@@ -37,3 +37,19 @@ def test_seed_spec_and_class_validate_with_plain_jsonschema():
 def test_spec_modeline_points_at_the_schema():
     first = SEED_SPEC.read_text(encoding="utf-8").splitlines()[0]
     assert first == "# yaml-language-server: $schema=../grader/schemas/problem.schema.json"
+
+
+def test_the_quick_submission_check_never_accepts_what_the_schema_refuses():
+    import random
+
+    from grader.schemas import validator
+    from grader.submission import plainly_valid
+
+    rng = random.Random(5)
+    values = [None, True, 0, 1.5, "", "x", "y" * 201, [], {}, {"q1": "a"}, {"k" * 101: 1}, {1: "a"}, [1, 2]]
+    keys = ["answers", "student", "assignment", "name", "$schema", "other"]
+    schema = validator("submission.schema.json")
+    for _ in range(3000):
+        doc = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, len(keys)))}
+        if plainly_valid(doc):
+            assert schema.is_valid(doc), doc

@@ -1,0 +1,101 @@
+"""Class-scale grading against the I/O floor of the same job, measured in one run.
+
+    python bench/batch.py [--sizes 1000,10000] [--keep DIR]
+
+For each size N: write N synthetic submissions of the seed homework (bench/synthetic.py: a
+realistic mix of right, wrong and malformed answers), then time, each in a fresh process:
+
+- the floor: parse every file with yaml.CSafeLoader and write one JSON report per file
+  with json.dumps - the least any grader must do with the same files;
+- ``grader grade --format json --jobs 1`` and ``--jobs 2`` (each into a new output directory).
+
+It prints the seconds, grading / floor, jobs 2 vs jobs 1, and the peak resident memory of
+the largest process of each run (the grading process for --jobs 1; with --jobs 2 the
+largest of it and its workers), so 1,000 and 10,000 can be compared.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synthetic import write_class  # noqa: E402
+
+FLOOR = r"""
+import json, sys
+from pathlib import Path
+import yaml
+source, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir()
+for path in sorted(source.iterdir()):
+    try:
+        data = yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as exc:
+        data = {"error": str(exc)}
+    (out / (path.stem + ".json")).write_text(json.dumps(data, ensure_ascii=False, default=str) + "\n",
+                                             encoding="utf-8")
+"""
+
+# Runs a command as its child and prints the largest peak RSS among its descendants (KiB, Linux).
+MEASURE = r"""
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak MiB) of a command run in a fresh process."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0,):
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return seconds, int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary directory)")
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    spec = ROOT / "problems" / "rnn-attention.yaml"
+    grader = [sys.executable, "-m", "grader", "grade", str(spec)]
+    rows = []
+    try:
+        for n in [int(s) for s in args.sizes.split(",")]:
+            folder = work / f"class-{n}"
+            if folder.exists():
+                shutil.rmtree(folder)
+            write_class(folder, n)
+            for out in ("floor", "jobs1", "jobs2"):
+                shutil.rmtree(work / f"{out}-{n}", ignore_errors=True)
+            floor = timed([sys.executable, "-c", FLOOR, str(folder), str(work / f"floor-{n}")])
+            one = timed([*grader, str(folder), "--out", str(work / f"jobs1-{n}"), "--format", "json", "--jobs", "1",
+                         "--quiet"])
+            two = timed([*grader, str(folder), "--out", str(work / f"jobs2-{n}"), "--format", "json", "--jobs", "2",
+                         "--quiet"])
+            rows.append((n, floor, one, two))
+            print(f"N={n:>6}: floor {floor[0]:6.2f} s | grade --jobs 1 {one[0]:6.2f} s = {one[0] / floor[0]:4.2f}x floor"
+                  f" | --jobs 2 {two[0]:6.2f} s = {two[0] / floor[0]:4.2f}x floor, {one[0] / two[0]:4.2f}x faster "
+                  f"than 1 | peak MiB: floor {floor[1]:.0f}, jobs1 {one[1]:.0f}, jobs2 {two[1]:.0f}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    if len(rows) >= 2:
+        (n0, _, one0, two0), (n1, _, one1, two1) = rows[0], rows[-1]
+        print(f"peak memory at N={n1} vs N={n0}: jobs1 {one1[1] / one0[1]:.2f}x, jobs2 {two1[1] / two0[1]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
