@@ -9,13 +9,17 @@ realistic mix of right, wrong and malformed answers), then time, each in a fresh
   with json.dumps - the least any grader must do with the same files;
 - ``grader grade --format json --jobs 1`` and ``--jobs 2`` (each into a new output directory).
 
-It prints the seconds, grading / floor, jobs 2 vs jobs 1, and the peak resident memory of
-the largest process of each run (the grading process for --jobs 1; with --jobs 2 the
-largest of it and its workers), so 1,000 and 10,000 can be compared.
+Each of the three runs is repeated (``--rounds``, default 3, in rotating order, with the
+file system synced before each) and the median is reported, since disk timings on a shared
+machine vary a lot from one run to the next. It prints the seconds, grading / floor, jobs 2
+vs jobs 1, and the peak resident memory of the largest process of each run (the grading
+process for --jobs 1; with --jobs 2 the largest of it and its workers), so 1,000 and
+10,000 can be compared.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -53,7 +57,8 @@ sys.exit(code)
 
 
 def timed(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak MiB) of a command run in a fresh process."""
+    """(seconds, peak MiB) of a command run in a fresh process, after syncing the file system."""
+    os.sync()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
@@ -62,12 +67,20 @@ def timed(command: list[str]) -> tuple[float, float]:
     return seconds, int(done.stdout.strip().splitlines()[-1]) / 1024
 
 
+def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    seconds = sorted(r[0] for r in runs)
+    memory = sorted(r[1] for r in runs)
+    return seconds[len(seconds) // 2], memory[len(memory) // 2]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--dir", metavar="DIR", help="work in a temporary directory inside DIR (e.g. /dev/shm)")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary directory)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each kind; the median is reported")
     args = ap.parse_args()
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-", dir=args.dir))
     spec = ROOT / "problems" / "rnn-attention.yaml"
     grader = [sys.executable, "-m", "grader", "grade", str(spec)]
     rows = []
@@ -77,13 +90,21 @@ def main() -> int:
             if folder.exists():
                 shutil.rmtree(folder)
             write_class(folder, n)
-            for out in ("floor", "jobs1", "jobs2"):
-                shutil.rmtree(work / f"{out}-{n}", ignore_errors=True)
-            floor = timed([sys.executable, "-c", FLOOR, str(folder), str(work / f"floor-{n}")])
-            one = timed([*grader, str(folder), "--out", str(work / f"jobs1-{n}"), "--format", "json", "--jobs", "1",
-                         "--quiet"])
-            two = timed([*grader, str(folder), "--out", str(work / f"jobs2-{n}"), "--format", "json", "--jobs", "2",
-                         "--quiet"])
+            commands = {
+                "floor": lambda out: [sys.executable, "-c", FLOOR, str(folder), str(out)],
+                "jobs1": lambda out: [*grader, str(folder), "--out", str(out), "--format", "json", "--jobs", "1",
+                                      "--quiet"],
+                "jobs2": lambda out: [*grader, str(folder), "--out", str(out), "--format", "json", "--jobs", "2",
+                                      "--quiet"],
+            }
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+            order = list(commands)
+            for r in range(args.rounds):
+                for name in order[r % 3:] + order[:r % 3]:  # rotate, so no kind always follows another
+                    out = work / f"{name}-{n}"
+                    shutil.rmtree(out, ignore_errors=True)
+                    runs[name].append(timed(commands[name](out)))
+            floor, one, two = (_median(runs[name]) for name in ("floor", "jobs1", "jobs2"))
             rows.append((n, floor, one, two))
             print(f"N={n:>6}: floor {floor[0]:6.2f} s | grade --jobs 1 {one[0]:6.2f} s = {one[0] / floor[0]:4.2f}x floor"
                   f" | --jobs 2 {two[0]:6.2f} s = {two[0] / floor[0]:4.2f}x floor, {one[0] / two[0]:4.2f}x faster "
@@ -91,6 +112,7 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    print(f"(medians of {args.rounds} runs each, in {work})")
     if len(rows) >= 2:
         (n0, _, one0, two0), (n1, _, one1, two1) = rows[0], rows[-1]
         print(f"peak memory at N={n1} vs N={n0}: jobs1 {one1[1] / one0[1]:.2f}x, jobs2 {two1[1] / two0[1]:.2f}x")

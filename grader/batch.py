@@ -26,8 +26,9 @@ from .spec import LoadedSpec, load_spec
 from .document import SUBMISSION_LIMITS
 from .submission import load_submission
 
-FLUSH_EVERY = 500  # submissions per gradebook transaction
+FLUSH_EVERY = 250  # submissions per gradebook transaction: bounds the rows held in memory
 FLUSH_SECONDS = 2.0
+STAGING = ".staging"  # workers write here (a small directory: creating files is cheap), then files are renamed
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Work:
     report: dict[str, Any] | None = None
     readings: dict[str, Any] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # format -> a written temporary file, to be renamed
+    stored: str | None = None  # the report as JSON text for the gradebook, if already made
 
 
 @dataclass
@@ -67,7 +69,7 @@ def _start(spec_path: str, fingerprints: dict[str, tuple[str, str, str]], spec_h
            formats: list[str], overrides: dict[tuple[str, str], Override], out: Path,
            spec: LoadedSpec | None = None) -> None:
     _STATE.update(spec=spec or load_spec(spec_path), fingerprints=fingerprints, spec_hash=spec_hash,
-                  regrade=regrade, formats=formats, overrides=overrides, out=out)
+                  regrade=regrade, formats=formats, overrides=overrides, staging=out / STAGING)
 
 
 def source_key(path: Path) -> str:
@@ -79,32 +81,39 @@ def _work(task: tuple[str, str]) -> Work:
     state = _STATE
     source, real_path = task
     path = Path(real_path)
+    raw: bytes | None = None  # read once: hashed here, parsed below
     try:
         stat = path.stat()
         modified = stat.st_mtime
-        # an oversized file is refused unread: its size and time stand for its content
-        raw = path.read_bytes() if stat.st_size <= SUBMISSION_LIMITS.max_bytes else \
-            f"{stat.st_size}:{stat.st_mtime_ns}".encode()
+        if stat.st_size <= SUBMISSION_LIMITS.max_bytes:
+            raw = path.read_bytes()
+        stamp = raw if raw is not None else f"{stat.st_size}:{stat.st_mtime_ns}".encode()  # oversized: unread
     except OSError:
-        raw, modified = b"", None
-    content_hash = hashlib.sha256(raw).hexdigest()
+        stamp, modified = b"", None
+    content_hash = hashlib.sha256(stamp).hexdigest()
     known = state["fingerprints"].get(source)
     if not state["regrade"] and known == (content_hash, state["spec_hash"], __version__):
         return Work(source, content_hash, modified, skipped=True)
-    report = grade_safely(state["spec"], load_submission(path))
+    report = grade_safely(state["spec"], load_submission(path, raw=raw))
     readings = {p.id: p.reading for p in report.parts if p.reading is not None}
     data = report.to_json()
-    shown = apply_overrides(report.to_json(), state["overrides"])
-    staged = {fmt: stage(state["out"], RENDERERS[fmt].from_json(shown)) for fmt in state["formats"]}
-    return Work(source, content_hash, modified, report=data, readings=readings, staged=staged)
+    overridden = any((report.student, p.id) in state["overrides"] for p in report.parts)
+    shown = apply_overrides(report.to_json(), state["overrides"]) if overridden else data
+    texts = {fmt: RENDERERS[fmt].from_json(shown) for fmt in state["formats"]}
+    staged = {fmt: stage(state["staging"], text) for fmt, text in texts.items()}
+    # the gradebook keeps the automatic report: the JSON file's own text, when nothing overrides it
+    stored = texts["json"].rstrip("\n") if "json" in texts and not overridden else None
+    return Work(source, content_hash, modified, report=data, readings=readings, staged=staged, stored=stored)
 
 
 # --- the coordinating side --------------------------------------------------------------------
 
 def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path, *, jobs: int, formats: list[str],
                 regrade: bool = False, progress: bool = False, table_limit: int = 50) -> Summary:
+    """Grade ``files`` (the list is consumed, to hold a class's paths once) into ``out``."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
+    (out / STAGING).mkdir(exist_ok=True)
     _remove_stale_temporaries(out)
     spec_hash = hashlib.sha256(spec_path.read_bytes()).hexdigest()
     book = Gradebook(out / "gradebook.sqlite")
@@ -115,20 +124,22 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
     fingerprints = book.fingerprints(a.id)
     overrides = book.overrides(a.id)
     tasks = [(source_key(f), str(f)) for f in files]
-    sources = [key for key, _ in tasks]
+    files.clear()  # consumed: the paths live on as text in tasks, one copy of a class-sized list
     summary = Summary()
     args = (str(spec_path), fingerprints, spec_hash, regrade, formats, overrides, out)
     try:
+        flushed = time.monotonic()
         for work in _results(tasks, args, spec, jobs, progress):
             _take(work, book, a.id, spec_hash, out, summary, table_limit)
-            if book.pending >= FLUSH_EVERY * 12 or time.monotonic() - _take.last_flush > FLUSH_SECONDS:
+            if book.pending >= FLUSH_EVERY or time.monotonic() - flushed > FLUSH_SECONDS:
                 book.flush()
-                _take.last_flush = time.monotonic()
+                flushed = time.monotonic()
         book.flush()
-        if len(sources) <= table_limit:
-            summary.rows = _table_rows(book, a.id, sources)
+        if len(tasks) <= table_limit:
+            summary.rows = _table_rows(book, a.id, [key for key, _ in tasks])
     finally:
         book.close()
+        _remove_stale_temporaries(out)  # what a failed run staged but never published
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -162,7 +173,7 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
     for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
         publish(staged, out, stem + RENDERERS[fmt].suffix)
     book.record(assignment, work.source, work.content_hash, spec_hash, __version__, work.modified, stem, report,
-                work.readings)
+                work.readings, work.stored)
     first = summary.students.setdefault(report["student"], work.source)
     if first != work.source and len(summary.warnings) < 100:
         summary.warnings.append(f"{work.source}: student {report['student']!r} also submitted {first}; "
@@ -177,17 +188,14 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
     summary.errors += sum(1 for p in report["parts"] if p["status"] == "error")
 
 
-_take.last_flush = time.monotonic()  # type: ignore[attr-defined]
-
-
 def _table_rows(book: Gradebook, assignment: str, sources: list[str]) -> list[dict[str, Any]]:
     wanted = set(sources)
     return [row.report for row in book.rows(assignment, latest_only=False) if row.source in wanted]
 
 
 def _remove_stale_temporaries(out: Path) -> None:
-    """Half-written report files of a run that was killed (write_atomic's temporaries)."""
-    for leftover in out.glob(".tmp-*.part"):
+    """Half-written report files of a run that was killed (write_atomic's and the workers' temporaries)."""
+    for leftover in [*out.glob(".tmp-*.part"), *(out / STAGING).glob(".tmp-*.part")]:
         try:
             leftover.unlink()
         except OSError:

@@ -92,12 +92,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     spec_path = Path(args.spec)
     spec = load_spec(spec_path)
     formats = _formats(args.format)
-    files = _submission_files(args.paths)
     out = _out_dir(args.out)
     jobs = args.jobs or default_jobs()
     progress = not args.quiet and sys.stderr.isatty()
-    summary = grade_class(spec_path, spec, files, out, jobs=jobs, formats=formats, regrade=args.regrade,
-                          progress=progress)
+    summary = grade_class(spec_path, spec, _submission_files(args.paths), out, jobs=jobs, formats=formats,
+                          regrade=args.regrade, progress=progress)
     for problem in summary.problems + summary.warnings:
         print(terminal.clean(problem, 500), file=sys.stderr)
     if summary.unreadable > len(summary.problems):
@@ -105,7 +104,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not args.quiet:
         if summary.rows:
             sys.stdout.write(terminal.table(summary.rows))
-        print(_summary_line(summary, len(files), out))
+        print(_summary_line(summary, summary.graded + summary.skipped, out))
     with Gradebook(out / "gradebook.sqlite") as book:
         scores = [(row.student, row.report["score"], row.report["max_score"])
                   for row in book.rows(spec.assignment.id)] if args.fail_under is not None else []

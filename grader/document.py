@@ -1,4 +1,4 @@
-"""Read a YAML or JSON file into plain data, remembering where every value came from.
+"""Read a YAML or JSON file into plain data, able to say where every value came from.
 
 Why not ``yaml.safe_load``: error messages must say ``file:line:col``, so positions must
 survive loading; and student files are untrusted, so size, nesting and alias expansion
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,27 +71,54 @@ class TextFloat(float):
 
 @dataclass
 class Document:
-    """Loaded data plus the 1-based (line, col) of every value and every mapping key."""
+    """Loaded data, and the node graph it came from: positions are found on demand (only an error
+    needs one), by following a path through the nodes - aliases and merge keys included."""
 
     name: str
     data: Any
-    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    root: Any = None  # the yaml node graph
 
     def where(self, path: Path_ = (), *, key: bool = False) -> tuple[int, int]:
-        """Position of ``path``, or of its nearest ancestor we know (values reached through aliases have none)."""
-        path = tuple(path)
-        if key and path in self.key_positions:
-            return self.key_positions[path]
-        while path:
-            if path in self.positions:
-                return self.positions[path]
-            path = path[:-1]
-        return self.positions.get((), (1, 1))
+        """1-based (line, col) of ``path`` (of its key, with ``key``), or of its nearest ancestor."""
+        node, mark, key_mark = self.root, getattr(self.root, "start_mark", None), None
+        steps = tuple(path)
+        reached = 0
+        for step in steps:
+            if isinstance(node, yaml.MappingNode):
+                found = _lookup(node, step)
+                if found is None:
+                    break
+                key_node, node = found
+                key_mark = key_node.start_mark
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                node, key_mark = node.value[step], None
+            else:
+                break
+            mark = node.start_mark
+            reached += 1
+        if key and key_mark is not None and reached == len(steps):
+            mark = key_mark
+        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
     def error(self, path: Path_, message: str, *, key: bool = False) -> InputError:
         line, col = self.where(path, key=key)
         return InputError(self.name, line, col, message)
+
+
+def _lookup(mapping, name: Any):
+    """(key node, value node) for ``name`` in a mapping node, its own keys first, then merged ones."""
+    merged = []
+    for key_node, value_node in mapping.value:
+        if key_node.value == "<<" and key_node.tag == _PLAIN:
+            merged += value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        elif key_node.value == name:
+            return key_node, value_node
+    for source in merged:
+        if isinstance(source, yaml.MappingNode):
+            found = _lookup(source, name)
+            if found is not None:
+                return found
+    return None
 
 
 def read_bytes(path: Path, limits: Limits) -> bytes:
@@ -132,9 +159,15 @@ def decode(raw: bytes, name: str) -> str:
         ) from None
 
 
-def load_file(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Document:
+def load_file(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: bytes | None = None) -> Document:
+    """Read and parse a file; ``raw``, if given, is its content already read (within the limits)."""
     path = Path(path)
-    return load_text(decode(read_bytes(path, limits), shown_path(path)), shown_path(path), limits)
+    name = shown_path(path)
+    if raw is None:
+        raw = read_bytes(path, limits)
+    elif len(raw) > limits.max_bytes:
+        raise InputError(name, None, None, f"file is {_size(len(raw))}, over the limit of {_size(limits.max_bytes)}")
+    return load_text(decode(raw, name), name, limits)
 
 
 def load_text(text: str, name: str = "<input>", limits: Limits = SUBMISSION_LIMITS) -> Document:
@@ -156,10 +189,10 @@ def load_text(text: str, name: str = "<input>", limits: Limits = SUBMISSION_LIMI
         raise InputError(name, None, None, f"not readable as YAML: {exc}") from None
     except RecursionError:  # libyaml itself never recurses here; this is belt and braces
         raise InputError(name, None, None, f"nested more than {limits.max_depth} levels deep") from None
-    return Document(name, builder.result, builder.positions, builder.key_positions)
+    return Document(name, builder.result, builder.root)
 
 
-# --- the builder: PyYAML events -> plain data, iteratively, with positions and bounds -----------
+# --- the builder: libyaml's node graph -> plain data, iteratively, within bounds -----------------
 
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
@@ -216,16 +249,15 @@ class _Composer(_EventLoader):
 
 
 class _Builder:
-    """Node graph -> plain data, walked iteratively: positions recorded, bounds enforced, aliases
+    """Node graph -> plain data, walked iteratively: bounds enforced, aliases
     shared (not copied) but counted at their full size, so an alias bomb is refused, not expanded."""
 
     def __init__(self, name: str, text: str, limits: Limits):
         self.name = name
         self.text = text
         self.limits = limits
-        self.positions: dict[Path_, tuple[int, int]] = {}
-        self.key_positions: dict[Path_, tuple[int, int]] = {}
         self.result: Any = None
+        self.root: Any = None
 
     def fail(self, mark, message: str) -> InputError:
         if mark is None:
@@ -240,81 +272,70 @@ class _Builder:
             loader.dispose()
         if root is None:
             raise InputError(self.name, 1, 1, "file is empty")
+        self.root = root
         self.result = self._walk(root)
 
     def _walk(self, root) -> Any:
-        built: dict[int, Any] = {}  # node id -> its value (a node met again is an alias)
-        sizes: dict[int, int] = {}  # node id -> values in its subtree, counting every alias in full
-        open_nodes: set[int] = set()
+        built: dict[int, Any] = {}  # node id -> its value; a node met again came through an alias
         budget = self.limits.max_nodes
         count = 0
         holder: list[Any] = [None]
-        # ("build", node, path, depth, put) | ("done", node, container, merges)
-        stack: list[tuple] = [("build", root, (), 0, lambda v: holder.__setitem__(0, v))]
+        merges: list[tuple[dict, list[dict]]] = []  # mappings with '<<', completed after the walk
+        stack: list[tuple] = [(root, 0, holder, 0)]  # (node, depth, container, key) to fill
         while stack:
-            entry = stack.pop()
-            if entry[0] == "done":
-                _, node, container, merges = entry
-                for merged in merges:  # '<<': keys of the merged mappings, unless set here
-                    for k, v in merged.items():
-                        container.setdefault(k, v)
-                open_nodes.discard(id(node))
-                sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
-                continue
-            _, node, path, depth, put = entry
+            node, depth, into, slot = stack.pop()
             key = id(node)
-            if key in open_nodes:
-                raise self.fail(node.start_mark, "an alias refers to the value that contains it")
             if key in built:  # an alias: the same value again, counted at its full size
-                count += sizes.get(key, 1)
+                if _reaches(node, node):
+                    raise self.fail(node.start_mark, "an alias refers to the value that contains it")
+                count += _size_of(node, budget - count)
                 if count > budget:
                     raise self.fail(node.start_mark, f"more than {budget} values (aliases expanding too far?)")
-                put(built[key])
+                into[slot] = built[key]
                 continue
             count += 1
             if count > budget:
                 raise self.fail(node.start_mark, f"more than {budget} values (aliases expanding too far?)")
-            mark = node.start_mark
-            self.positions[path] = (mark.line + 1, mark.column + 1)
-            if isinstance(node, yaml.ScalarNode):
+            if type(node) is yaml.ScalarNode:
                 value = self._scalar(node)
                 built[key] = value
-                sizes[key] = 1
-                put(value)
+                into[slot] = value
                 continue
             if depth >= self.limits.max_depth:
-                raise self.fail(mark, f"nested more than {self.limits.max_depth} levels deep")
+                raise self.fail(node.start_mark, f"nested more than {self.limits.max_depth} levels deep")
             if node.tag not in (_SEQ, _MAP):
-                raise self.fail(mark, f"the tag {_short_tag(node.tag)} is not allowed here")
-            open_nodes.add(key)
-            if isinstance(node, yaml.SequenceNode):
+                raise self.fail(node.start_mark, f"the tag {_short_tag(node.tag)} is not allowed here")
+            if type(node) is yaml.SequenceNode:
                 container: Any = [None] * len(node.value)
-                built[key] = container
-                put(container)
-                stack.append(("done", node, container, []))
-                for i in range(len(node.value) - 1, -1, -1):
-                    stack.append(("build", node.value[i], path + (i,), depth + 1, _setter(container, i)))
+                built[key] = into[slot] = container
+                stack.extend((child, depth + 1, container, i) for i, child in
+                             reversed(list(enumerate(node.value))))
                 continue
             container = {}
-            merges: list[dict] = []
-            built[key] = container
-            put(container)
-            stack.append(("done", node, container, merges))
+            built[key] = into[slot] = container
             children = []
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
+                if type(key_node) is not yaml.ScalarNode:
                     raise self.fail(key_node.start_mark, "a mapping key must be a single value, not a list or mapping")
                 name = key_node.value
                 if name == "<<" and key_node.tag == _PLAIN:
-                    children.append(("build", value_node, path + ("<<",), depth + 1, _merger(merges, self,
-                                                                                              key_node)))
+                    sources: list = [None]
+                    merges.append((container, sources, key_node))
+                    children.append((value_node, depth + 1, sources, 0))
                     continue
                 if name in container:
                     raise self.fail(key_node.start_mark, f"duplicate key {name!r}")
                 container[name] = None
-                self.key_positions[path + (name,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                children.append(("build", value_node, path + (name,), depth + 1, _setter(container, name)))
-            stack.extend(reversed(children))
+                children.append((value_node, depth + 1, container, name))
+            children.reverse()
+            stack.extend(children)
+        for container, sources, key_node in reversed(merges):  # inner mappings first
+            merged = sources[0] if isinstance(sources[0], list) else [sources[0]]
+            if not all(isinstance(m, dict) for m in merged):
+                raise self.fail(key_node.start_mark, "a merge key '<<' takes a mapping or a list of mappings")
+            for source in merged:  # the mapping's own keys win over merged ones
+                for k, v in source.items():
+                    container.setdefault(k, v)
         return holder[0]
 
     def _scalar(self, node) -> Any:
@@ -353,19 +374,29 @@ def _children(node) -> list:
     return []
 
 
-def _setter(container: Any, key: Any):
-    def put(value: Any) -> None:
-        container[key] = value
-    return put
+def _reaches(start, target) -> bool:
+    """Does a path of one or more steps lead from ``start`` back to ``target`` (a recursive alias)?"""
+    seen: set[int] = set()
+    stack = list(_children(start))
+    while stack:
+        node = stack.pop()
+        if node is target:
+            return True
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(_children(node))
+    return False
 
 
-def _merger(merges: list, builder: "_Builder", key_node):
-    def put(value: Any) -> None:
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, dict) for v in values):
-            raise builder.fail(key_node.start_mark, "a merge key '<<' takes a mapping or a list of mappings")
-        merges.extend(values)
-    return put
+def _size_of(node, limit: int) -> int:
+    """Values in a subtree, every alias counted in full; stops counting just past ``limit``."""
+    count = 0
+    stack = [node]
+    while stack and count <= limit:
+        current = stack.pop()
+        count += 1
+        stack.extend(_children(current))
+    return count
 
 
 _TAB_HINT = "a tab character is not allowed here; YAML indents with spaces"

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS overrides (
 CREATE TABLE IF NOT EXISTS report_names (
     stem TEXT NOT NULL COLLATE NOCASE PRIMARY KEY, assignment TEXT NOT NULL, source TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS report_names_source ON report_names (assignment, source);
 """
 
 
@@ -75,9 +76,11 @@ class Gradebook:
         self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
         self.db.executescript(SCHEMA)
         self._pending: list[tuple[str, tuple]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
+        self._pending_submissions = 0
 
     def close(self) -> None:
         self.flush()
@@ -139,16 +142,20 @@ class Gradebook:
         return stem
 
     def record(self, assignment: str, source: str, content_hash: str, spec_hash: str, version: str,
-               modified: float | None, stem: str, report: dict[str, Any], answer_keys: dict[str, Any]) -> None:
-        """Queue a graded submission; written by :meth:`flush` in one transaction with its neighbours."""
+               modified: float | None, stem: str, report: dict[str, Any], answer_keys: dict[str, Any],
+               report_text: str | None = None) -> None:
+        """Queue a graded submission; written by :meth:`flush` in one transaction with its neighbours.
+        ``report_text``: the report already as JSON, if the caller has it."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         student = report["student"]
+        self._pending_submissions += 1
         self._pending.append(("INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
                               "name = coalesce(excluded.name, students.name)", (student, report.get("name"))))
         self._pending.append((
             "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (assignment, source, student, content_hash, spec_hash, version, modified, now, report["score"],
-             report["max_score"], report.get("problem"), stem, json.dumps(report, ensure_ascii=False))))
+             report["max_score"], report.get("problem"), stem,
+             report_text or json.dumps(report, ensure_ascii=False, separators=(",", ":")))))
         self._pending.append(("INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
              part["diagnosis"], part["feedback"],
@@ -171,10 +178,12 @@ class Gradebook:
             raise
         self._pending.clear()
         self._pending_stems.clear()
+        self._pending_submissions = 0
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Submissions recorded but not yet committed."""
+        return self._pending_submissions
 
     # --- overrides -----------------------------------------------------------------------------
     def set_override(self, assignment: str, student: str, part: str, score: float, comment: str) -> None:

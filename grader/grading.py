@@ -91,8 +91,8 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartRe
     )
 
 
-MAX_VERDICTS = 10_000  # remembered verdicts per spec: a few megabytes at most
-MAX_REMEMBERED = 300  # characters: longer answers (free text) rarely repeat, so they are not remembered
+MAX_VERDICTS = 4_000  # remembered verdicts per spec: a megabyte or two at most
+MAX_REMEMBERED = 120  # characters: longer answers (free text) rarely repeat, so they are not remembered
 
 
 def _short(raw: Any) -> bool:

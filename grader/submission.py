@@ -14,11 +14,12 @@ from .normalize import student_id
 from .spec import schema_problems
 
 
-def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS) -> Submission:
+def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: bytes | None = None) -> Submission:
+    """A submission file (``raw``: its bytes, if already read) as a Submission, never an exception."""
     path = Path(path)
     fallback, source = shown_path(path.stem), shown_path(path)
     try:
-        doc = load_file(path, limits)
+        doc = load_file(path, limits, raw)
     except InputError as exc:
         return Submission(student=fallback, answers={}, source=source, problem=str(exc))
     if not isinstance(doc.data, dict):
