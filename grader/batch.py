@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -215,7 +216,10 @@ def _progress(total: int, wanted: bool):
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+    # A terminal that reports a size of 0x0 (a bare pty, some containers) would make tqdm hide the bar
+    # entirely, as if it sat below the last row; such a terminal gets 80x24 instead.
+    size = shutil.get_terminal_size((80, 24))
+    return tqdm(total=total, unit="file", file=sys.stderr, ncols=size.columns, nrows=size.lines, leave=False)
 
 
 def default_jobs() -> int:

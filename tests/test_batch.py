@@ -126,3 +126,34 @@ def test_reports_match_the_gradebook(cli, tmp_path):
         assert on_disk == json.loads(report)
     parts = db.execute("SELECT count(*) FROM part_results").fetchone()[0]
     assert parts == 10 * 9
+
+
+def test_a_progress_bar_on_a_terminal_and_none_with_quiet(tmp_path):
+    import pty
+
+    make_class(tmp_path / "class", 30)
+
+    def stderr_on_a_terminal(*extra: str) -> str:
+        main, child = pty.openpty()  # a bare pty reports a 0x0 size; the bar must show all the same
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SEED_SPEC), str(tmp_path / "class"),
+                               "--out", str(tmp_path / "out"), "--regrade", *extra], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=child, timeout=120)
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(main)
+        assert done.returncode == 0
+        return b"".join(chunks).decode("utf-8", "replace")
+
+    import re
+
+    bar = re.compile(r"\d+/30 \[")  # tqdm's "12/30 [00:00<...]", drawn on the terminal
+    assert bar.search(stderr_on_a_terminal())
+    assert not bar.search(stderr_on_a_terminal("--quiet"))
