@@ -248,8 +248,7 @@ def _submission_files(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUBMISSION_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            found = [Path(p) for p in _submissions_under(str(path))]
             if not found:
                 raise UsageError(f"{raw}: no submission files (*.yaml, *.yml, *.json) in this directory")
             files += found
@@ -258,6 +257,26 @@ def _submission_files(paths: list[str]) -> list[Path]:
         else:
             raise UsageError(f"{raw}: no such file or directory")
     return files
+
+
+def _submissions_under(root: str) -> list[str]:
+    """Submission files below ``root``, hidden files and folders left out, symbolic links to folders not
+    followed; sorted by path components, so a class is always graded (and its reports named) in one order."""
+    found, folders = [], [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:  # the kind of each entry comes with the listing: no stat per file
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in SUBMISSION_SUFFIXES:
+                        found.append(entry.path)
+        except OSError as exc:
+            print(f"{terminal.clean(folder, 200)}: skipped, cannot list it ({exc.strerror})", file=sys.stderr)
+    return sorted(found, key=lambda p: p.split(os.sep))
 
 
 def _fail_under(scores: list[tuple[str, float, float]], threshold: float | None) -> int:

@@ -161,7 +161,7 @@ def decode(raw: bytes, name: str) -> str:
 
 def load_file(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: bytes | None = None) -> Document:
     """Read and parse a file; ``raw``, if given, is its content already read (within the limits)."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     name = shown_path(path)
     if raw is None:
         raw = read_bytes(path, limits)

@@ -78,7 +78,7 @@ class Gradebook:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
         self.db.executescript(SCHEMA)
-        self._pending: list[tuple[str, tuple]] = []
+        self._pending: list[tuple[str, tuple | list[tuple]]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
         self._pending_submissions = 0
 
@@ -165,13 +165,13 @@ class Gradebook:
     def flush(self) -> None:
         if not self._pending:
             return
+        rows: dict[str, list[tuple]] = {}  # one executemany per statement; each table's rows keep their order
+        for sql, params in self._pending:
+            rows.setdefault(sql, []).extend(params if isinstance(params, list) else [params])
         self.db.execute("BEGIN")
         try:
-            for sql, params in self._pending:
-                if isinstance(params, list):  # many rows of one statement
-                    self.db.executemany(sql, params)
-                else:
-                    self.db.execute(sql, params)
+            for sql, many in rows.items():
+                self.db.executemany(sql, many)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

@@ -16,7 +16,7 @@ from .spec import schema_problems
 
 def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: bytes | None = None) -> Submission:
     """A submission file (``raw``: its bytes, if already read) as a Submission, never an exception."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     fallback, source = shown_path(path.stem), shown_path(path)
     try:
         doc = load_file(path, limits, raw)

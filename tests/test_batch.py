@@ -157,3 +157,23 @@ def test_a_progress_bar_on_a_terminal_and_none_with_quiet(tmp_path):
     bar = re.compile(r"\d+/30 \[")  # tqdm's "12/30 [00:00<...]", drawn on the terminal
     assert bar.search(stderr_on_a_terminal())
     assert not bar.search(stderr_on_a_terminal("--quiet"))
+
+
+def test_a_class_folder_is_searched_below_but_not_in_hidden_places_or_through_folder_links(tmp_path):
+    made = make_class(tmp_path / "class" / "section-b", 2) + make_class(tmp_path / "class" / "section-a", 1)
+    hidden = make_class(tmp_path / "class" / ".git", 1)[0]  # e.g. a repository's own files
+    (tmp_path / "class" / "section-a" / ".draft.yaml").write_text(hidden.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "class" / "notes.txt").write_text("not a submission", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    make_class(tmp_path / "elsewhere", 1)
+    (tmp_path / "class" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "class" / "one-file.yaml").symlink_to(made[0])  # a link to a file is that file
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SEED_SPEC), str(tmp_path / "class"), "--out",
+                           str(tmp_path / "out"), "--jobs", "1", "--format", "json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    db = sqlite3.connect(tmp_path / "out" / "gradebook.sqlite")
+    sources = [Path(s) for (s,) in db.execute("SELECT source FROM submissions")]
+    graded = sorted(s.relative_to(tmp_path / "class").as_posix() for s in sources)
+    expected = sorted(["one-file.yaml", *(p.relative_to(tmp_path / "class").as_posix() for p in made)])
+    assert graded == expected and len(expected) == 4

@@ -79,7 +79,8 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 spot.error(("rubric", i, "patterns", j), "this pattern is empty once spaces and invisible "
                                                          "characters are ignored: it would match every answer")
                 ok = False
-        compiled = [_phrase(p) for p in item.get("patterns", []) if fold(p)]
+        phrases = [_phrase(p) for p in item.get("patterns", []) if fold(p)]
+        compiled = [re.compile(r"(?<!\w)(?:" + "|".join(phrases) + ")")] if phrases else []  # one scan for all
         for j, pattern in enumerate(item.get("regex", [])):
             try:
                 compiled.append(re.compile(fold_letters(pattern), re.IGNORECASE))
@@ -98,10 +99,9 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"))
 
 
-def _phrase(text: str) -> re.Pattern[str]:
-    """A phrase matches at the start of a word, with any run of spaces between its words."""
-    words = [re.escape(w) for w in fold(text).split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words))
+def _phrase(text: str) -> str:
+    """A phrase matches at the start of a word (see ``configure``), with any run of spaces between its words."""
+    return r"\s+".join(re.escape(w) for w in fold(text).split())
 
 
 def solve(config: Config) -> tuple[str, ...]:
