@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from . import __version__
 from .errors import GraderError, SpecErrors
@@ -174,11 +174,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import EXPORTERS, export
 
     out = Path(args.out)
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in EXPORTERS]
-    if unknown or not formats:
-        shown = ", ".join(unknown) if unknown else repr(args.format)
-        raise UsageError(f"unknown --format {shown}; choose from {', '.join(EXPORTERS)}")
+    formats = _formats(args.format, EXPORTERS)
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
         written = export(book, assignment, out / "export", formats)
@@ -234,12 +230,14 @@ def _out_dir(raw: str) -> Path:
     return out
 
 
-def _formats(raw: str) -> list[str]:
+def _formats(raw: str, choices: Iterable[str] = RENDERERS) -> list[str]:
+    """``--format a,b``: the names in order, each one of ``choices``."""
+    choices = list(choices)
     formats = [f.strip() for f in raw.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in RENDERERS]
+    unknown = [f for f in formats if f not in choices]
     if unknown or not formats:
         shown = ", ".join(unknown) if unknown else repr(raw)
-        raise UsageError(f"unknown --format {shown}; choose from {', '.join(RENDERERS)}")
+        raise UsageError(f"unknown --format {shown}; choose from {', '.join(choices)}")
     return formats
 
 
