@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pytest
+import yaml
 
 from grader.grading import check_answer
 from grader.kinds import KINDS
@@ -56,3 +59,45 @@ def expecting(case: dict[str, Any]) -> Iterator[None]:
         return
     pytest.fail(f"now agrees with the source, though documented as a disagreement ({why}); "
                 "update the case and the README")
+
+
+# --- cases taken from other answer checkers (tests/data/external) ------------------------------
+
+EXTERNAL = Path(__file__).parent / "data" / "external"
+
+
+@lru_cache(maxsize=None)
+def external_cases(name: str) -> tuple[dict[str, dict[str, Any]], tuple[dict[str, Any], ...]]:
+    """(sources by key, cases) of one file in tests/data/external."""
+    doc = yaml.safe_load((EXTERNAL / name).read_text(encoding="utf-8"))
+    return doc["sources"], tuple(doc["cases"])
+
+
+def external_ids(name: str, describe: Callable[[dict[str, Any]], str]) -> list[str]:
+    """One readable, unique test id per case: source|location|what, '[we differ]' on a documented
+    disagreement."""
+    sources, cases = external_cases(name)
+    ids = []
+    seen: dict[str, int] = {}
+    for case in cases:
+        src = sources[case["src"]]
+        base = f"{src.get('label', case['src'])}|{case['where']}|{describe(case)}"
+        seen[base] = seen.get(base, 0) + 1
+        ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        ids.append(ident + (" [we differ]" if case.get("disagreement") else ""))
+    return ids
+
+
+def assert_provenance(name: str) -> None:
+    """Every source names its system, repository, path and full commit; every case its source,
+    where in it the case came from, and the verdict it states."""
+    sources, cases = external_cases(name)
+    assert cases, name
+    for key, src in sources.items():
+        for field in ("label", "system", "repo", "path", "commit"):
+            assert src.get(field), f"{name}: source {key} lacks {field}"
+        assert len(str(src["commit"])) == 40, f"{name}: source {key}: commit is not a full hash"
+    for i, case in enumerate(cases):
+        assert case.get("src") in sources, f"{name}[{i}]: unknown source {case.get('src')!r}"
+        assert case.get("where"), f"{name}[{i}]: no location in the source"
+        assert "expect" in case, f"{name}[{i}]: no expected value"

@@ -19,15 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from helpers import expecting
+from helpers import assert_provenance, expecting, external_cases, external_ids
 
-DATA = Path(__file__).parent / "data" / "external"
 CASES_FILE = "expression_cases.yaml"
 
 AGREEMENT_BAR = 0.95
@@ -35,10 +32,8 @@ UNREADABLE_BAR = 0.10
 MIN_CASES = 150
 
 
-@lru_cache(maxsize=None)
 def _load() -> tuple[dict[str, dict[str, Any]], tuple[dict[str, Any], ...]]:
-    doc = yaml.safe_load((DATA / CASES_FILE).read_text(encoding="utf-8"))
-    return doc["sources"], tuple(doc["cases"])
+    return external_cases(CASES_FILE)
 
 
 def _text(x: Any) -> str:
@@ -51,18 +46,7 @@ def _describe(case: dict[str, Any]) -> str:
 
 
 def _params() -> list[Any]:
-    sources, cases = _load()
-    params = []
-    seen: dict[str, int] = {}
-    for index, case in enumerate(cases):
-        src = sources[case["src"]]
-        base = f"{src.get('label', case['src'])}|{case['where']}|{_describe(case)}"
-        seen[base] = seen.get(base, 0) + 1
-        ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        if case.get("disagreement"):
-            ident += " [we differ]"
-        params.append(pytest.param(index, id=ident))
-    return params
+    return [pytest.param(index, id=ident) for index, ident in enumerate(external_ids(CASES_FILE, _describe))]
 
 
 # --------------------------------------------------------------------------
@@ -180,17 +164,12 @@ def test_expression_agreement_rate() -> None:
 
 
 def test_expression_data_is_well_formed() -> None:
-    sources, cases = _load()
+    assert_provenance(CASES_FILE)
+    _, cases = _load()
     assert len(cases) >= MIN_CASES
-    for key, src in sources.items():
-        for field in ("label", "system", "repo", "path", "commit"):
-            assert src.get(field), f"source {key} lacks {field}"
-        assert len(str(src["commit"])) == 40, f"source {key}: commit is not a full hash"
     verdicts = set()
     for i, case in enumerate(cases):
         where = f"{CASES_FILE}[{i}] ({case.get('where')})"
-        assert case.get("src") in sources, f"{where}: unknown source {case.get('src')!r}"
-        assert case.get("where"), f"{where}: no location in the source"
         for field in ("student_src", "ref_src", "student", "reference"):
             assert _text(case.get(field, "")).strip(), f"{where}: empty {field}"
         assert isinstance(case.get("variables"), list), f"{where}: variables must be a list"

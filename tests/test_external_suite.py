@@ -16,15 +16,12 @@ quietly; ``test_agreement_rate`` keeps the share of agreeing cases at 95% or mor
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from helpers import expecting
+from helpers import assert_provenance, expecting, external_cases, external_ids
 
-DATA = Path(__file__).parent / "data" / "external"
 
 FILES = (
     "tolerance_cases.yaml",
@@ -34,9 +31,8 @@ FILES = (
 )
 
 
-def _load(name: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    doc = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
-    return doc["sources"], doc["cases"]
+def _load(name: str) -> tuple[dict[str, dict[str, Any]], tuple[dict[str, Any], ...]]:
+    return external_cases(name)
 
 
 def _num(x: Any) -> float:
@@ -49,20 +45,7 @@ def _tol_label(tol: dict[str, Any]) -> str:
 
 
 def _params(name: str, describe) -> list[Any]:
-    sources, cases = _load(name)
-    params = []
-    seen: dict[str, int] = {}
-    for case in cases:
-        src = sources[case["src"]]
-        base = f"{src.get('label', case['src'])}|{case['where']}|{describe(case)}"
-        seen[base] = seen.get(base, 0) + 1
-        ident = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        if case.get("disagreement"):
-            ident += " [we differ]"
-        params.append(pytest.param(case, id=ident))
-    return params
-
-
+    return [pytest.param(case, id=ident) for case, ident in zip(_load(name)[1], external_ids(name, describe))]
 
 
 def _make_tolerance(tol: dict[str, Any], strict: bool = False):
@@ -210,15 +193,7 @@ def test_score_picks_agrees_with_source(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", FILES)
 def test_external_data_is_well_formed(name: str) -> None:
-    sources, cases = _load(name)
-    assert cases, name
-    for key, src in sources.items():
-        for field in ("label", "system", "repo", "path", "commit"):
-            assert src.get(field), f"{name}: source {key} lacks {field}"
-    for i, case in enumerate(cases):
-        assert case["src"] in sources, f"{name}[{i}]: unknown source {case['src']!r}"
-        assert case.get("where"), f"{name}[{i}]: no location in the source"
-        assert "expect" in case, f"{name}[{i}]: no expected value"
+    assert_provenance(name)
 
 
 def test_agreement_rate() -> None:
