@@ -1,7 +1,8 @@
 """Grade one submission: the whole flow, in one short function.
 
-load (spec and submission) -> solve (done once per spec, see :mod:`grader.spec`) ->
-read and check each part by its kind -> score -> :class:`~grader.model.Report`.
+load (spec and submission) -> the student's variant (their own numbers, if the spec draws them)
+-> solve (once per spec or variant, see :mod:`grader.spec`) -> read and check each part by its
+kind -> score -> :class:`~grader.model.Report`.
 """
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
         unread = Outcome(Status.INVALID, 0.0, "This submission cannot be graded: " + problem)
         results, warnings = [_result(part, unread, None, None) for part in assignment.parts], []
     else:
+        variant = spec.variant(submission.student)
         answers, warnings = _by_part_id(spec, submission.answers)
-        results = [grade_part(part, spec.references[part.id], answers.get(part.id), spec.verdicts)
-                   for part in assignment.parts]
+        results = [grade_part(part, variant.references[part.id], answers.get(part.id), spec.verdicts,
+                              variant.keys.get(part.id, ""), variant.labels.get(part.id))
+                   for part in variant.parts]
     return Report(
         assignment=assignment.id, title=assignment.title, student=submission.student,
         score=round(sum(r.score for r in results), 6), max_score=assignment.max_score, parts=results,
@@ -53,18 +56,24 @@ def grade_safely(spec: LoadedSpec, submission: Submission) -> Report:
                       name=submission.name, source=submission.source)
 
 
-def grade_part(part: Part, reference: Any, raw: Any, verdicts: dict | None = None) -> PartResult:
+def grade_part(part: Part, reference: Any, raw: Any, verdicts: dict | None = None, version: str = "",
+               labels: dict[str, str] | None = None) -> PartResult:
+    """``version`` tells a student's variant of the part apart (remembered verdicts are per version);
+    ``labels`` maps the option labels this student saw to the spec's, for class statistics."""
     key = answer_key(raw) if verdicts is not None and _short(raw) else None
-    if key is not None and (part.id, key) in verdicts:
-        outcome = verdicts[(part.id, key)]
+    if key is not None and (part.id, version, key) in verdicts:
+        outcome = verdicts[(part.id, version, key)]
     else:
         outcome = check_answer(part, reference, raw)
         if key is not None:
             if len(verdicts) >= MAX_VERDICTS:
                 verdicts.clear()  # a bound on memory; the next answers refill it
-            verdicts[(part.id, key)] = outcome
+            verdicts[(part.id, version, key)] = outcome
     shown = KINDS[part.kind].show(part.config, reference) if part.release_answer else None
-    return _result(part, outcome, plain(raw), shown)
+    result = _result(part, outcome, plain(raw), shown)
+    if labels and isinstance(result.reading, list):
+        result.reading = [labels.get(str(label), label) for label in result.reading]
+    return result
 
 
 def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:

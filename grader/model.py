@@ -52,6 +52,7 @@ class Assignment:
     parts: tuple[Part, ...]
     groups: tuple[Group, ...] = ()
     source: str = ""
+    description: str = ""  # as written: a randomized spec's {placeholders} are filled per student
 
     @property
     def max_score(self) -> float:

@@ -4,20 +4,74 @@ Each kind proposes probes (:func:`probes` in its module): the reference answer m
 full marks, each listed mistake must get its own diagnosis, a value outside the tolerance
 must not pass. A probe that fails usually means a typo in the spec, a tolerance that is too
 loose, or two mistakes that cannot be told apart.
+
+A randomized spec is probed on every student's variant (a roster, or N made-up students):
+the parts every student shares once, each varied part once per distinct version.
 """
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any, Iterable
+
 from .grading import check_answer
 from .kinds import KINDS
-from .spec import LoadedSpec
+from .model import Part
+from .spec import LoadedSpec, Variant
+from .variants import VariantError
+
+MAX_LISTED = 20  # failing variants named per part; the rest are counted
 
 
-def selftest(spec: LoadedSpec) -> tuple[int, list[str]]:
-    """(number of failed probes, one line per probe)."""
-    failures = 0
-    lines: list[str] = []
-    for part in spec.assignment.parts:
-        reference = spec.references[part.id]
+def selftest(spec: LoadedSpec, students: Iterable[str] = ()) -> tuple[int, list[str]]:
+    """(number of failed probes, one line per probe, or per part when many variants are probed)."""
+    students = list(students)
+    if not spec.randomized or not students:
+        return _probe_variant(spec, spec.variant(""))
+    failures, lines = 0, []
+    shared = _probe_variant(spec, spec.variant(students[0]), only_shared=True)
+    failures += shared[0]
+    lines += shared[1]
+    varied = [t.id for t in spec.templates]
+    passed: Counter = Counter()
+    probes: Counter = Counter()
+    seen: set[tuple[str, str]] = set()
+    listed: Counter = Counter()
+    for student in students:
+        try:
+            variant = spec.variant(student)
+        except VariantError as exc:
+            failures += 1
+            lines.append(f"student {student}: FAIL no variant: {exc.message}")
+            continue
+        for part in variant.parts:
+            if part.id not in varied or (part.id, variant.keys[part.id]) in seen:
+                continue
+            seen.add((part.id, variant.keys[part.id]))
+            bad, found = _probe_part(part, variant.references[part.id])
+            probes[part.id] += found
+            if bad:
+                failures += len(bad)
+                listed[part.id] += 1
+                if listed[part.id] <= MAX_LISTED:
+                    lines += [f"{part.id}: FAIL for student {student}: {line}" for line in bad]
+            else:
+                passed[part.id] += 1
+    versions = Counter(pid for pid, _ in seen)
+    for pid in varied:
+        lines.append(f"{pid}: {passed[pid]} of {versions[pid]} versions passed all probes "
+                     f"({probes[pid]} probes, {len(students)} students)")
+        if listed[pid] > MAX_LISTED:
+            lines.append(f"{pid}: ... and {listed[pid] - MAX_LISTED} more failing versions")
+    return failures, lines
+
+
+def _probe_variant(spec: LoadedSpec, variant: Variant, only_shared: bool = False) -> tuple[int, list[str]]:
+    failures, lines = 0, []
+    varied = {t.id for t in spec.templates}
+    for part in variant.parts:
+        if only_shared and part.id in varied:
+            continue
+        reference = variant.references[part.id]
         for probe in KINDS[part.kind].probes(part.config, reference):
             outcome = check_answer(part, reference, probe.answer)
             complaint = probe.expect(outcome)
@@ -29,3 +83,14 @@ def selftest(spec: LoadedSpec) -> tuple[int, list[str]]:
                 lines.append(f"{part.id}: ok   {probe.label} -> {verdict} ({outcome.fraction * part.points:g}/"
                              f"{part.points:g})")
     return failures, lines
+
+
+def _probe_part(part: Part, reference: Any) -> tuple[list[str], int]:
+    """(complaints, number of probes) for one version of a part."""
+    bad = []
+    found = KINDS[part.kind].probes(part.config, reference)
+    for probe in found:
+        complaint = probe.expect(check_answer(part, reference, probe.answer))
+        if complaint:
+            bad.append(f"{probe.label}: {complaint}")
+    return bad, len(found)

@@ -7,7 +7,10 @@ spec that loads is a spec that grades.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -23,35 +26,172 @@ from .kinds.common import SpecProblem
 from .model import Assignment, Group, Part
 from .schemas import validator
 from .solvers import SolverError
+from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_plan, student_key, substitute, \
+    uses_variables
+
+PROBE_STUDENTS = 8  # variants drawn when a randomized spec loads, so a spec that loads grades every student
+MAX_CACHED = 2_000  # variants and built parts remembered per spec
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One student's version of the assignment: their parts (same ids and points), references and labels.
+
+    ``keys`` tells the versions of a part apart (empty for a part every student shares), so a
+    remembered verdict is only reused for the same version; ``labels`` maps the option labels a
+    student saw back to the spec's, for parts whose options are shuffled.
+    """
+
+    student: str
+    values: dict[str, Any]
+    parts: tuple[Part, ...]
+    references: dict[str, Any]
+    keys: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # the varied parts' fields, as resolved
+
+
+@dataclass(frozen=True)
+class PartTemplate:
+    """A part whose fields depend on the student: as written in the spec, with where it sits."""
+
+    id: str
+    fields: dict[str, Any]
+    path: tuple
+    group: str | None
+    release_all: bool
 
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """An assignment with its references (computed once: the spec's params are fixed).
+    """An assignment with its references, and - for a randomized spec - how to make each student's variant.
 
-    ``verdicts`` remembers the outcome of every answer already checked: grading is a pure
-    function of (part, answer), and a class repeats its answers a great deal.
+    ``assignment`` and ``references`` are the canonical version (for a randomized spec, the first
+    probe variant's). ``verdicts`` remembers the outcome of every answer already checked: grading
+    is a pure function of (part version, answer), and a class repeats its answers a great deal.
     """
 
     assignment: Assignment
     references: dict[str, Any]
     verdicts: dict = field(default_factory=dict, compare=False, repr=False)
+    plan: Plan | None = None
+    templates: tuple[PartTemplate, ...] = ()
+    _variants: dict = field(default_factory=dict, compare=False, repr=False)
+    _built: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def randomized(self) -> bool:
+        return self.plan is not None
+
+    def variant(self, student: object) -> Variant:
+        """The student's version; raises :class:`VariantError` if it cannot be built."""
+        if self.plan is None:
+            return Variant("", {}, self.assignment.parts, self.references)
+        key = student_key(student)
+        found = self._variants.get(key)
+        if found is None:
+            problems: list[tuple[tuple, str]] = []
+            found = self._make_variant(key, problems)
+            if problems:
+                path, message = problems[0]
+                raise VariantError(path, message)
+            if len(self._variants) >= MAX_CACHED:
+                self._variants.clear()
+            self._variants[key] = found
+        return found
+
+    def _make_variant(self, key: str, problems: list[tuple[tuple, str]]) -> Variant:
+        values = draw(self.plan, key)
+        parts = {p.id: p for p in self.assignment.parts}
+        references = dict(self.references)
+        keys, labels, resolved = {}, {}, {}
+        for template in self.templates:
+            found: list[tuple[tuple, str]] = []
+            fields = substitute(template.fields, values, template.path, found)
+            if fields.get("shuffle"):
+                order = permutation(self.plan, key, template.id, len(fields["options"]))
+                fields, labels[template.id] = KINDS["choice"].shuffled(fields, order)
+            digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            built = self._built.get((template.id, digest))
+            if built is None and not found:
+                spot = _Collect(template.path, f"part {template.id}", found)
+                built = build_part(fields, template.group, template.release_all, spot)
+                if built[0] is not None:
+                    if len(self._built) >= MAX_CACHED:
+                        self._built.clear()
+                    self._built[(template.id, digest)] = built
+            if found or built is None or built[0] is None:
+                problems.extend(found or [(template.path, f"part {template.id}: cannot be built for this student")])
+                continue
+            parts[template.id], references[template.id] = built
+            keys[template.id], resolved[template.id] = digest, fields
+        return Variant(key, values, tuple(parts[p.id] for p in self.assignment.parts), references, keys, labels,
+                       resolved)
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
-    """Load, validate and solve a spec. Raises :class:`SpecErrors` listing every problem."""
+    """Load, validate and solve a spec. Raises :class:`SpecErrors` listing every problem.
+
+    A randomized spec is checked on its first probe variant (``$name`` references replaced by
+    values, then the schema and every part), then on :data:`PROBE_STUDENTS` more.
+    """
     try:
         doc = load_file(path, SPEC_LIMITS)
     except InputError as exc:
         raise SpecErrors([exc]) from None
-    problems = _non_finite(doc) + schema_problems(doc, "problem.schema.json")
+    problems = _non_finite(doc) + schema_problems(doc, "problem.schema.json", skip_references=True)
+    _raise_if(problems)
+    plan = read_plan(doc.data, _shuffles(doc.data), lambda path, message: problems.append(doc.error(path, message)))
+    _raise_if(problems)
+    raw = doc
+    if plan is not None:
+        try:
+            values = draw(plan, _probe(0))
+        except VariantError as exc:
+            raise SpecErrors([doc.error(exc.path, exc.message)]) from None
+        found: list[tuple[tuple, str]] = []
+        data = dict(doc.data)
+        for key in ("parts", "questions"):
+            if key in data:
+                data[key] = substitute(data[key], values, (key,), found)
+        doc = dataclasses.replace(doc, data=data)
+        problems = [doc.error(path, message) for path, message in found] + _non_finite(doc) \
+            + schema_problems(doc, "problem.schema.json")
+        _raise_if(problems)
+    builder = _Builder(doc, raw.data, plan)
+    loaded = builder.build()
+    _raise_if(builder.problems)
+    if plan is not None:
+        _raise_if(_probe_variants(loaded, doc))
+    return loaded
+
+
+def _raise_if(problems: list[InputError]) -> None:
     if problems:
         raise SpecErrors(sorted(problems, key=lambda p: (p.line or 0, p.col or 0)))
-    builder = _Builder(doc)
-    loaded = builder.build()
-    if builder.problems:
-        raise SpecErrors(sorted(builder.problems, key=lambda p: (p.line or 0, p.col or 0)))
-    return loaded
+
+
+def _probe(i: int) -> str:
+    return f"~probe-{i}"  # not a student id anyone has: ids have no "~"
+
+
+def _shuffles(data: dict[str, Any]) -> bool:
+    parts = list(data.get("parts", [])) + [p for q in data.get("questions", []) for p in q.get("parts", [])]
+    return any(isinstance(p, dict) and p.get("shuffle") for p in parts)
+
+
+def _probe_variants(loaded: LoadedSpec, doc: Document) -> list[InputError]:
+    """Build a few more variants: a constraint that rarely holds, or a tie only some draws make, shows here."""
+    for i in range(1, PROBE_STUDENTS + 1):
+        problems: list[tuple[tuple, str]] = []
+        try:
+            loaded._make_variant(student_key(_probe(i)), problems)
+        except VariantError as exc:
+            problems.append((exc.path, exc.message))
+        if problems:
+            return [doc.error(path, f"{message} (in one of the variants drawn at random to check the spec)")
+                    for path, message in problems]
+    return []
 
 
 def _non_finite(doc: Document) -> list[InputError]:
@@ -80,8 +220,12 @@ def _is_finite(value: float) -> bool:
 
 # --- schema errors with positions -----------------------------------------------------------
 
-def schema_problems(doc: Document, schema: str) -> list[InputError]:
+def schema_problems(doc: Document, schema: str, *, skip_references: bool = False) -> list[InputError]:
+    """Every schema error at ``file:line:col``. ``skip_references``: a ``$name`` where a value goes is
+    checked later, once a variant gives it a value."""
     errors = sorted(validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+    if skip_references:
+        errors = [e for e in errors if not (isinstance(e.instance, str) and REFERENCE.match(e.instance))]
     problems: list[InputError] = []
     for error in errors:
         problems.extend(_explain(doc, error))
@@ -214,9 +358,47 @@ class _PartSpot:
 
 
 @dataclass
+class _Collect:
+    """A spot that collects (path, message), for building a student's variant away from the document."""
+
+    base: tuple
+    label: str
+    problems: list[tuple[tuple, str]]
+
+    def error(self, path: tuple, message: str, *, key: bool = False) -> None:
+        self.problems.append((self.base + tuple(path), f"{self.label}: {message}"))
+
+
+def build_part(raw: dict[str, Any], group: str | None, release_all: bool, spot: Any) -> tuple[Part | None, Any]:
+    """One part's fields -> (Part, reference): configured by its kind, then solved. Problems go to ``spot``."""
+    kind = KINDS[raw["kind"]]
+    release = bool(raw.get("release_answer", release_all))
+    config = kind.configure({**raw, "release_answer": release}, spot)  # kinds see the resolved flag
+    if config is None:
+        return None, None
+    try:
+        reference = kind.solve(config)
+    except SolverError as exc:
+        spot.error(("params",) + exc.path, exc.message)
+        return None, None
+    except SpecProblem as exc:
+        spot.error(exc.path, exc.message)
+        return None, None
+    except (ValueError, ArithmeticError, IndexError) as exc:
+        spot.error(("solver",) if "solver" in raw else (), f"could not compute the reference answer: {exc}")
+        return None, None
+    part = Part(id=raw["id"], kind=raw["kind"], points=float(raw["points"]), prompt=raw.get("prompt", ""),
+                config=config, title=raw.get("title", ""), group=group, release_answer=release)
+    return part, reference
+
+
+@dataclass
 class _Builder:
     doc: Document
+    raw: Any = None  # the data as written (with ``$name`` references), for parts that vary
+    plan: Plan | None = None
     problems: list[InputError] = field(default_factory=list)
+    templates: list[PartTemplate] = field(default_factory=list)
 
     def build(self) -> LoadedSpec:
         data = self.doc.data
@@ -227,6 +409,7 @@ class _Builder:
         group_ids: dict[str, tuple] = {}
         release_all = bool(data.get("release_answers", False))
         located = [(("parts", i), raw, None) for i, raw in enumerate(data.get("parts", []))]
+        written = self.raw if self.raw is not None else data  # group text as written: a variant fills it in
         for g, raw_group in enumerate(data.get("questions", [])):
             gid = raw_group["id"]
             if gid in group_ids:
@@ -235,7 +418,8 @@ class _Builder:
             group_ids[gid] = ("questions", g, "id")
             members = [(("questions", g, "parts", i), raw, gid) for i, raw in enumerate(raw_group["parts"])]
             located += members
-            groups.append(Group(gid, raw_group.get("title", ""), raw_group.get("prompt", ""),
+            as_written = written["questions"][g]
+            groups.append(Group(gid, as_written.get("title", ""), as_written.get("prompt", ""),
                                 tuple(m[1]["id"] for m in members)))
             if "points" in raw_group:
                 total = sum(float(m[1]["points"]) for m in members)
@@ -254,37 +438,26 @@ class _Builder:
                 self.problems.append(self.doc.error(path + ("id",), f"duplicate part id {pid!r} (first at line {first})"))
                 continue
             seen[pid] = path
-            part, reference = self._part(path, raw, gid, release_all)
+            spot = _PartSpot(self.doc, path, f"part {pid}", self.problems)
+            part, reference = build_part(raw, gid, release_all, spot)
             if part is not None:
                 parts.append(part)
                 references[pid] = reference
+            if self.plan is not None:
+                written = _at(self.raw, path)
+                if written.get("shuffle") or uses_variables(written, frozenset(self.plan.names)):
+                    self.templates.append(PartTemplate(pid, written, path, gid, release_all))
         if "total" in data and not self.problems:
             total = sum(p.points for p in parts)
             if abs(total - float(data["total"])) > 1e-9:
                 self.problems.append(self.doc.error(("total",), f"total is {data['total']:g} but the parts add up "
                                                                 f"to {total:g}"))
-        assignment = Assignment(str(data["id"]), str(data["title"]), tuple(parts), tuple(groups), self.doc.name)
-        return LoadedSpec(assignment, references)
+        assignment = Assignment(str(data["id"]), str(data["title"]), tuple(parts), tuple(groups), self.doc.name,
+                                str(data.get("description", "")))
+        return LoadedSpec(assignment, references, plan=self.plan, templates=tuple(self.templates))
 
-    def _part(self, path: tuple, raw: dict[str, Any], group: str | None, release_all: bool) -> tuple[Part | None, Any]:
-        kind = KINDS[raw["kind"]]
-        spot = _PartSpot(self.doc, path, f"part {raw['id']}", self.problems)
-        release = bool(raw.get("release_answer", release_all))
-        config = kind.configure({**raw, "release_answer": release}, spot)  # kinds see the resolved flag
-        if config is None:
-            return None, None
-        try:
-            reference = kind.solve(config)
-        except SolverError as exc:
-            spot.error(("params",) + exc.path, exc.message)
-            return None, None
-        except SpecProblem as exc:
-            spot.error(exc.path, exc.message)
-            return None, None
-        except (ValueError, ArithmeticError, IndexError) as exc:
-            spot.error(("solver",) if "solver" in raw else (), f"could not compute the reference answer: {exc}")
-            return None, None
-        part = Part(id=raw["id"], kind=raw["kind"], points=float(raw["points"]), prompt=raw.get("prompt", ""),
-                    config=config, title=raw.get("title", ""), group=group,
-                    release_answer=release)
-        return part, reference
+
+def _at(data: Any, path: tuple) -> Any:
+    for step in path:
+        data = data[step]
+    return data

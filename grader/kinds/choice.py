@@ -38,6 +38,8 @@ SCHEMA: dict[str, Any] = {
             ],
         },
         "scoring": {"enum": list(SCORINGS), "description": "How a multiple-select answer earns partial credit."},
+        "shuffle": {"type": "boolean",
+                    "description": "Show each student the options in their own order (the spec needs a salt)."},
         "feedback": {
             "type": "object", "additionalProperties": {"type": "string"},
             "description": "Option label -> feedback, shown when that option is wrongly picked or wrongly left out.",
@@ -100,6 +102,30 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         return None
     return Config(options, texts, frozenset(answers), multiple, scoring, feedback, aliases,
                   bool(fields.get("release_answer")))
+
+
+def shuffled(fields: dict[str, Any], order: list[int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The part as one student sees it: the labels stay in place, the option texts move.
+
+    ``order[i]`` is the canonical position of the option shown at position i. Returns the
+    rewritten fields (answer and feedback follow their options) and shown label -> canonical label.
+    """
+    labels = list(fields["options"])
+    texts = list(fields["options"].values())
+    shown_to_canonical = {str(labels[i]): str(labels[order[i]]) for i in range(len(labels))}
+    canonical_to_shown = {c: s for s, c in shown_to_canonical.items()}
+    by_label = {str(k): k for k in labels}
+
+    def shown(label: Any) -> Any:
+        return by_label.get(canonical_to_shown.get(str(label), ""), label)
+
+    out = dict(fields)
+    out["options"] = {labels[i]: texts[order[i]] for i in range(len(labels))}
+    answer = fields["answer"]
+    out["answer"] = [shown(a) for a in answer] if isinstance(answer, list) else shown(answer)
+    if "feedback" in fields:
+        out["feedback"] = {shown(k): v for k, v in fields["feedback"].items()}
+    return out, shown_to_canonical
 
 
 def _aliases(options: tuple[str, ...]) -> dict[str, str | None]:

@@ -170,9 +170,12 @@ def solve(config: Config) -> Reference:
             known.append(KnownMistake(name, declared[name].feedback, tuple(values), 0.0))
     # a solver's mistake that equals the answer on these params (no scaling when d = 1, say) is left out;
     # one the author listed stays, so --selftest can say it cannot be told apart from the answer
-    kept = []
+    # likewise one that equals a mistake kept before it: the first name explains that value
+    kept: list[KnownMistake] = []
     for k in known:
-        values = tuple(v for v in k.values if k.name in listed or not _all_close(v, value, config.tolerance))
+        taken = [value] + [v for m in kept for v in m.values]
+        values = tuple(v for v in k.values
+                       if k.name in listed or not any(_all_close(v, t, config.tolerance) for t in taken))
         if values:
             kept.append(KnownMistake(k.name, k.feedback, values, k.fraction))
     return Reference(value, tuple(kept))

@@ -21,6 +21,7 @@ STATUSES = ["correct", "partial", "incorrect", "invalid", "missing", "needs_revi
 
 def problem_schema() -> dict[str, Any]:
     from ..kinds import KINDS
+    from ..variants import RECIPE_SCHEMA
 
     common = {
         "id": {"type": "string", "pattern": ID_PATTERN, "description": "Part id, unique in the assignment (q1a)."},
@@ -69,6 +70,11 @@ def problem_schema() -> dict[str, Any]:
             "description": {"type": "string"},
             "total": {"type": "number", "exclusiveMinimum": 0, "description": "Optional: checked against the parts."},
             "release_answers": {"type": "boolean", "description": "Show reference answers in student reports."},
+            "salt": {"type": ["string", "integer"],
+                     "description": "Secret text that seeds every student's variant; a new salt reshuffles everyone."},
+            "variables": {"type": "object", "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                          "additionalProperties": RECIPE_SCHEMA,
+                          "description": "Numbers drawn per student, used in parts as $name and {name} in text."},
             "questions": {"type": "array", "items": {"$ref": "#/$defs/group"}},
             "parts": {"type": "array", "items": {"$ref": "#/$defs/part"}},
         },
