@@ -25,6 +25,10 @@ from .report import RENDERERS, terminal
 from .selftest import selftest
 from .spec import LoadedSpec, load_spec
 from .submission import load_submission
+from .files import safe_name, write_atomic
+from .normalize import student_id
+from .roster import read_roster
+from .variants import plain, show
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 SUBMISSION_SUFFIXES = (".yaml", ".yml", ".json")
@@ -77,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         a = spec.assignment
         print(f"{path}: ok: {a.id}, {len(a.parts)} parts, {a.max_score:g} points")
         if args.selftest:
-            failures, lines = selftest(spec)
+            failures, lines = selftest(spec, _probe_students(spec, args))
             for line in lines:
                 print("  " + line)
             if failures:
@@ -86,6 +90,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             else:
                 print(f"{path}: selftest passed")
     return status
+
+
+def _probe_students(spec: LoadedSpec, args: argparse.Namespace) -> list[str]:
+    """Whose variants --selftest grades: the roster's students, or N made-up ones."""
+    if not spec.randomized:
+        return []
+    if args.roster:
+        return [e.student for e in read_roster(args.roster)]
+    return [f"student-{k:05d}" for k in range(1, args.students + 1)]
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -140,13 +153,74 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    answers = {p.id: KINDS[p.kind].show(p.config, spec.references[p.id]) for p in spec.assignment.parts}
+    if spec.randomized and args.student is None:
+        raise UsageError(f"{args.spec} gives each student their own numbers: name one with --student")
+    variant = spec.variant(args.student or "")
+    answers = {p.id: KINDS[p.kind].show(p.config, variant.references[p.id]) for p in variant.parts}
     if args.format == "json":
-        print(json.dumps(answers, indent=2, ensure_ascii=False))
+        out: dict = {"student": args.student, "values": {k: plain(v) for k, v in variant.values.items()},
+                     "answers": answers} if spec.randomized else answers
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
+        if spec.randomized:
+            print(f"variant of {args.student}: " + "; ".join(f"{k} = {show(v)}" for k, v in variant.values.items()))
         for pid, value in answers.items():
             print(f"{pid}: {json.dumps(value, ensure_ascii=False)}")
     return EXIT_OK
+
+
+def cmd_handout(args: argparse.Namespace) -> int:
+    from .handout import handout, render
+
+    spec = load_spec(args.spec)
+    if (args.student is None) == (args.roster is None):
+        raise UsageError("give --student S (printed) or --roster ROSTER.csv --out DIR (one file per student)")
+    if args.student is not None:
+        sys.stdout.write(render(handout(spec, student_id(args.student)), args.format))
+        return EXIT_OK
+    if not args.out:
+        raise UsageError("--roster needs --out DIR for the handouts")
+    out = _out_dir(args.out)
+    roster = read_roster(args.roster)
+    for enrolled in roster:
+        sheet = render(handout(spec, enrolled.student, enrolled.name), args.format)
+        write_atomic(out, f"{safe_name(enrolled.student)}.{args.format}", sheet)
+    print(f"{len(roster)} handout(s) written in {out}/")
+    return EXIT_OK
+
+
+def cmd_suspicious(args: argparse.Namespace) -> int:
+    from .suspicious import find, varied_numeric_parts
+
+    out = Path(args.out)
+    with _open_gradebook(out) as book:
+        assignment = _assignment(book, args.assignment)
+        spec_path = args.spec or assignment["spec_path"]
+        spec = load_spec(spec_path)
+        if spec.assignment.id != assignment["id"]:
+            raise UsageError(f"{spec_path} is assignment {spec.assignment.id!r}, not {assignment['id']!r}")
+        if not varied_numeric_parts(spec):
+            raise UsageError(f"{spec_path}: no numeric part varies per student, so there is nothing to compare")
+        reports = [row.report for row in book.rows(assignment["id"])]
+    findings = find(spec, reports, args.threshold)
+    shown = findings if args.all else [f for f in findings if f.flagged]
+    if args.format == "json":
+        print(json.dumps([f.to_json() for f in shown], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for f in shown:
+        parts = ", ".join(m.part for m in f.matches)
+        mark = "FLAG" if f.flagged else "    "
+        print(f"{mark} {terminal.clean(f.student, 60)}: wrong for their own numbers, right for "
+              f"{terminal.clean(f.other, 60)}'s on {parts}; chance of such a pair about {_odds(f.p)}, "
+              f"expected by chance in this class {f.expected:.2g}")
+    flagged = sum(f.flagged for f in findings)
+    print(f"{flagged} pair(s) flagged of {len(findings)} with a matching answer; {len(reports)} students "
+          f"compared on {', '.join(varied_numeric_parts(spec))}")
+    return EXIT_OK
+
+
+def _odds(p: float) -> str:
+    return "1 in %.3g" % (1 / p) if p > 0 else "0"
 
 
 def cmd_override(args: argparse.Namespace) -> int:
@@ -333,6 +407,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--selftest", action="store_true",
                    help="grade each part's reference answer (must score full marks) and listed mistakes "
                         "(each must get its own diagnosis)")
+    p.add_argument("--students", type=_positive, default=200, metavar="N",
+                   help="randomized specs: self-test the variants of N made-up students (default 200)")
+    p.add_argument("--roster", metavar="ROSTER.csv", help="randomized specs: self-test every rostered student's variant")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("grade", parents=[common], help="grade submissions; print a table, write reports")
@@ -359,7 +436,27 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", parents=[common], help="the instructor's view: every part's reference answer")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--student", help="randomized specs: whose variant (their numbers and references)")
     p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("handout", parents=[common], help="a student's problem set with their own numbers")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--student", help="print this student's handout")
+    p.add_argument("--roster", metavar="ROSTER.csv", help="one handout per student (columns student[, name])")
+    p.add_argument("--out", metavar="DIR", help="where --roster writes the handouts")
+    p.add_argument("--format", choices=["md", "html"], default="md")
+    p.set_defaults(run=cmd_handout)
+
+    p = sub.add_parser("suspicious", parents=[common],
+                       help="randomized specs: wrong answers that are right for another student's numbers")
+    p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
+    p.add_argument("--spec", help="the spec (default: the one the class was graded with)")
+    p.add_argument("--threshold", type=float, default=0.01, metavar="E",
+                   help="flag a pair when fewer than E such pairs are expected by chance in the class (default 0.01)")
+    p.add_argument("--all", action="store_true", help="list every matching pair, flagged or not")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
+    p.set_defaults(run=cmd_suspicious)
 
     p = sub.add_parser("override", parents=[common],
                        help="an instructor's score and comment for a student's part (survives regrading)")
