@@ -158,47 +158,63 @@ class _Null:
                 refs[pid].append(np.asarray(variant.references[pid].value, dtype=float))
         self.stacks = {pid: _Stack(refs[pid], tols[pid]) for pid in parts}
         self.ranks: dict[tuple, int] = {}
+        self.kinds: dict[tuple, bool] = {}
 
     def p(self, answers: list[tuple[str, np.ndarray]]) -> float:
         """Chance that one random variant's references match all these (part, answer) pairs at once.
 
-        Distances are in units of each entry's tolerance (the max over entries), so a match is a
-        distance of at most 1. With ``hits`` null variants that close, the chance is hits / size;
-        when fewer than :data:`NEIGHBOURS` are, the k-nearest-neighbour density estimate: the k-th
-        nearest is r tolerances away, so the chance is (k / size) r^-d, d the dimension the
-        references actually spread in (the weights of a softmax, summing to 1, span one less).
+        A part whose references take few distinct values (an argmax output is one row of V) is
+        counted: (hits + 1) / (size + 1). The other parts are taken together, with distances in
+        units of each entry's tolerance (a match is a distance of at most 1): when fewer than
+        :data:`NEIGHBOURS` null variants match, the k-nearest-neighbour estimate applies - the
+        k-th nearest is r tolerances away, so the chance is (k / size) r^-d, d the dimension
+        the references really spread in (softmax weights, summing to 1, span one less). Counted
+        and estimated parts multiply.
         """
-        members = None
-        columns, bounds, wanted, key = [], [], [], []
+        chance = 1.0
+        continuous = []
         for pid, answer in answers:
-            found = None
-            for shape, (indices, stacked, bound) in self.stacks[pid].shapes.items():
-                conformed, _ = numeric._conform(answer, None, shape)
-                if conformed.shape == shape:
-                    found = (indices, stacked, bound, conformed.ravel(), shape)
-                    break
+            found = self._group(pid, answer)
             if found is None:
-                return 1.0 / (self.size + 1)  # no variant's reference has this shape
-            indices, stacked, bound, flat, shape = found
-            rows = {i: r for r, i in enumerate(indices)}
-            members = set(indices) if members is None else members & set(indices)
-            columns.append((rows, stacked))
-            bounds.append((rows, bound))
-            wanted.append(flat)
-            key.append((pid, shape))
-        chosen = sorted(members or ())
+                return chance / (self.size + 1)  # no variant's reference has this shape
+            indices, stacked, bound, flat = found
+            share = len(indices) / self.size  # variants whose answer even has this shape
+            if self._discrete(pid, stacked):
+                hits = int(np.sum(np.all(np.abs(stacked - flat) <= bound, axis=1)))
+                chance *= share * (hits + 1) / (len(indices) + 1)
+            else:
+                continuous.append((pid, indices, stacked, bound, flat, share))
+        if not continuous:
+            return chance
+        members = set.intersection(*(set(c[1]) for c in continuous))
+        chosen = sorted(members)
         if len(chosen) < NEIGHBOURS:
-            return 1.0
-        X = np.hstack([stacked[[rows[i] for i in chosen]] for rows, stacked in columns])
-        B = np.hstack([bound[[rows[i] for i in chosen]] for rows, bound in bounds])
-        distance = np.max(np.abs(X - np.concatenate(wanted)) / B, axis=1)
+            return chance
+        rows = [_rows_of(indices, chosen) for _, indices, _, _, _, _ in continuous]
+        X = np.hstack([c[2][r] for c, r in zip(continuous, rows)])
+        B = np.hstack([c[3][r] for c, r in zip(continuous, rows)])
+        distance = np.max(np.abs(X - np.concatenate([c[4] for c in continuous])) / B, axis=1)
         share = len(chosen) / self.size
         hits = int(np.sum(distance <= 1.0))
         if hits >= NEIGHBOURS:
-            return share * hits / len(chosen)
+            return chance * share * hits / len(chosen)
         r = float(np.partition(distance, NEIGHBOURS - 1)[NEIGHBOURS - 1])
-        d = self._rank(tuple(key), X)
-        return share * (NEIGHBOURS / len(chosen)) * r ** (-d) if d else share * NEIGHBOURS / len(chosen)
+        d = self._rank(tuple(c[0] for c in continuous), X)
+        return chance * share * (NEIGHBOURS / len(chosen)) * (r ** (-d) if d else 1.0)
+
+    def _group(self, pid: str, answer: np.ndarray):
+        for shape, (indices, stacked, bound) in self.stacks[pid].shapes.items():
+            conformed, _ = numeric._conform(answer, None, shape)
+            if conformed.shape == shape:
+                return indices, stacked, bound, conformed.ravel()
+        return None
+
+    def _discrete(self, pid: str, stacked: np.ndarray) -> bool:
+        """Do this part's references repeat (few distinct values), so that counting them is the estimate?"""
+        key = (pid, stacked.shape)
+        if key not in self.kinds:
+            self.kinds[key] = len(np.unique(stacked, axis=0)) < len(stacked) / 2
+        return self.kinds[key]
 
     def _rank(self, key: tuple, X: np.ndarray) -> int:
         if key not in self.ranks:
@@ -206,3 +222,11 @@ class _Null:
             scale = np.abs(centred).max() or 1.0
             self.ranks[key] = int(np.linalg.matrix_rank(centred / scale, tol=1e-6 * len(X)))
         return self.ranks[key]
+
+
+def _rows_of(indices: list[int], chosen: list[int]) -> list[int] | slice:
+    """Where the chosen variants sit in a stack that holds ``indices``."""
+    if indices == chosen:
+        return slice(None)
+    where = {i: r for r, i in enumerate(indices)}
+    return [where[i] for i in chosen]

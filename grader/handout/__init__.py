@@ -15,9 +15,11 @@ from ..spec import LoadedSpec
 from ..variants import fill
 
 FORMATS = ("md", "html")
-_ENV = Environment(loader=PackageLoader("grader.handout", "templates"), autoescape=select_autoescape(["html"]),
+_ENV = Environment(loader=PackageLoader("grader.handout", "templates"), autoescape=select_autoescape(["html.j2"]),
                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _ENV.globals.update(num=lambda x: f"{x:g}")
+# Markdown passes inline HTML through: a roster's names and ids are shown as text, never as markup
+_ENV.filters["text"] = lambda s: str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def handout(spec: LoadedSpec, student: str, name: str = "") -> dict[str, Any]:
