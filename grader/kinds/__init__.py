@@ -20,6 +20,9 @@ A kind module defines:
 ``probes(config, reference) -> list[Probe]``
     Self-test answers and what each must get (``grader validate --selftest``).
 
+A kind may also define ``shuffled(fields, order) -> (fields, shown label -> spec label)``
+for ``shuffle: true`` (only ``choice`` does): the part's fields as one student sees them.
+
 Adding a kind: write the module, add one line to ``KINDS``, regenerate the schema
 (``python -m grader.schemas``).
 """
