@@ -110,7 +110,7 @@ class LoadedSpec:
             fields = substitute(template.fields, values, template.path, found)
             if fields.get("shuffle"):
                 order = permutation(self.plan, key, template.id, len(fields["options"]))
-                fields, labels[template.id] = KINDS["choice"].shuffled(fields, order)
+                fields, labels[template.id] = KINDS[fields["kind"]].shuffled(fields, order)
             digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
             built = self._built.get((template.id, digest))
             if built is None and not found:

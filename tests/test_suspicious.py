@@ -106,3 +106,12 @@ def test_suspicious_needs_a_randomized_spec(cli, tmp_path):
         "--quiet")
     run = cli("suspicious", out)
     assert run.status == 2 and "nothing to compare" in run.err
+
+
+def test_the_example_class_has_one_planted_copy(cli, tmp_path):
+    out = tmp_path / "out"
+    run = cli("grade", PRACTICE, ROOT / "submissions" / "attention-practice", "--out", out, "--jobs", "1")
+    assert run.status == 0 and "12 graded" in run.out
+    run = cli("suspicious", out)
+    flagged = [line for line in run.out.splitlines() if line.startswith("FLAG")]
+    assert len(flagged) == 1 and flagged[0].startswith("FLAG 40110010: ") and "right for 40110004's" in flagged[0]
