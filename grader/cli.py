@@ -28,7 +28,7 @@ from .submission import load_submission
 from .files import safe_name, write_atomic
 from .normalize import student_id
 from .roster import read_roster
-from .variants import plain, show
+from .variants import VariantError, plain, show
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 SUBMISSION_SUFFIXES = (".yaml", ".yml", ".json")
@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except SpecErrors as exc:
         print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    except VariantError as exc:  # one student's numbers cannot be drawn (validate would have said so)
+        print(f"grader: {args.spec}: cannot build this student's version: {exc.message}", file=sys.stderr)
         return EXIT_INPUT
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)
@@ -73,7 +76,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.specs:
         try:
-            spec = load_spec(path)
+            spec = load_spec(path, probes=args.students)  # a randomized spec: that many variants built
         except SpecErrors as exc:
             print(str(exc), file=sys.stderr)
             status = EXIT_INPUT
@@ -202,7 +205,7 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
         if not varied_numeric_parts(spec):
             raise UsageError(f"{spec_path}: no numeric part varies per student, so there is nothing to compare")
         reports = [row.report for row in book.rows(assignment["id"])]
-    findings = find(spec, reports, args.threshold)
+    findings = find(spec, reports, args.threshold, args.samples)
     shown = findings if args.all else [f for f in findings if f.flagged]
     if args.format == "json":
         print(json.dumps([f.to_json() for f in shown], indent=2, ensure_ascii=False))
@@ -408,7 +411,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="grade each part's reference answer (must score full marks) and listed mistakes "
                         "(each must get its own diagnosis)")
     p.add_argument("--students", type=_positive, default=200, metavar="N",
-                   help="randomized specs: self-test the variants of N made-up students (default 200)")
+                   help="randomized specs: build (and with --selftest, self-test) the variants of N made-up "
+                        "students (default 200)")
     p.add_argument("--roster", metavar="ROSTER.csv", help="randomized specs: self-test every rostered student's variant")
     p.set_defaults(run=cmd_validate)
 
@@ -454,6 +458,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=0.01, metavar="E",
                    help="flag a pair when fewer than E such pairs are expected by chance in the class (default 0.01)")
     p.add_argument("--all", action="store_true", help="list every matching pair, flagged or not")
+    p.add_argument("--samples", type=_positive, default=2000, metavar="N",
+                   help="made-up students whose variants show what chance looks like (default 2000; more finds "
+                        "more copies and takes longer)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
     p.set_defaults(run=cmd_suspicious)

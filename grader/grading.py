@@ -25,6 +25,9 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
             and submission.assignment.strip().casefold() != assignment.id.casefold():
         problem = f"{submission.source}: this submission is for assignment {submission.assignment!r}, " \
                   f"not {assignment.id!r}"
+    if problem is None and spec.randomized and not submission.named:
+        problem = f"{submission.source}: every student has their own numbers in {assignment.id}, so a " \
+                  "submission must say whose it is: add 'student: <your id>'"
     if problem is not None:
         unread = Outcome(Status.INVALID, 0.0, "This submission cannot be graded: " + problem)
         results, warnings = [_result(part, unread, None, None) for part in assignment.parts], []

@@ -70,6 +70,7 @@ class Submission:
     source: str = ""
     problem: str | None = None
     warnings: list[str] = field(default_factory=list)
+    named: bool = True  # False when the file gave no student id (the file name stands in)
 
 
 @dataclass(frozen=True)

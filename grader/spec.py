@@ -129,11 +129,12 @@ class LoadedSpec:
                        resolved)
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
+def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
     """Load, validate and solve a spec. Raises :class:`SpecErrors` listing every problem.
 
     A randomized spec is checked on its first probe variant (``$name`` references replaced by
-    values, then the schema and every part), then on :data:`PROBE_STUDENTS` more.
+    values, then the schema and every part), then on ``probes`` more made-up students
+    (``grader validate`` asks for hundreds: a tie one student in a hundred draws shows there).
     """
     try:
         doc = load_file(path, SPEC_LIMITS)
@@ -142,6 +143,8 @@ def load_spec(path: str | Path) -> LoadedSpec:
     problems = _non_finite(doc) + schema_problems(doc, "problem.schema.json", skip_references=True)
     _raise_if(problems)
     plan = read_plan(doc.data, _shuffles(doc.data), lambda path, message: problems.append(doc.error(path, message)))
+    if plan is not None:
+        problems += _fixed_fields(doc)
     _raise_if(problems)
     raw = doc
     if plan is not None:
@@ -162,8 +165,28 @@ def load_spec(path: str | Path) -> LoadedSpec:
     loaded = builder.build()
     _raise_if(builder.problems)
     if plan is not None:
-        _raise_if(_probe_variants(loaded, doc))
+        _raise_if(_probe_variants(loaded, raw, probes))
     return loaded
+
+
+FIXED_FIELDS = ("id", "kind", "points", "shuffle")  # the same for every student: reports and totals rely on it
+
+
+def _fixed_fields(doc: Document) -> list[InputError]:
+    problems = []
+    for path, part in _parts_of(doc.data):
+        for name in FIXED_FIELDS:
+            if isinstance(part.get(name), str) and REFERENCE.match(part[name]):
+                problems.append(doc.error(path + (name,), f"{name} cannot vary per student: every student's version "
+                                                          "of a part has the same id, kind and points"))
+    return problems
+
+
+def _parts_of(data: dict[str, Any]) -> list[tuple[tuple, dict]]:
+    found = [(("parts", i), p) for i, p in enumerate(data.get("parts", []))]
+    for g, question in enumerate(data.get("questions", [])):
+        found += [(("questions", g, "parts", i), p) for i, p in enumerate(question.get("parts", []))]
+    return [(path, p) for path, p in found if isinstance(p, dict)]
 
 
 def _raise_if(problems: list[InputError]) -> None:
@@ -180,18 +203,31 @@ def _shuffles(data: dict[str, Any]) -> bool:
     return any(isinstance(p, dict) and p.get("shuffle") for p in parts)
 
 
-def _probe_variants(loaded: LoadedSpec, doc: Document) -> list[InputError]:
-    """Build a few more variants: a constraint that rarely holds, or a tie only some draws make, shows here."""
-    for i in range(1, PROBE_STUDENTS + 1):
+def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> list[InputError]:
+    """Build ``count`` more variants: a constraint that rarely holds, a tie only some draws make, or a
+    value of the wrong kind in some versions shows here. The first few are schema-checked too."""
+    for i in range(1, count + 1):
         problems: list[tuple[tuple, str]] = []
         try:
+            if i <= PROBE_STUDENTS:
+                values = draw(loaded.plan, student_key(_probe(i)))
+                data = dict(raw.data)
+                for key in ("parts", "questions"):
+                    if key in data:
+                        data[key] = substitute(data[key], values, (key,), problems)
+                resolved = dataclasses.replace(raw, data=data)
+                found = _non_finite(resolved) + schema_problems(resolved, "problem.schema.json")
+                if found:
+                    return [InputError(p.file, p.line, p.col, p.message + _IN_A_PROBE) for p in found]
             loaded._make_variant(student_key(_probe(i)), problems)
         except VariantError as exc:
             problems.append((exc.path, exc.message))
         if problems:
-            return [doc.error(path, f"{message} (in one of the variants drawn at random to check the spec)")
-                    for path, message in problems]
+            return [raw.error(path, message + _IN_A_PROBE) for path, message in problems]
     return []
+
+
+_IN_A_PROBE = " (in one of the variants drawn at random to check the spec)"
 
 
 def _non_finite(doc: Document) -> list[InputError]:

@@ -41,7 +41,7 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     name = doc.data.get("name")
     return Submission(student=sid, answers=doc.data["answers"], source=source,
                       assignment=str(assignment) if assignment is not None else None,
-                      name=str(name) if name is not None else None, warnings=warnings)
+                      name=str(name) if name is not None else None, warnings=warnings, named=not warnings)
 
 
 def plainly_valid(data: dict) -> bool:

@@ -26,10 +26,14 @@ from .kinds import numeric
 from .numbers import Unreadable, read_numbers
 from .spec import LoadedSpec
 from .tolerance import Tolerance
+from .variants import VariantError
 
-NULL_VARIANTS = 1000
+NULL_VARIANTS = 2000
 THRESHOLD = 0.01
 NEIGHBOURS = 10  # k of the k-nearest-neighbour estimate of how rare an answer is among the variants
+ATOMS = 0.01  # a part is counted, not estimated, when more of its made-up references than this share a value
+COLLISION_SAMPLE = 300
+MAX_SHARED, MAX_SHARED_SHARE = 20, 0.02  # an answer right for more students than this is not compared  # made-up references checked for a neighbour within tolerance
 
 
 @dataclass
@@ -70,6 +74,7 @@ def find(spec: LoadedSpec, reports: Iterable[dict[str, Any]], threshold: float =
     reports = [r for r in reports if not r.get("problem")]
     if not parts or len(reports) < 2:
         return []
+    reports = [r for r in reports if _buildable(spec, r["student"])]  # the rest got an error report already
     students = [r["student"] for r in reports]
     tols = {pid: _tolerance(spec, pid) for pid in parts}
     refs = {pid: _Stack([spec.variant(s).references[pid].value for s in students], tols[pid]) for pid in parts}
@@ -80,8 +85,8 @@ def find(spec: LoadedSpec, reports: Iterable[dict[str, Any]], threshold: float =
     pairs: dict[tuple[int, int], list[Match]] = {}
     for (i, pid), (raw, value) in wrong.items():
         hits = [j for j in refs[pid].matching(value) if j != i]
-        if not hits:
-            continue
+        if not hits or len(hits) > max(MAX_SHARED, MAX_SHARED_SHARE * len(students)):
+            continue  # right for that many students: a common value, which points at nobody
         hits_of.setdefault(i, {})[pid] = hits
         single = null.p([(pid, value)])
         for j in hits:
@@ -95,6 +100,14 @@ def find(spec: LoadedSpec, reports: Iterable[dict[str, Any]], threshold: float =
                                 expected, expected < threshold, also[:10]))
     findings.sort(key=lambda f: (f.p, f.student, f.other))
     return findings
+
+
+def _buildable(spec: LoadedSpec, student: str) -> bool:
+    try:
+        spec.variant(student)
+    except VariantError:
+        return False
+    return True
 
 
 def _tolerance(spec: LoadedSpec, pid: str) -> Tolerance:
@@ -153,54 +166,77 @@ class _Null:
         self.size = size
         refs: dict[str, list[np.ndarray]] = {pid: [] for pid in parts}
         for k in range(size):
-            variant = spec.variant(f"~null-{k}")
+            try:
+                variant = spec.variant(f"~null-{k}")
+            except VariantError:  # a draw no student could be graded on either: not part of chance
+                continue
             for pid in parts:
                 refs[pid].append(np.asarray(variant.references[pid].value, dtype=float))
         self.stacks = {pid: _Stack(refs[pid], tols[pid]) for pid in parts}
+        self.tols = tols
         self.ranks: dict[tuple, int] = {}
         self.kinds: dict[tuple, bool] = {}
 
     def p(self, answers: list[tuple[str, np.ndarray]]) -> float:
         """Chance that one random variant's references match all these (part, answer) pairs at once.
 
-        A part whose references take few distinct values (an argmax output is one row of V) is
-        counted: (hits + 1) / (size + 1). The other parts are taken together, with distances in
-        units of each entry's tolerance (a match is a distance of at most 1): when fewer than
-        :data:`NEIGHBOURS` null variants match, the k-nearest-neighbour estimate applies - the
-        k-th nearest is r tolerances away, so the chance is (k / size) r^-d, d the dimension
-        the references really spread in (softmax weights, summing to 1, span one less). Counted
-        and estimated parts multiply.
+        Answers that sit on values many variants share - a part whose made-up references often
+        fall within tolerance of each other (an argmax output is one row of V; the softmax weights
+        of integer scores repeat), or an answer whose entries are all whole numbers within
+        tolerance (a saturated softmax gives a row of V, or one-hot weights) - are counted:
+        (hits + 1) / (size + 1), all such parts jointly. The others are estimated together, with
+        distances in units of each entry's tolerance (a match is a distance of at most 1): the
+        k-th nearest made-up reference is r tolerances away, and the chance is (k / size) r^-d,
+        where d is the local dimension, log2 of how the neighbour count grows from r to 2r
+        (references bunched on a curve or a point grow slowly, so they are not extrapolated as
+        if spread in every direction). The joint chance is at most each of the two, so the
+        smaller is taken: never a product of parts assumed independent.
         """
-        chance = 1.0
-        continuous = []
+        counted, estimated = [], []
         for pid, answer in answers:
             found = self._group(pid, answer)
             if found is None:
-                return chance / (self.size + 1)  # no variant's reference has this shape
+                return 1.0 / (self.size + 1)  # no made-up variant's reference has this shape
             indices, stacked, bound, flat = found
-            share = len(indices) / self.size  # variants whose answer even has this shape
-            if self._discrete(pid, stacked):
-                hits = int(np.sum(np.all(np.abs(stacked - flat) <= bound, axis=1)))
-                chance *= share * (hits + 1) / (len(indices) + 1)
-            else:
-                continuous.append((pid, indices, stacked, bound, flat, share))
-        if not continuous:
-            return chance
-        members = set.intersection(*(set(c[1]) for c in continuous))
-        chosen = sorted(members)
-        if len(chosen) < NEIGHBOURS:
-            return chance
-        rows = [_rows_of(indices, chosen) for _, indices, _, _, _, _ in continuous]
-        X = np.hstack([c[2][r] for c, r in zip(continuous, rows)])
-        B = np.hstack([c[3][r] for c, r in zip(continuous, rows)])
-        distance = np.max(np.abs(X - np.concatenate([c[4] for c in continuous])) / B, axis=1)
+            whole = np.all(np.abs(flat - np.round(flat)) <= self.bound(pid, flat))
+            (counted if whole or self._discrete(pid, stacked, bound) else estimated).append((pid, indices, stacked, bound,
+                                                                                       flat))
+        return min(self._counted(counted), self._estimated(estimated))
+
+    def bound(self, pid: str, values: np.ndarray) -> np.ndarray:
+        return np.array([self.tols[pid].bound(float(v)) for v in values]) * (1 + 1e-9) + 1e-12
+
+    def _joint(self, found: list) -> tuple[list[int], np.ndarray]:
+        """(variants having every shape, distance of each to the answers in tolerances)."""
+        chosen = sorted(set.intersection(*(set(f[1]) for f in found)))
+        if not chosen:
+            return chosen, np.zeros(0)
+        rows = [_rows_of(indices, chosen) for _, indices, _, _, _ in found]
+        X = np.hstack([f[2][r] for f, r in zip(found, rows)])
+        B = np.hstack([f[3][r] for f, r in zip(found, rows)])
+        return chosen, np.max(np.abs(X - np.concatenate([f[4] for f in found])) / B, axis=1)
+
+    def _counted(self, found: list) -> float:
+        if not found:
+            return 1.0
+        chosen, distance = self._joint(found)
+        hits = int(np.sum(distance <= 1.0))
+        return (len(chosen) / self.size) * (hits + 1) / (len(chosen) + 1)
+
+    def _estimated(self, found: list) -> float:
+        if not found:
+            return 1.0
+        chosen, distance = self._joint(found)
+        if len(chosen) < 4 * NEIGHBOURS:
+            return 1.0
         share = len(chosen) / self.size
         hits = int(np.sum(distance <= 1.0))
         if hits >= NEIGHBOURS:
-            return chance * share * hits / len(chosen)
+            return share * hits / len(chosen)
         r = float(np.partition(distance, NEIGHBOURS - 1)[NEIGHBOURS - 1])
-        d = self._rank(tuple(c[0] for c in continuous), X)
-        return chance * share * (NEIGHBOURS / len(chosen)) * (r ** (-d) if d else 1.0)
+        wider = int(np.sum(distance <= 2 * r))
+        d = min(math.log2(wider / NEIGHBOURS), self._rank(tuple(f[0] for f in found), found, chosen))
+        return share * (NEIGHBOURS / len(chosen)) * r ** (-d)
 
     def _group(self, pid: str, answer: np.ndarray):
         for shape, (indices, stacked, bound) in self.stacks[pid].shapes.items():
@@ -209,15 +245,29 @@ class _Null:
                 return indices, stacked, bound, conformed.ravel()
         return None
 
-    def _discrete(self, pid: str, stacked: np.ndarray) -> bool:
-        """Do this part's references repeat (few distinct values), so that counting them is the estimate?"""
+    def _discrete(self, pid: str, stacked: np.ndarray, bound: np.ndarray) -> bool:
+        """Do this part's references pile up on shared values (atoms), so that only counting is safe?
+
+        Integer inputs make every reference a finite set of values; what matters is whether two
+        made-up variants often land within tolerance of each other (argmax outputs always do,
+        softmax weights of integer scores half the time). Then a match says little, and a
+        density estimate below the sample's resolution would be wrong.
+        """
         key = (pid, stacked.shape)
         if key not in self.kinds:
-            self.kinds[key] = len(np.unique(stacked, axis=0)) < len(stacked) / 2
+            sample = stacked[:COLLISION_SAMPLE]
+            near = 0
+            for i in range(len(sample)):
+                close = np.all(np.abs(stacked - sample[i]) <= bound[i], axis=1)
+                near += int(np.sum(close)) > 1  # itself, and another
+            self.kinds[key] = near > ATOMS * len(sample)
         return self.kinds[key]
 
-    def _rank(self, key: tuple, X: np.ndarray) -> int:
+    def _rank(self, key: tuple, found: list, chosen: list[int]) -> int:
+        """The dimension the references span (softmax weights, summing to 1, span one less than their count)."""
         if key not in self.ranks:
+            rows = [_rows_of(indices, chosen) for _, indices, _, _, _ in found]
+            X = np.hstack([f[2][r] for f, r in zip(found, rows)])
             centred = X - X.mean(axis=0)
             scale = np.abs(centred).max() or 1.0
             self.ranks[key] = int(np.linalg.matrix_rank(centred / scale, tol=1e-6 * len(X)))

@@ -29,6 +29,7 @@ from .normalize import fold, student_id
 MAX_TRIES = 1000  # attempts at meeting every constraint before the spec is called impossible
 MAX_ENTRIES = 10_000  # numbers in one variable
 MAX_DIM = 1000
+MAX_MAGNITUDE = 1e15  # bounds of integer and float ranges: exact in a float, drawable in 64 bits
 REFERENCE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?::([^{}]{1,20}))?\}")
 DISPLAY_FIELDS = frozenset({"prompt", "title", "feedback", "options", "description"})
@@ -123,13 +124,24 @@ def read_plan(data: dict[str, Any], shuffles: bool, error: Callable[[tuple, str]
               "see, for example salt: " + _suggest_salt() + "); changing it gives everyone new numbers")
         return None
     variables: list[Variable] = []
+    failed: set[str] = set()  # named, but broken: later variables may still use the name
     for name, recipe in raw.items():
-        variable = _variable(str(name), recipe, {v.name: v for v in variables}, error)
+        variable = _variable(str(name), recipe, {v.name: v for v in variables}, failed, error)
         if variable is not None:
             variables.append(variable)
-    if len(variables) != len(raw):
+        else:
+            failed.add(str(name))
+    if failed:
         return None
     return Plan(str(data["id"]), str(data["salt"]), tuple(variables))
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, list) and all(_is_number(v) for v in value)
 
 
 def _suggest_salt() -> str:
@@ -138,7 +150,7 @@ def _suggest_salt() -> str:
     return secrets.token_hex(8)
 
 
-def _variable(name: str, recipe: dict[str, Any], earlier: dict[str, Variable],
+def _variable(name: str, recipe: dict[str, Any], earlier: dict[str, Variable], failed: set[str],
               error: Callable[[tuple, str], None]) -> Variable | None:
     where = ("variables", name)
     sources = [s for s in SOURCES if s in recipe]
@@ -154,6 +166,10 @@ def _variable(name: str, recipe: dict[str, Any], earlier: dict[str, Variable],
         if lo > hi:
             error(where + (source,), f"variable {name}: the range [{lo}, {hi}] is empty (lo > hi)")
             ok = False
+        if ok and (max(abs(lo), abs(hi)) > MAX_MAGNITUDE):
+            error(where + (source,), f"variable {name}: keep the range within ±{MAX_MAGNITUDE:.0e}; homework numbers "
+                                     "are far smaller")
+            ok = False
         spec = (lo, hi)
         if source == "integer" and ok and hi - lo < 10_000 and \
                 all(x in set(recipe.get("exclude", ())) for x in range(int(lo), int(hi) + 1)):
@@ -162,11 +178,15 @@ def _variable(name: str, recipe: dict[str, Any], earlier: dict[str, Variable],
     elif source == "choice":
         spec = tuple(spec)
     else:
-        names = {v.name for v in earlier.values()}
+        names = {v.name for v in earlier.values()} | failed
         try:
             parse(spec, _namespace({v: () for v in names}))
         except ExprError as exc:
             error(where + ("value",), f"variable {name}: {exc}")
+            ok = False
+    for key in ("unique_max", "distinct", "condition"):
+        if key in recipe and source == "choice" and not all(_is_number(c) for c in spec):
+            error(where + (key,), f"variable {name}: {key} needs numbers, and some choices are not")
             ok = False
     for key in ("shape", "decimals", "exclude"):
         if key in recipe and source not in ("integer", "float"):
@@ -216,6 +236,8 @@ class Stream:
 
     def below(self, n: int) -> int:
         """A whole number in [0, n), every one equally likely (rejection, no modulo bias)."""
+        if not 1 <= n <= 1 << 64:
+            raise ValueError(f"cannot draw from {n} values")
         limit = (1 << 64) - (1 << 64) % n
         while True:
             x = self.u64()
@@ -251,10 +273,12 @@ def draw(plan: Plan, student: object) -> dict[str, Any]:
                              f"({constraint} failed {failures[path]} times); widen the ranges or ask for less")
 
 
-def _size(dim: int | str, values: dict[str, Any]) -> int:
+def _size(variable: Variable, axis: int, values: dict[str, Any]) -> int:
+    dim = variable.shape[axis]
     size = int(values[dim]) if isinstance(dim, str) else dim
     if not 1 <= size <= MAX_DIM:
-        raise VariantError((), f"a shape size of {size} is outside 1..{MAX_DIM}")
+        raise VariantError(("variables", variable.name, "shape", axis),
+                           f"variable {variable.name}: its shape takes {dim} = {size}, outside 1..{MAX_DIM}")
     return size
 
 
@@ -263,7 +287,7 @@ def _value(variable: Variable, stream: Stream, values: dict[str, Any]) -> Any:
         return variable.spec[stream.below(len(variable.spec))]
     if variable.source == "value":
         return _computed(variable, values)
-    shape = tuple(_size(d, values) for d in variable.shape)
+    shape = tuple(_size(variable, axis, values) for axis in range(len(variable.shape)))
     count = int(np.prod(shape)) if shape else 1
     if count > MAX_ENTRIES:
         raise VariantError(("variables", variable.name, "shape"),

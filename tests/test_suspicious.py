@@ -28,8 +28,16 @@ def right_answers(spec, student):
 
 
 def honest(spec, student, rng):
-    """Half the parts right; the rest wrong the ways students are: rounding slips, noise, made-up numbers."""
+    """Half the parts right; the rest wrong the ways students are: rounding slips, noise, made-up numbers,
+    and one systematic slip (the lowest-scoring key taken as the best, hard attention throughout), whose
+    answers are other variants' right answers far more often than chance in a continuum would say."""
     answers = right_answers(spec, student)
+    if rng.random() < 0.2:
+        values = spec.variant(student).values
+        j = int(np.argmin(values["scores"]))
+        row = values["values"][j].astype(float).tolist()
+        answers.update({"att-argmax": row, "att-soft": row, "att-weights": [float(i == j) for i in range(4)]})
+        return answers
     for pid in NUMERIC:
         value = np.asarray(answers[pid], dtype=float)
         roll = rng.random()
@@ -63,7 +71,7 @@ def test_a_class_of_1000_honest_students_has_no_flag_and_a_planted_copy_is_flagg
     assert [(f.student, f.other) for f in flagged] == [(b, a)]
     [copy] = flagged
     assert {m.part for m in copy.matches} >= {"att-soft", "att-scaled"}
-    assert copy.expected < 1e-6
+    assert copy.expected < 0.01 and copy.p < 1e-8
 
 
 def test_a_single_coincidence_on_a_common_value_is_not_flagged(practice):

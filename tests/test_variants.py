@@ -253,3 +253,78 @@ def test_solve_shows_one_students_variant(cli):
     assert data["values"]["query"] == load_spec(PRACTICE).variant("40012345").values["query"].tolist()
     run = cli("solve", PRACTICE)
     assert run.status == 2 and "--student" in run.err
+
+
+# --- what a review found: bounds, fields that cannot vary, rare failures, unnamed submissions ---------
+
+def test_ranges_too_wide_to_draw_are_spec_errors(write):
+    path = write("wide.yaml", "id: w\ntitle: w\nsalt: s\nvariables:\n  x: {integer: [0, 100000000000000000000000000000]}\n"
+                              "parts:\n  - {id: p, kind: numeric, points: 1, prompt: p, answer: $x}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    assert caught.value.problems[0].line == 5 and "keep the range within" in caught.value.problems[0].message
+    with pytest.raises(ValueError):
+        Stream("a").below(2 ** 64 + 1)
+
+
+@pytest.mark.parametrize("field, value", [("id", "$k"), ("kind", "$k"), ("points", "$n")])
+def test_id_kind_and_points_cannot_vary(write, field, value):
+    part = {"id": "p", "kind": "numeric", "points": 1, "prompt": "p", "answer": 1, field: value}
+    body = ", ".join(f"{k}: {v}" for k, v in part.items())
+    path = write("fixed.yaml", "id: w\ntitle: w\nsalt: s\nvariables:\n  k: {choice: [numeric, text]}\n"
+                               "  n: {integer: [1, 3]}\nparts:\n  - {" + body + "}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    assert f"{field} cannot vary per student" in caught.value.problems[0].message
+    assert caught.value.problems[0].line == 8
+
+
+def test_constraints_need_numbers_and_one_broken_variable_is_one_error(write):
+    path = write("c.yaml", "id: w\ntitle: w\nsalt: s\nvariables:\n  c: {choice: [sigmoid, tanh], distinct: true}\n"
+                           "  d: {value: \"1 +\"}\n  e: {value: \"2 d\"}\nparts:\n"
+                           "  - {id: p, kind: numeric, points: 1, prompt: p, answer: $e}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    messages = [(p.line, p.message) for p in caught.value.problems]
+    assert [line for line, _ in messages] == [5, 6], messages  # not a third complaint about d in e
+    assert "distinct needs numbers" in messages[0][1]
+
+
+def test_a_failure_one_student_in_sixty_draws_is_found_by_validate(write, cli):
+    path = write("rare.yaml", "id: t\ntitle: t\nsalt: abc\nvariables:\n  x: {integer: [-30, 30]}\n"
+                              "  y: {value: \"1/x\"}\nparts:\n  - {id: p, kind: numeric, points: 1, prompt: p, answer: $y}\n")
+    run = cli("validate", path)
+    assert run.status == 2 and f"{path}:6:" in run.err and "not a finite number" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_a_shape_size_out_of_bounds_names_its_variable(write):
+    path = write("s.yaml", "id: w\ntitle: w\nsalt: s\nvariables:\n  n: {integer: [999999, 1000000]}\n"
+                           "  v: {integer: [0, 1], shape: [n]}\nparts:\n  - {id: p, kind: numeric, points: 1, "
+                           "prompt: p, answer: $v}\n")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    problem = caught.value.problems[0]
+    assert (problem.line, problem.col) == (6, 32) and "variable v: its shape takes n = " in problem.message
+
+
+def test_a_submission_without_a_student_id_is_invalid_for_a_randomized_spec(write, practice):
+    from grader.submission import load_submission
+
+    path = write("hw.yaml", "assignment: attention-practice\nanswers:\n  att-scale: a\n")
+    report = grade(practice, load_submission(path))
+    assert report.problem and "add 'student: <your id>'" in report.problem
+    assert {p.status for p in report.parts} == {Status.INVALID}
+
+
+def test_copy_detection_on_answers_many_share_is_quick_and_quiet(write):
+    from grader.suspicious import find
+
+    spec = load_spec(write("tiny.yaml", "id: tiny\ntitle: t\nsalt: abc\nvariables:\n  x: {integer: [1, 2]}\n"
+                                        "parts:\n  - {id: p, kind: numeric, points: 1, prompt: p, answer: $x}\n"))
+    reports = []
+    for k in range(1000):
+        student = f"T{k:04d}"
+        x = spec.variant(student).values["x"]
+        reports.append(submit(spec, student, {"p": 3 - x}).to_json())  # everyone wrong: the other value
+    assert find(spec, reports, null_size=200) == []  # each answer is right for half the class: no evidence
