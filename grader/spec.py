@@ -1,30 +1,28 @@
 """Problem spec (YAML) -> :class:`~grader.model.Assignment`, or every problem in it at ``file:line:col``.
 
-Three passes, each reporting all it finds: the JSON Schema (shapes and types of fields),
-each kind's ``configure`` (answers among the options, solver names and params, tolerances),
-then the assignment as a whole (unique ids, totals) and solving every part once, so a
-spec that loads is a spec that grades.
+Three passes, each reporting all it finds: the JSON Schema (shapes and types of fields,
+explained by :mod:`grader.schemas.explain`), each kind's ``configure`` (answers among the
+options, solver names and params, tolerances), then the assignment as a whole (unique ids,
+totals) and solving every part once, so a spec that loads is a spec that grades.
+
+A randomized spec (``variables``, see :mod:`grader.variants`) goes through the same passes on a
+first variant, then builds a few more; :meth:`LoadedSpec.variant` builds any student's.
 """
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from .document import SPEC_LIMITS, Document, load_file
 from .errors import InputError, SpecErrors
 from .kinds import KINDS
 from .kinds.common import SpecProblem
 from .model import Assignment, Group, Part
-from .schemas import validator
+from .schemas.explain import non_finite, schema_problems
 from .solvers import SolverError
 from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_plan, student_key, substitute, \
     uses_variables
@@ -140,7 +138,7 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
         doc = load_file(path, SPEC_LIMITS)
     except InputError as exc:
         raise SpecErrors([exc]) from None
-    problems = _non_finite(doc) + schema_problems(doc, "problem.schema.json", skip_references=True)
+    problems = non_finite(doc) + schema_problems(doc, "problem.schema.json", skip_references=True)
     _raise_if(problems)
     plan = read_plan(doc.data, _shuffles(doc.data), lambda path, message: problems.append(doc.error(path, message)))
     if plan is not None:
@@ -158,7 +156,7 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
             if key in data:
                 data[key] = substitute(data[key], values, (key,), found)
         doc = dataclasses.replace(doc, data=data)
-        problems = [doc.error(path, message) for path, message in found] + _non_finite(doc) \
+        problems = [doc.error(path, message) for path, message in found] + non_finite(doc) \
             + schema_problems(doc, "problem.schema.json")
         _raise_if(problems)
     builder = _Builder(doc, raw.data, plan)
@@ -216,7 +214,7 @@ def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> list[Input
                     if key in data:
                         data[key] = substitute(data[key], values, (key,), problems)
                 resolved = dataclasses.replace(raw, data=data)
-                found = _non_finite(resolved) + schema_problems(resolved, "problem.schema.json")
+                found = non_finite(resolved) + schema_problems(resolved, "problem.schema.json")
                 if found:
                     return [InputError(p.file, p.line, p.col, p.message + _IN_A_PROBE) for p in found]
             loaded._make_variant(student_key(_probe(i)), problems)
@@ -228,154 +226,6 @@ def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> list[Input
 
 
 _IN_A_PROBE = " (in one of the variants drawn at random to check the spec)"
-
-
-def _non_finite(doc: Document) -> list[InputError]:
-    """NaN and infinities pass JSON Schema's number checks, yet no points, tolerance or param can be one."""
-    problems = []
-    stack: list[tuple[tuple, Any]] = [((), doc.data)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend((path + (k,), v) for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(node))
-        elif isinstance(node, (int, float)) and not isinstance(node, bool) and not _is_finite(node):
-            text = getattr(node, "text", repr(node))
-            text = text if len(text) <= 40 else text[:39] + "…"
-            problems.append(doc.error(path, f"{_field_name(doc, path)}: {text} is not a finite number"))
-    return problems
-
-
-def _is_finite(value: float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-# --- schema errors with positions -----------------------------------------------------------
-
-def schema_problems(doc: Document, schema: str, *, skip_references: bool = False) -> list[InputError]:
-    """Every schema error at ``file:line:col``. ``skip_references``: a ``$name`` where a value goes is
-    checked later, once a variant gives it a value."""
-    errors = sorted(validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
-    if skip_references:
-        errors = [e for e in errors if not (isinstance(e.instance, str) and REFERENCE.match(e.instance))]
-    problems: list[InputError] = []
-    for error in errors:
-        problems.extend(_explain(doc, error))
-    unique = {(p.line, p.col, p.message): p for p in problems}
-    return sorted(unique.values(), key=lambda p: (p.line or 0, p.col or 0))
-
-
-_UNEXPECTED = re.compile(r"\('(.+)' (?:was|were) unexpected\)")
-
-
-def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputError]:
-    path = tuple(error.absolute_path)
-    where = _field_name(doc, path)
-    prefix = f"{where}: " if where else ""
-    if error.validator in ("additionalProperties", "unevaluatedProperties"):
-        names = _UNEXPECTED.search(error.message)
-        found = names.group(1).split("', '") if names else []
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        if error.validator == "unevaluatedProperties" and instance.get("kind") not in KINDS:
-            return []  # the unknown kind is the problem; its fields are not
-        allowed = _allowed_fields(error)
-        out = []
-        # a kind's fields count as "unevaluated" when any of them is invalid: report only real strangers
-        for name in (n for n in found if n not in allowed):
-            close = difflib.get_close_matches(name, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else (f" (allowed: {', '.join(allowed)})" if allowed else "")
-            out.append(doc.error(path + (name,), f"{prefix}unknown field {name!r}{hint}", key=True))
-        return out
-    if error.validator == "required":
-        missing = re.match(r"'(.+)' is a required property", error.message)
-        name = missing.group(1) if missing else error.message
-        return [doc.error(path, f"{prefix}missing field {name!r}")]
-    if error.validator == "enum" and path and path[-1] == "kind":
-        kinds = list(KINDS)
-        close = difflib.get_close_matches(str(error.instance), kinds, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return [doc.error(path, f"{prefix}unknown kind {error.instance!r}{hint}; kinds are {', '.join(kinds)}")]
-    if error.validator in ("oneOf", "anyOf") and not (isinstance(error.instance, dict) and "kind" in error.instance):
-        # the alternative of the value's own type says most ("too long", "unknown field"), not "'x' expected"
-        telling = [e for e in error.context if e.validator not in ("const", "type", "enum")] or error.context
-        inner = jsonschema.exceptions.best_match(telling) if telling else None
-        if inner is not None:  # a value inside a part: explain the closest alternative's complaint
-            return _explain(doc, inner)
-        return [doc.error(path, f"{prefix}{_short(error.instance)} is not a valid value here")]
-    if error.validator in ("oneOf", "anyOf"):
-        given = set(error.instance) & {"answer", "solver"} if isinstance(error.instance, dict) else None
-        if given == {"answer", "solver"} and error.instance.get("kind") == "numeric":
-            return [doc.error(path, f"{prefix}give either 'answer' or 'solver', not both")]
-        if not given:
-            return [doc.error(path, f"{prefix}missing field 'answer' (or 'solver' to compute it)")]
-        return [doc.error(path, f"{prefix}{_short(error.instance)} is not a valid value here")]
-    if error.validator in ("minimum", "exclusiveMinimum"):
-        bound = error.validator_value
-        words = "must not be negative" if bound == 0 and error.validator == "minimum" else (
-            "must be more than 0" if bound == 0 else f"must be at least {bound}")
-        return [doc.error(path, f"{prefix}{words}, not {_short(error.instance)}")]
-    if error.validator == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return [doc.error(path, f"{prefix}must be {' or '.join(_TYPE_WORDS.get(t, t) for t in wanted)}, "
-                                f"not {_describe(error.instance)}")]
-    return [doc.error(path, f"{prefix}{error.message}")]
-
-
-_TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number", "array": "a list",
-               "object": "a mapping", "boolean": "true or false", "null": "empty"}
-
-
-def _allowed_fields(error: jsonschema.ValidationError) -> list[str]:
-    schema = error.schema
-    names = list(schema.get("properties", {}))
-    instance = error.instance
-    for branch in schema.get("allOf", []):
-        cond = branch.get("if", {}).get("properties", {})
-        if all(isinstance(instance, dict) and instance.get(k) == v.get("const") for k, v in cond.items()):
-            names += list(branch.get("then", {}).get("properties", {}))
-    return names
-
-
-def _field_name(doc: Document, path: tuple) -> str:
-    """``q3a.tolerance.rtol`` rather than ``parts[4].tolerance.rtol``: name the part by its id."""
-    words: list[str] = []
-    node: Any = doc.data
-    for step in path:
-        if isinstance(node, list) and isinstance(step, int) and step < len(node):
-            item = node[step]
-            pid = item.get("id") if isinstance(item, dict) else None
-            if words and words[-1] in ("parts", "questions"):
-                words.pop()
-            words.append(str(pid) if isinstance(pid, str) and pid else f"[{step}]")
-        else:
-            words.append(str(step))
-        node = node[step] if isinstance(node, (dict, list)) and _has(node, step) else None
-    text = ".".join(words).replace(".[", "[")
-    return text
-
-
-def _has(node: Any, step: Any) -> bool:
-    return (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int)
-                                                          and 0 <= step < len(node))
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if value is None:
-        return "empty"
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "a mapping"
-    return _short(value)
 
 
 # --- building the model ---------------------------------------------------------------------

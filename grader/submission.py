@@ -11,7 +11,7 @@ from .document import SUBMISSION_LIMITS, Limits, load_file
 from .errors import InputError, shown_path
 from .model import Submission
 from .normalize import student_id
-from .spec import schema_problems
+from .schemas.explain import schema_problems
 
 
 def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: bytes | None = None) -> Submission:
