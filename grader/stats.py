@@ -129,11 +129,12 @@ def text_report(stats: ClassStats) -> str:
     """What ``grader stats`` prints."""
     lines = [f"{stats.title} ({stats.assignment}): {stats.students} students, mean {stats.mean:.2f}, median "
              f"{stats.median:.2f}, sd {stats.stdev:.2f} of {stats.max_score:g}", ""]
-    lines.append(f"{'part':<8}{'kind':<11}{'points':>7}{'mean':>7}{'facility':>10}{'discrim.':>10}  most frequent")
+    width = max([len(p.id) + 2 for p in stats.parts] + [8])  # ids as long as att-weights keep their column
+    lines.append(f"{'part':<{width}}{'kind':<11}{'points':>7}{'mean':>7}{'facility':>10}{'discrim.':>10}  most frequent")
     for p in stats.parts:
         disc = "-" if p.discrimination is None else f"{p.discrimination:+.2f}"
         top = "; ".join(f"{share:.0%} {describe_diagnosis(d)}" for d, _, share in p.diagnoses[:2])
-        lines.append(f"{p.id:<8}{p.kind:<11}{p.points:>7g}{p.mean:>7.2f}{p.facility:>10.0%}{disc:>10}  {top}")
+        lines.append(f"{p.id:<{width}}{p.kind:<11}{p.points:>7g}{p.mean:>7.2f}{p.facility:>10.0%}{disc:>10}  {top}")
     for p in stats.parts:
         if p.options:
             lines.append(f"{p.id} picks: " + ", ".join(f"({o}) {share:.0%}" for o, _, share in p.options))

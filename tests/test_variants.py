@@ -328,3 +328,15 @@ def test_copy_detection_on_answers_many_share_is_quick_and_quiet(write):
         x = spec.variant(student).values["x"]
         reports.append(submit(spec, student, {"p": 3 - x}).to_json())  # everyone wrong: the other value
     assert find(spec, reports, null_size=200) == []  # each answer is right for half the class: no evidence
+
+
+def test_class_statistics_count_shuffled_picks_by_the_specs_labels(cli, tmp_path):
+    folder = ROOT / "submissions" / "attention-practice"
+    written = {line.split(":", 1)[1].strip() for f in folder.glob("*.yaml")
+               for line in f.read_text().splitlines() if line.strip().startswith("att-scale:")}
+    assert len(written) >= 3  # the students saw the right option under different labels...
+    out = tmp_path / "out"
+    assert cli("grade", PRACTICE, folder, "--out", out, "--quiet").status == 0
+    run = cli("stats", out)
+    assert "att-scale picks: (a) 100%" in run.out  # ...and every one of them picked the spec's (a)
+    assert "att-weights  numeric" in run.out
