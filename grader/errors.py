@@ -14,6 +14,16 @@ def shown_path(path: "os.PathLike[str] | str") -> str:
     return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else "?" for ch in text)
 
 
+class PathProblem(ValueError):
+    """A problem at a place in a spec, ``path`` relative to where the raiser sits (a part, its params,
+    the variables); whoever knows the document turns it into ``file:line:col``."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+
+
 class GraderError(Exception):
     """Base class: an error the CLI reports in one line (exit status 2), never as a traceback."""
 

@@ -11,6 +11,7 @@ from grader.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SPEC = ROOT / "problems" / "rnn-attention.yaml"
 SEED_CLASS = ROOT / "submissions" / "rnn-attention"
+PRACTICE = ROOT / "problems" / "attention-practice.yaml"  # the randomized companion: a variant per student
 
 
 @dataclass
@@ -46,3 +47,11 @@ def write(tmp_path):
         return path
 
     return put
+
+
+@pytest.fixture(scope="session")
+def practice():
+    """problems/attention-practice.yaml, loaded once (grading only reads it and fills its caches)."""
+    from grader.spec import load_spec
+
+    return load_spec(PRACTICE)

@@ -101,3 +101,9 @@ def assert_provenance(name: str) -> None:
         assert case.get("src") in sources, f"{name}[{i}]: unknown source {case.get('src')!r}"
         assert case.get("where"), f"{name}[{i}]: no location in the source"
         assert "expect" in case, f"{name}[{i}]: no expected value"
+
+
+def variant_answers(spec: Any, student: str) -> dict[str, Any]:
+    """A student's right answers in a randomized spec, as ``grader solve --student`` shows them."""
+    variant = spec.variant(student)
+    return {p.id: KINDS[p.kind].show(p.config, variant.references[p.id]) for p in variant.parts}

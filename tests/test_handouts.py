@@ -7,17 +7,10 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import PRACTICE, ROOT
 from grader.handout import handout, render
-from grader.spec import load_spec
 from grader.variants import show
 
-PRACTICE = ROOT / "problems" / "attention-practice.yaml"
-
-
-@pytest.fixture(scope="module")
-def practice():
-    return load_spec(PRACTICE)
 
 
 def secrets_of(spec, student) -> list[str]:

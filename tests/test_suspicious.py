@@ -4,34 +4,21 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
-from conftest import ROOT
+from conftest import PRACTICE, ROOT
+from helpers import variant_answers
 from grader.grading import grade
-from grader.kinds import KINDS
 from grader.model import Submission
-from grader.spec import load_spec
 from grader.suspicious import find
 
-PRACTICE = ROOT / "problems" / "attention-practice.yaml"
 NUMERIC = ("att-argmax", "att-weights", "att-soft", "att-scaled")
-
-
-@pytest.fixture(scope="module")
-def practice():
-    return load_spec(PRACTICE)
-
-
-def right_answers(spec, student):
-    variant = spec.variant(student)
-    return {p.id: KINDS[p.kind].show(p.config, variant.references[p.id]) for p in variant.parts}
 
 
 def honest(spec, student, rng):
     """Half the parts right; the rest wrong the ways students are: rounding slips, noise, made-up numbers,
     and one systematic slip (the lowest-scoring key taken as the best, hard attention throughout), whose
     answers are other variants' right answers far more often than chance in a continuum would say."""
-    answers = right_answers(spec, student)
+    answers = variant_answers(spec, student)
     if rng.random() < 0.2:
         values = spec.variant(student).values
         j = int(np.argmin(values["scores"]))
@@ -66,7 +53,7 @@ def test_a_class_of_1000_honest_students_has_no_flag_and_a_planted_copy_is_flagg
     assert findings, "random integer answers do hit other variants' argmax outputs: they must be seen, and cleared"
     # student B hands in student A's correct answers
     a, b = students[10], students[11]
-    reports[11] = report(practice, b, right_answers(practice, a))
+    reports[11] = report(practice, b, variant_answers(practice, a))
     flagged = [f for f in find(practice, reports) if f.flagged]
     assert [(f.student, f.other) for f in flagged] == [(b, a)]
     [copy] = flagged
@@ -77,9 +64,9 @@ def test_a_class_of_1000_honest_students_has_no_flag_and_a_planted_copy_is_flagg
 def test_a_single_coincidence_on_a_common_value_is_not_flagged(practice):
     """An argmax output is one row of V: many variants share it, so one such match says little."""
     a, b = "40300001", "40300002"
-    mine = right_answers(practice, b)
-    mine["att-argmax"] = right_answers(practice, a)["att-argmax"]
-    reports = [report(practice, a, right_answers(practice, a)), report(practice, b, mine)]
+    mine = variant_answers(practice, b)
+    mine["att-argmax"] = variant_answers(practice, a)["att-argmax"]
+    reports = [report(practice, a, variant_answers(practice, a)), report(practice, b, mine)]
     reports += [report(practice, f"4031{i:04d}", honest(practice, f"4031{i:04d}", np.random.default_rng(i)))
                 for i in range(100)]
     matches = [f for f in find(practice, reports) if f.student == b and f.other == a]
@@ -93,7 +80,7 @@ def test_suspicious_end_to_end(cli, tmp_path, practice):
     rng = np.random.default_rng(7)
     students = [f"{40400000 + i}" for i in range(40)]
     for s in students:
-        answers = right_answers(practice, students[3]) if s == students[5] else honest(practice, s, rng)
+        answers = variant_answers(practice, students[3]) if s == students[5] else honest(practice, s, rng)
         (folder / f"{s}.json").write_text(json.dumps({"assignment": "attention-practice", "student": s,
                                                        "answers": answers}))
     out = tmp_path / "out"

@@ -10,25 +10,14 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import PRACTICE, ROOT
+from helpers import variant_answers
 from grader.errors import SpecErrors
 from grader.grading import grade
-from grader.kinds import KINDS
 from grader.model import Status, Submission
 from grader.spec import load_spec
 from grader.variants import Stream, draw, fill, show, student_key
 
-PRACTICE = ROOT / "problems" / "attention-practice.yaml"
-
-
-@pytest.fixture(scope="module")
-def practice():
-    return load_spec(PRACTICE)
-
-
-def references(spec, student):
-    variant = spec.variant(student)
-    return {p.id: KINDS[p.kind].show(p.config, variant.references[p.id]) for p in variant.parts}
 
 
 def submit(spec, student, answers):
@@ -193,12 +182,12 @@ def test_a_variable_of_the_wrong_kind_is_caught_where_it_is_used(write):
 
 def test_each_student_scores_full_marks_on_their_own_references(practice):
     for student in ("40012345", "40012346", "a.b@uni.example"):
-        report = submit(practice, student, references(practice, student))
+        report = submit(practice, student, variant_answers(practice, student))
         assert report.score == report.max_score, [(p.id, p.feedback) for p in report.parts]
 
 
 def test_anothers_answers_are_wrong_for_me_and_verdicts_stay_per_version(practice):
-    mine, theirs = references(practice, "40012345"), references(practice, "40012346")
+    mine, theirs = variant_answers(practice, "40012345"), variant_answers(practice, "40012346")
     numeric = [p.id for p in practice.assignment.parts if p.kind == "numeric"]
     # grading theirs first fills the verdict cache; it must not leak into my grade
     assert submit(practice, "40012346", theirs).score == practice.assignment.max_score
@@ -249,7 +238,7 @@ def test_selftest_passes_for_a_roster_of_1000(cli, tmp_path):
 def test_solve_shows_one_students_variant(cli):
     run = cli("solve", PRACTICE, "--student", "40012345", "--format", "json")
     data = json.loads(run.out)
-    assert data["answers"]["att-argmax"] == references(load_spec(PRACTICE), "40012345")["att-argmax"]
+    assert data["answers"]["att-argmax"] == variant_answers(load_spec(PRACTICE), "40012345")["att-argmax"]
     assert data["values"]["query"] == load_spec(PRACTICE).variant("40012345").values["query"].tolist()
     run = cli("solve", PRACTICE)
     assert run.status == 2 and "--student" in run.err

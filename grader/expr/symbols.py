@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .functions import ALIASES, FUNCTIONS
+from ..errors import PathProblem
 
 CONSTANTS = {"pi", "e"}
 DEFAULT_RANGE = (-2.0, 2.0)
@@ -24,11 +25,8 @@ MAX_RANGE = 1e6
 MAX_VALUES = 1_000_000  # numbers in one symbol (a sequence of matrices counts them all)
 
 
-class SymbolSpecError(ValueError):
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
+class SymbolSpecError(PathProblem):
+    """A part's ``symbols`` or ``dims`` cannot be read; ``path`` is relative to the part."""
 
 
 @dataclass(frozen=True)

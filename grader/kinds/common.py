@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from ..model import Outcome
+from ..errors import PathProblem
 from ..tolerance import Tolerance
 
 TOLERANCE_SCHEMA: dict[str, Any] = {
@@ -42,13 +43,9 @@ class Spot(Protocol):
     def error(self, path: tuple, message: str, *, key: bool = False) -> None: ...
 
 
-class SpecProblem(ValueError):
+class SpecProblem(PathProblem):
     """Raised by a kind's ``solve`` for a problem only solving reveals; ``path`` is relative to the part."""
 
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+from ..errors import PathProblem
 
 REQUIRED = object()  # sentinel: the param has no default
 
 
-class ParamError(ValueError):
+class ParamError(PathProblem):
     """A spec's params do not fit the solver. ``path`` is relative to ``params`` (e.g. ``("keys", 2)``)."""
 
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
 
 
 class SolverError(ValueError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..expr import ExprError, Namespace, Symbol, parse
+from ..errors import PathProblem
 from ..normalize import fold, student_id
 
 MAX_TRIES = 1000  # attempts at meeting every constraint before the spec is called impossible
@@ -41,13 +42,9 @@ RECIPE_SCHEMA: dict[str, Any] = {
 }
 
 
-class VariantError(ValueError):
+class VariantError(PathProblem):
     """A variant cannot be drawn: ``path`` is into the spec (``("variables", "keys", "unique_max")``)."""
 
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
 
 
 @dataclass(frozen=True)
