@@ -8,6 +8,7 @@ shows tracebacks.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -200,6 +201,9 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
         assignment = _assignment(book, args.assignment)
         spec_path = args.spec or assignment["spec_path"]
         spec = load_spec(spec_path)
+        if hashlib.sha256(Path(spec_path).read_bytes()).hexdigest() != assignment["spec_hash"]:
+            raise UsageError(f"{spec_path} has changed since {out} was graded (a new salt gives everyone new "
+                             f"numbers): grade the class again with it, or pass the spec it was graded with (--spec)")
         if spec.assignment.id != assignment["id"]:
             raise UsageError(f"{spec_path} is assignment {spec.assignment.id!r}, not {assignment['id']!r}")
         if not varied_numeric_parts(spec):

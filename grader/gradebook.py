@@ -104,9 +104,9 @@ class Gradebook:
         self.db.execute("COMMIT")
 
     def assignments(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT id, title, max_score, spec_path, parts FROM assignments ORDER BY id")
-        return [{"id": r[0], "title": r[1], "max_score": r[2], "spec_path": r[3], "parts": json.loads(r[4])}
-                for r in rows]
+        rows = self.db.execute("SELECT id, title, max_score, spec_path, parts, spec_hash FROM assignments ORDER BY id")
+        return [{"id": r[0], "title": r[1], "max_score": r[2], "spec_path": r[3], "parts": json.loads(r[4]),
+                 "spec_hash": r[5]} for r in rows]
 
     def assignment(self, assignment_id: str | None) -> dict[str, Any]:
         found = self.assignments()

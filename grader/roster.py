@@ -1,8 +1,11 @@
 """A class roster (CSV): who the students are, for handouts and for probing every variant.
 
-The first row is a header; the id column is the first of ``student``, ``id``, ``student_id``,
-``sis_id``, ``login`` (any case), and ``name`` is optional. A file with one unnamed column is a
-plain list of ids.
+The first row is a header. The id column is the first found of ``student_id``, ``student id``,
+``sis user id`` (a Canvas gradebook export), ``sis_id``, ``id number`` (Moodle), ``login``,
+``sis login id``, ``student``, ``id`` (any case); ``name`` is optional. A file of one column
+whose first cell is not such a name is a plain list of ids. Commas, semicolons (what many
+spreadsheets write) and tabs are all read; rows an LMS adds that are not students (Canvas's
+"Points Possible") are skipped.
 """
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .document import read_bytes, decode, Limits
+from .document import Limits, decode, read_bytes
 from .errors import InputError
 from .normalize import student_id
 
-ID_COLUMNS = ("student", "id", "student_id", "sis_id", "login")
+ID_COLUMNS = ("student_id", "student id", "sis user id", "sis_id", "id number", "login", "sis login id", "student",
+              "id")
 NAME_COLUMNS = ("name", "full name", "student name")
+NOT_STUDENTS = ("points possible",)
 LIMITS = Limits(max_bytes=20_000_000)
 MAX_STUDENTS = 100_000
 
@@ -34,12 +39,14 @@ def read_roster(path: str | Path) -> list[Enrolled]:
         text = decode(read_bytes(Path(path), LIMITS), name)
     except OSError as exc:
         raise InputError(name, None, None, f"cannot read the roster: {exc.strerror or exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
     if not rows:
         raise InputError(name, 1, 1, "the roster is empty")
     header = [h.strip().casefold() for h in rows[0]]
     id_col = next((header.index(c) for c in ID_COLUMNS if c in header), None)
     name_col = next((header.index(c) for c in NAME_COLUMNS if c in header), None)
+    if name_col is None and id_col is not None and header[id_col] != "student" and "student" in header:
+        name_col = header.index("student")  # Canvas: "Student" holds the name beside "SIS User ID"
     body = rows[1:]
     if id_col is None:
         if len(header) != 1:
@@ -48,7 +55,7 @@ def read_roster(path: str | Path) -> list[Enrolled]:
     out: list[Enrolled] = []
     seen: set[str] = set()
     for line, row in enumerate(body, start=len(rows) - len(body) + 1):
-        if not any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row) or any(cell.strip().casefold() in NOT_STUDENTS for cell in row):
             continue
         if id_col >= len(row) or not row[id_col].strip():
             raise InputError(name, line, 1, "this row has no student id")
@@ -62,3 +69,12 @@ def read_roster(path: str | Path) -> list[Enrolled]:
     if not out:
         raise InputError(name, 2, 1, "the roster lists no students")
     return out
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon or tab: whichever splits the header row (the first that does, in that order)."""
+    first = text.split("\n", 1)[0]
+    for candidate in (",", ";", "\t"):
+        if candidate in first:
+            return candidate
+    return ","

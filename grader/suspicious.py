@@ -33,6 +33,7 @@ THRESHOLD = 0.01
 NEIGHBOURS = 10  # k of the k-nearest-neighbour estimate of how rare an answer is among the variants
 ATOMS = 0.01  # a part is counted, not estimated, when more of its made-up references than this share a value
 COLLISION_SAMPLE = 300
+MAX_DENOMINATOR = 12  # answers that are fractions p/q with q up to this are "simple" (see _simple_fractions)
 MAX_SHARED, MAX_SHARED_SHARE = 20, 0.02  # an answer right for more students than this is not compared  # made-up references checked for a neighbour within tolerance
 
 
@@ -80,7 +81,7 @@ def find(spec: LoadedSpec, reports: Iterable[dict[str, Any]], threshold: float =
     refs = {pid: _Stack([spec.variant(s).references[pid].value for s in students], tols[pid]) for pid in parts}
     null = _Null(spec, parts, tols, null_size)
     wrong = _wrong_answers(reports, parts)
-    comparisons = sum(len(v) for v in wrong.values()) * (len(students) - 1)
+    comparisons = len(wrong) * (len(students) - 1)  # every considered wrong answer against every other student
     hits_of: dict[int, dict[str, list[int]]] = {}
     pairs: dict[tuple[int, int], list[Match]] = {}
     for (i, pid), (raw, value) in wrong.items():
@@ -180,11 +181,11 @@ class _Null:
     def p(self, answers: list[tuple[str, np.ndarray]]) -> float:
         """Chance that one random variant's references match all these (part, answer) pairs at once.
 
-        Answers that sit on values many variants share - a part whose made-up references often
-        fall within tolerance of each other (an argmax output is one row of V; the softmax weights
-        of integer scores repeat), or an answer whose entries are all whole numbers within
-        tolerance (a saturated softmax gives a row of V, or one-hot weights) - are counted:
-        (hits + 1) / (size + 1), all such parts jointly. The others are estimated together, with
+        Answers that sit on values many variants share are counted (:func:`_count_bound`), all
+        such parts jointly. Those are: a part whose made-up references often fall within tolerance
+        of each other (an argmax output is one row of V; the softmax weights of integer scores
+        repeat), an answer whose entries are all simple fractions (a saturated softmax gives a
+        row of V, equal weights the mean of its rows), and an answer some made-up variant matches. The others are estimated together, with
         distances in units of each entry's tolerance (a match is a distance of at most 1): the
         k-th nearest made-up reference is r tolerances away, and the chance is (k / size) r^-d,
         where d is the local dimension, log2 of how the neighbour count grows from r to 2r
@@ -198,8 +199,8 @@ class _Null:
             if found is None:
                 return 1.0 / (self.size + 1)  # no made-up variant's reference has this shape
             indices, stacked, bound, flat = found
-            whole = np.all(np.abs(flat - np.round(flat)) <= self.bound(pid, flat))
-            (counted if whole or self._discrete(pid, stacked, bound) else estimated).append((pid, indices, stacked, bound,
+            simple = _simple_fractions(flat, self.bound(pid, flat))
+            (counted if simple or self._discrete(pid, stacked, bound) else estimated).append((pid, indices, stacked, bound,
                                                                                        flat))
         return min(self._counted(counted), self._estimated(estimated))
 
@@ -221,7 +222,7 @@ class _Null:
             return 1.0
         chosen, distance = self._joint(found)
         hits = int(np.sum(distance <= 1.0))
-        return (len(chosen) / self.size) * (hits + 1) / (len(chosen) + 1)
+        return (len(chosen) / self.size) * _count_bound(hits, len(chosen))
 
     def _estimated(self, found: list) -> float:
         if not found:
@@ -231,8 +232,8 @@ class _Null:
             return 1.0
         share = len(chosen) / self.size
         hits = int(np.sum(distance <= 1.0))
-        if hits >= NEIGHBOURS:
-            return share * hits / len(chosen)
+        if hits:  # seen among the made-up variants: a value some variants share, so count it
+            return share * _count_bound(hits, len(chosen))
         r = float(np.partition(distance, NEIGHBOURS - 1)[NEIGHBOURS - 1])
         wider = int(np.sum(distance <= 2 * r))
         d = min(math.log2(wider / NEIGHBOURS), self._rank(tuple(f[0] for f in found), found, chosen))
@@ -272,6 +273,24 @@ class _Null:
             scale = np.abs(centred).max() or 1.0
             self.ranks[key] = int(np.linalg.matrix_rank(centred / scale, tol=1e-6 * len(X)))
         return self.ranks[key]
+
+
+def _count_bound(hits: int, size: int) -> float:
+    """A chance from a count, erring high: (hits + 1) / (size + 1), and 3 / (size + 1) when nothing was
+    seen (the "rule of three": 95% sure the chance is below it)."""
+    return max(hits + 1, 3) / (size + 1)
+
+
+def _simple_fractions(values: np.ndarray, bounds: np.ndarray) -> bool:
+    """Is every entry, within tolerance, a fraction with a small denominator (3, -1/2, 5/4)?
+
+    Integer inputs put degenerate answers there: a saturated softmax gives a row of V, equal
+    weights give the mean of V's rows, a zero query gives equal weights. Many variants share
+    such values, so a match on one is counted, never extrapolated."""
+    for q in range(1, MAX_DENOMINATOR + 1):
+        if np.all(np.abs(values * q - np.round(values * q)) <= bounds * q):
+            return True
+    return False
 
 
 def _rows_of(indices: list[int], chosen: list[int]) -> list[int] | slice:

@@ -9,6 +9,7 @@ import yaml
 
 from conftest import PRACTICE, ROOT
 from grader.handout import handout, render
+from grader.spec import load_spec
 from grader.variants import show
 
 
@@ -102,3 +103,53 @@ def test_markdown_shows_roster_text_as_text(practice):
     text = render(handout(practice, "<img src=x onerror=alert(1)>", "<script>x</script>"), "md")
     assert "<img" not in text.split("## Your answer sheet")[0] and "<script>" not in text
     assert "&lt;script&gt;" in text
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_rosters_as_spreadsheets_and_lmss_write_them(tmp_path, delimiter):
+    from grader.roster import read_roster
+
+    roster = tmp_path / "r.csv"
+    roster.write_text(f"student{delimiter}name\n40110001{delimiter}Ava Rahimi\n", encoding="utf-8")
+    assert [(e.student, e.name) for e in read_roster(roster)] == [("40110001", "Ava Rahimi")]
+    canvas = 'Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"Rahimi, Ava",123,40110001,ava,S1\n'
+    roster.write_text(canvas, encoding="utf-8")
+    assert [(e.student, e.name) for e in read_roster(roster)] == [("40110001", "Rahimi, Ava")]
+    roster.write_text("Student ID\n40110001\n40110002\n", encoding="utf-8")
+    assert [e.student for e in read_roster(roster)] == ["40110001", "40110002"]
+    roster.write_text("40110001\n40110002\n", encoding="utf-8")
+    assert [e.student for e in read_roster(roster)] == ["40110001", "40110002"]
+
+
+def test_the_answer_sheet_quotes_an_assignment_id_that_looks_like_a_number(write):
+    seed = (ROOT / "problems" / "rnn-attention.yaml").read_text(encoding="utf-8")
+    spec = load_spec(write("n.yaml", seed.replace("id: rnn-attention", "id: '2024'", 1)))
+    sheet = yaml.safe_load(re.search(r"```yaml\n(.*?)```", render(handout(spec, "s1"), "md"), re.S).group(1))
+    assert sheet["assignment"] == "2024"
+
+
+def test_question_text_may_be_a_whole_variable_and_a_whole_case_is_never_shown(write):
+    from grader.errors import SpecErrors
+
+    base = """\
+        id: w
+        title: "Week {n}"
+        salt: s
+        variables:
+          n: {integer: [3, 3]}
+          intro: {choice: ["Read carefully."]}
+          cell: {choice: [{name: tanh, answer: "x"}]}
+        questions:
+          - id: q
+            title: $intro
+            prompt: PROMPT
+            parts:
+              - {id: p, kind: numeric, points: 1, prompt: "n = {n}", answer: $n}
+    """
+    sheet = handout(load_spec(write("a.yaml", base.replace("PROMPT", "$intro"))), "s1")
+    assert sheet["title"] == "Week 3" and sheet["sections"][0]["title"] == "Read carefully."
+    assert sheet["sections"][0]["prompt"] == "Read carefully."
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(write("b.yaml", base.replace("PROMPT", '"f is {cell}"')))
+    problem = caught.value.problems[0]
+    assert "{cell} is a whole case of fields" in problem.message and problem.line == 11

@@ -16,14 +16,20 @@ NUMERIC = ("att-argmax", "att-weights", "att-soft", "att-scaled")
 
 def honest(spec, student, rng):
     """Half the parts right; the rest wrong the ways students are: rounding slips, noise, made-up numbers,
-    and one systematic slip (the lowest-scoring key taken as the best, hard attention throughout), whose
-    answers are other variants' right answers far more often than chance in a continuum would say."""
+    and two systematic slips (the lowest-scoring key taken as the best, hard attention throughout; no
+    softmax, equal weights throughout), whose answers are other variants' right answers far more often
+    than chance in a continuum would say (a zero query row makes equal weights right)."""
     answers = variant_answers(spec, student)
-    if rng.random() < 0.2:
-        values = spec.variant(student).values
+    values = spec.variant(student).values
+    roll = rng.random()
+    if roll < 0.2:
         j = int(np.argmin(values["scores"]))
         row = values["values"][j].astype(float).tolist()
         answers.update({"att-argmax": row, "att-soft": row, "att-weights": [float(i == j) for i in range(4)]})
+        return answers
+    if roll < 0.35:  # no softmax at all: equal weights, the mean of the values
+        mean = values["values"].mean(axis=0).tolist()
+        answers.update({"att-weights": [0.25] * 4, "att-soft": mean, "att-scaled": [mean, mean]})
         return answers
     for pid in NUMERIC:
         value = np.asarray(answers[pid], dtype=float)
@@ -110,3 +116,23 @@ def test_the_example_class_has_one_planted_copy(cli, tmp_path):
     run = cli("suspicious", out)
     flagged = [line for line in run.out.splitlines() if line.startswith("FLAG")]
     assert len(flagged) == 1 and flagged[0].startswith("FLAG 40110010: ") and "right for 40110004's" in flagged[0]
+
+
+def test_the_expected_count_is_p_times_the_comparisons(practice):
+    a, b = "40500001", "40500002"
+    reports = [report(practice, a, variant_answers(practice, a)), report(practice, b, variant_answers(practice, a))]
+    [finding] = [f for f in find(practice, reports) if f.student == b]
+    considered = finding.expected / finding.p  # wrong answers of b's considered, times 1 other student
+    assert round(considered) == considered and 3 <= considered <= 4
+
+
+def test_suspicious_refuses_a_spec_changed_since_grading(cli, tmp_path):
+    spec = tmp_path / "practice.yaml"
+    spec.write_text(PRACTICE.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("grade", spec, ROOT / "submissions" / "attention-practice", "--out", out, "--quiet").status == 0
+    spec.write_text(spec.read_text(encoding="utf-8").replace("salt: 7c1e9a4f2b6d3e80", "salt: new"), encoding="utf-8")
+    run = cli("suspicious", out)
+    assert run.status == 2 and "has changed since" in run.err
+    run = cli("suspicious", out, "--spec", PRACTICE)
+    assert run.status == 0 and run.out.startswith("FLAG 40110010")

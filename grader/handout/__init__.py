@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..spec import LoadedSpec
-from ..variants import fill
+from ..variants import text
 
 FORMATS = ("md", "html")
 _ENV = Environment(loader=PackageLoader("grader.handout", "templates"), autoescape=select_autoescape(["html.j2"]),
@@ -32,14 +32,14 @@ def handout(spec: LoadedSpec, student: str, name: str = "") -> dict[str, Any]:
     for part in variant.parts:
         if not sections or sections[-1]["id"] != part.group:
             group = groups.get(part.group) if part.group else None
-            sections.append({"id": part.group, "title": fill(group.title, values) if group else "",
-                             "prompt": fill(group.prompt, values).strip() if group else "", "parts": []})
+            sections.append({"id": part.group, "title": text(group.title, values) if group else "",
+                             "prompt": text(group.prompt, values).strip() if group else "", "parts": []})
         entry: dict[str, Any] = {"id": part.id, "title": part.title, "kind": part.kind, "points": part.points,
                                  "prompt": part.prompt.strip(), "options": [], "how": _how(part)}
         if part.kind == "choice":
             entry["options"] = [(label, part.config.texts[label]) for label in part.config.options]
         sections[-1]["parts"].append(entry)
-    return {"assignment": a.id, "title": a.title, "description": fill(a.description, values).strip(),
+    return {"assignment": a.id, "title": text(a.title, values), "description": text(a.description, values).strip(),
             "student": student, "name": name, "max_score": a.max_score, "sections": sections}
 
 

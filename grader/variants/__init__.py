@@ -14,8 +14,8 @@ attempt), up to :data:`MAX_TRIES`.
   titles, option texts, feedback) shows ``{name}`` or ``{name:.3f}`` filled in.
 """
 from .draw import Stream, draw, permutation
-from .fill import REFERENCE, fill, plain, show, substitute, uses_variables
+from .fill import REFERENCE, fill, plain, show, substitute, text, uses_variables
 from .plan import MAX_TRIES, RECIPE_SCHEMA, Plan, Variable, VariantError, read_plan, student_key
 
 __all__ = ["MAX_TRIES", "RECIPE_SCHEMA", "REFERENCE", "Plan", "Stream", "Variable", "VariantError", "draw", "fill",
-           "permutation", "plain", "read_plan", "show", "student_key", "substitute", "uses_variables"]
+           "permutation", "plain", "read_plan", "show", "student_key", "substitute", "text", "uses_variables"]

@@ -47,7 +47,12 @@ def substitute(node: Any, values: dict[str, Any], path: tuple, problems: list[tu
             except KeyError as exc:
                 problems.append((path, str(exc.args[0])))
                 return node
-        return fill(node, values) if display else node
+        if not display:
+            return node
+        said: list[str] = []
+        filled = fill(node, values, said)
+        problems.extend((path, message) for message in said)
+        return filled
     if isinstance(node, dict):
         return {k: substitute(v, values, path + (k,), problems, display or k in DISPLAY_FIELDS)
                 for k, v in node.items()}
@@ -68,17 +73,37 @@ def uses_variables(node: Any, names: frozenset[str]) -> bool:
     return False
 
 
-def fill(text: str, values: dict[str, Any]) -> str:
-    """Display text with ``{name}``, ``{name.key}`` and ``{name:.2f}`` filled in; other braces stay."""
+def fill(text: str, values: dict[str, Any], problems: list[str] | None = None) -> str:
+    """Display text with ``{name}``, ``{name.key}`` and ``{name:.2f}`` filled in; other braces stay.
+
+    A whole mapping (``{cell}`` for a choice among cases) is not shown: its fields may hold the
+    answer. It stays as written, and ``problems`` hears of it."""
     def one(match: re.Match) -> str:
         name, key, spec = match.groups()
         try:
             value = lookup(values, name, key)
         except KeyError:
             return match.group(0)  # LaTeX's own braces, or a name that is not a variable
+        if isinstance(value, dict):
+            if problems is not None:
+                problems.append(f"{{{name}}} is a whole case of fields, which may hold answers: show one field, "
+                                f"like {{{name}.{next(iter(value), 'field')}}}")
+            return match.group(0)
         return show(value, spec)
 
     return PLACEHOLDER.sub(one, text)
+
+
+def text(written: str, values: dict[str, Any]) -> str:
+    """Display text as a student reads it: a whole ``$name`` shows the value, ``{name}`` is filled in."""
+    ref = REFERENCE.match(written)
+    if ref:
+        try:
+            value = lookup(values, ref.group(1), ref.group(2))
+        except KeyError:
+            return written
+        return written if isinstance(value, dict) else show(value)
+    return fill(written, values)
 
 
 def show(value: Any, spec: str | None = None) -> str:
