@@ -122,6 +122,9 @@ def test_sign_scale_and_entries(argmax):
     assert argmax([-6, -1, -2]).diagnosis == "sign"
     scaled = argmax([12, 2, 4])
     assert scaled.diagnosis == "scale" and "2 times" in scaled.feedback
+    assert "√3 times" in argmax([6 * 3 ** 0.5, 3 ** 0.5, 2 * 3 ** 0.5]).feedback  # a forgotten sqrt(d_k)
+    odd = argmax([6 * 1.301, 1.301, 2 * 1.301])  # naming 1.301 would give the answer away
+    assert odd.diagnosis == "scale" and "1.301" not in odd.feedback and "same multiple" in odd.feedback
     entries = argmax([6, 2, 2])
     assert entries.diagnosis is None and entries.status == Status.INCORRECT
     assert "2 of 3 entries are right; wrong entry: 2." in entries.feedback

@@ -224,8 +224,11 @@ def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
                                                  extra.get("sign")), "sign")
     factor = diagnose.scale_factor([a], [b], near)
     if factor is not None:
-        return Outcome.of_fraction(credit, _join(f"Off by a constant factor: your answer is {diagnose.nice(factor)} "
-                                                 "times the right one.", extra.get("scale")), "scale")
+        shown = diagnose.named(factor)
+        said = (f"Off by a constant factor: your answer is {shown} times the right one." if shown else
+                "Off by a constant factor: every entry is the same multiple of the right one (is a normalisation "
+                "missing, or done twice?).")
+        return Outcome.of_fraction(credit, _join(said, extra.get("scale")), "scale")
     return _entries(config, close, credit, b)
 
 
