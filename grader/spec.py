@@ -46,7 +46,6 @@ class Variant:
     references: dict[str, Any]
     keys: dict[str, str] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # the varied parts' fields, as resolved
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ class LoadedSpec:
         values = draw(self.plan, key)
         parts = {p.id: p for p in self.assignment.parts}
         references = dict(self.references)
-        keys, labels, resolved = {}, {}, {}
+        keys, labels = {}, {}
         for template in self.templates:
             found: list[tuple[tuple, str]] = []
             fields = substitute(template.fields, values, template.path, found)
@@ -122,9 +121,8 @@ class LoadedSpec:
                 problems.extend(found or [(template.path, f"part {template.id}: cannot be built for this student")])
                 continue
             parts[template.id], references[template.id] = built
-            keys[template.id], resolved[template.id] = digest, fields
-        return Variant(key, values, tuple(parts[p.id] for p in self.assignment.parts), references, keys, labels,
-                       resolved)
+            keys[template.id] = digest
+        return Variant(key, values, tuple(parts[p.id] for p in self.assignment.parts), references, keys, labels)
 
 
 def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
