@@ -14,8 +14,8 @@ from collections import Counter
 from typing import Any, Iterable
 
 from .grading import check_answer
-from .kinds import KINDS
-from .model import Part
+from .kinds import KINDS, Probe
+from .model import Outcome, Part
 from .spec import LoadedSpec, Variant
 from .variants import VariantError
 
@@ -71,10 +71,7 @@ def _probe_variant(spec: LoadedSpec, variant: Variant, only_shared: bool = False
     for part in variant.parts:
         if only_shared and part.id in varied:
             continue
-        reference = variant.references[part.id]
-        for probe in KINDS[part.kind].probes(part.config, reference):
-            outcome = check_answer(part, reference, probe.answer)
-            complaint = probe.expect(outcome)
+        for probe, outcome, complaint in _run_probes(part, variant.references[part.id]):
             if complaint:
                 failures += 1
                 lines.append(f"{part.id}: FAIL {probe.label}: {complaint}")
@@ -87,10 +84,14 @@ def _probe_variant(spec: LoadedSpec, variant: Variant, only_shared: bool = False
 
 def _probe_part(part: Part, reference: Any) -> tuple[list[str], int]:
     """(complaints, number of probes) for one version of a part."""
-    bad = []
-    found = KINDS[part.kind].probes(part.config, reference)
-    for probe in found:
-        complaint = probe.expect(check_answer(part, reference, probe.answer))
-        if complaint:
-            bad.append(f"{probe.label}: {complaint}")
-    return bad, len(found)
+    ran = _run_probes(part, reference)
+    return [f"{probe.label}: {complaint}" for probe, _, complaint in ran if complaint], len(ran)
+
+
+def _run_probes(part: Part, reference: Any) -> list[tuple[Probe, Outcome, str | None]]:
+    """Each of the kind's probes, graded: (probe, outcome, complaint or None)."""
+    out = []
+    for probe in KINDS[part.kind].probes(part.config, reference):
+        outcome = check_answer(part, reference, probe.answer)
+        out.append((probe, outcome, probe.expect(outcome)))
+    return out
