@@ -195,8 +195,7 @@ def _probe(i: int) -> str:
 
 
 def _shuffles(data: dict[str, Any]) -> bool:
-    parts = list(data.get("parts", [])) + [p for q in data.get("questions", []) for p in q.get("parts", [])]
-    return any(isinstance(p, dict) and p.get("shuffle") for p in parts)
+    return any(part.get("shuffle") for _, part in _parts_of(data))
 
 
 def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> list[InputError]:
