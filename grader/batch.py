@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .files import publish, stage
+from .files import ensure_folder, publish, remove_stale_temporaries, stage
 from .gradebook import Gradebook, Override, apply_overrides
 from .grading import grade_safely
 from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
-from .document import SUBMISSION_LIMITS
-from .submission import load_submission
+from .document import SUBMISSION_LIMITS, read_bytes
+from .errors import InputError
+from .submission import load_submission, unreadable
 
 FLUSH_EVERY = 250  # submissions per gradebook transaction: bounds the rows held in memory
 FLUSH_SECONDS = 2.0
@@ -40,6 +41,7 @@ class Work:
     content_hash: str
     modified: float | None
     skipped: bool = False
+    left_out: str | None = None  # why this file is no submission at all (a report grader wrote)
     report: dict[str, Any] | None = None
     readings: dict[str, Any] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # format -> a written temporary file, to be renamed
@@ -51,6 +53,7 @@ class Summary:
     graded: int = 0
     skipped: int = 0
     unreadable: int = 0
+    left_out: int = 0  # files that turned out to be grader's own output
     errors: int = 0
     total_score: float = 0.0
     max_score: float = 0.0
@@ -82,20 +85,26 @@ def _work(task: tuple[str, str]) -> Work:
     state = _STATE
     source, real_path = task
     path = Path(real_path)
-    raw: bytes | None = None  # read once: hashed here, parsed below
+    raw: bytes | InputError  # read once: hashed here, parsed below
     try:
-        stat = path.stat()
-        modified = stat.st_mtime
-        if stat.st_size <= SUBMISSION_LIMITS.max_bytes:
-            raw = path.read_bytes()
-        stamp = raw if raw is not None else f"{stat.st_size}:{stat.st_mtime_ns}".encode()  # oversized: unread
+        info = path.stat()
+        modified, unread = info.st_mtime, f"{info.st_size}:{info.st_mtime_ns}:{info.st_mode}".encode()
     except OSError:
-        stamp, modified = b"", None
+        modified, unread = None, b""
+    try:
+        raw = read_bytes(path, SUBMISSION_LIMITS)
+    except InputError as exc:  # unreadable, oversized, or not a regular file: an invalid report says why
+        raw = exc
+    stamp = raw if isinstance(raw, bytes) else unread
     content_hash = hashlib.sha256(stamp).hexdigest()
     known = state["fingerprints"].get(source)
     if not state["regrade"] and known == (content_hash, state["spec_hash"], __version__):
         return Work(source, content_hash, modified, skipped=True)
-    report = grade_safely(state["spec"], load_submission(path, raw=raw))
+    submission = load_submission(path, raw=raw) if isinstance(raw, bytes) else unreadable(path, raw)
+    if submission.output_of_grader:
+        return Work(source, content_hash, modified, left_out=f"{submission.source}: skipped, "
+                                                             f"{submission.output_of_grader}, not a submission")
+    report = grade_safely(state["spec"], submission)
     readings = {p.id: p.reading for p in report.parts if p.reading is not None}
     data = report.to_json()
     overridden = any((report.student, p.id) in state["overrides"] for p in report.parts)
@@ -113,10 +122,10 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
                 regrade: bool = False, progress: bool = False, table_limit: int = 50) -> Summary:
     """Grade ``files`` (the list is consumed, to hold a class's paths once) into ``out``."""
     started = time.monotonic()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / STAGING).mkdir(exist_ok=True)
+    ensure_folder(out, parents=True)
+    ensure_folder(out / STAGING)
     _remove_stale_temporaries(out)
-    spec_hash = hashlib.sha256(spec_path.read_bytes()).hexdigest()
+    spec_hash = spec.digest
     book = Gradebook(out / "gradebook.sqlite")
     a = spec.assignment
     book.register(a.id, a.title, a.max_score,
@@ -140,7 +149,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
             summary.rows = _table_rows(book, a.id, [key for key, _ in tasks])
     finally:
         book.close()
-        _remove_stale_temporaries(out)  # what a failed run staged but never published
+        _remove_stale_temporaries(out, own=True)  # what a failed run staged but never published
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -169,6 +178,11 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
     if work.skipped:
         summary.skipped += 1
         return
+    if work.left_out:
+        summary.left_out += 1
+        if len(summary.warnings) < 100:
+            summary.warnings.append(work.left_out)
+        return
     report = work.report
     stem = book.stem_for(assignment, work.source, report["student"])
     for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
@@ -194,13 +208,10 @@ def _table_rows(book: Gradebook, assignment: str, sources: list[str]) -> list[di
     return [row.report for row in book.rows(assignment, latest_only=False) if row.source in wanted]
 
 
-def _remove_stale_temporaries(out: Path) -> None:
+def _remove_stale_temporaries(out: Path, own: bool = False) -> None:
     """Half-written report files of a run that was killed (write_atomic's and the workers' temporaries)."""
-    for leftover in [*out.glob(".tmp-*.part"), *(out / STAGING).glob(".tmp-*.part")]:
-        try:
-            leftover.unlink()
-        except OSError:
-            pass
+    for folder in (out, out / STAGING):
+        remove_stale_temporaries(folder, own=own)
 
 
 class _NoBar:

@@ -8,31 +8,33 @@ shows tracebacks.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
+import sqlite3
+import stat
 import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from . import __version__
-from .errors import GraderError, SpecErrors
+from .document import not_a_file
+from .errors import GraderError, InputError, SpecErrors, shown_path
 from .batch import default_jobs, grade_class
-from .gradebook import Gradebook
-from .overrides import OverrideEntry, check_override, read_override_csv, rewrite_reports
+from .collect import collect
+from .gradebook import Gradebook, unusable
+from .overrides import OverrideEntry, check_overrides, read_override_csv, rewrite_reports
 from .grading import grade_safely
 from .kinds import KINDS
 from .report import RENDERERS, terminal
 from .selftest import selftest
 from .spec import LoadedSpec, load_spec
 from .submission import load_submission
-from .files import safe_name, write_atomic
+from .files import ensure_folder, safe_name, write_atomic
 from .normalize import student_id
 from .roster import read_roster
 from .variants import VariantError, plain, show
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
-SUBMISSION_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class UsageError(GraderError):
@@ -55,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except sqlite3.Error as exc:  # a gradebook damaged beyond the pages read when it was opened
+        book = Path(getattr(args, "out", None) or ".") / "gradebook.sqlite"
+        print(f"grader: {unusable(book, f'SQLite: {exc}')}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
@@ -83,7 +89,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             status = EXIT_INPUT
             continue
         a = spec.assignment
-        print(f"{path}: ok: {a.id}, {len(a.parts)} parts, {a.max_score:g} points")
+        for warning in spec.warnings:
+            print(_warning(warning), file=sys.stderr)
+        print(f"{path}: ok: {a.id}, {len(a.parts)} parts, {a.max_score:g} points"
+              + (f", {len(spec.warnings)} warning(s)" if spec.warnings else ""))
         if args.selftest:
             failures, lines = selftest(spec, _probe_students(spec, args))
             for line in lines:
@@ -94,6 +103,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             else:
                 print(f"{path}: selftest passed")
     return status
+
+
+def _warning(problem: InputError) -> str:
+    """``file:line:col: warning: message``, the form editors and CI annotations read."""
+    where = str(problem)[: -len(problem.message) - 2]
+    return f"{where}: warning: {problem.message}"
 
 
 def _probe_students(spec: LoadedSpec, args: argparse.Namespace) -> list[str]:
@@ -112,7 +127,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     out = _out_dir(args.out)
     jobs = args.jobs or default_jobs()
     progress = not args.quiet and sys.stderr.isatty()
-    summary = grade_class(spec_path, spec, _submission_files(args.paths), out, jobs=jobs, formats=formats,
+    found = collect(args.paths, out)
+    for note in found.notes:
+        print(terminal.clean(note, 500), file=sys.stderr)
+    summary = grade_class(spec_path, spec, found.files, out, jobs=jobs, formats=formats,
                           regrade=args.regrade, progress=progress)
     for problem in summary.problems + summary.warnings:
         print(terminal.clean(problem, 500), file=sys.stderr)
@@ -121,17 +139,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not args.quiet:
         if summary.rows:
             sys.stdout.write(terminal.table(summary.rows))
-        print(_summary_line(summary, summary.graded + summary.skipped, out))
+        print(_summary_line(summary, summary.graded + summary.skipped, len(found.notes) + summary.left_out, out))
     with Gradebook(out / "gradebook.sqlite") as book:
         scores = [(row.student, row.report["score"], row.report["max_score"])
                   for row in book.rows(spec.assignment.id)] if args.fail_under is not None else []
     return _fail_under(scores, args.fail_under)
 
 
-def _summary_line(summary, files: int, out: Path) -> str:
+def _summary_line(summary, files: int, left_out: int, out: Path) -> str:
     mean = summary.total_score / summary.graded if summary.graded else 0.0
     parts = [f"{files} submission(s): {summary.graded} graded, {summary.skipped} unchanged (skipped)",
              f"{summary.unreadable} unreadable"]
+    if left_out:
+        parts.append(f"{left_out} other entr{'y' if left_out == 1 else 'ies'} left out (each said why above)")
     if summary.errors:
         parts.append(f"{summary.errors} part(s) the grader failed on")
     if summary.graded:
@@ -140,9 +160,8 @@ def _summary_line(summary, files: int, out: Path) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    _regular_file(args.submission)
     spec = load_spec(args.spec)
-    if not Path(args.submission).is_file():
-        raise UsageError(f"{args.submission}: no such file")
     report = grade_safely(spec, load_submission(args.submission))
     if report.problem:  # nothing to show part by part: say why, in one line
         print(terminal.clean(report.problem, 500), file=sys.stderr)
@@ -201,7 +220,7 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
         assignment = _assignment(book, args.assignment)
         spec_path = args.spec or assignment["spec_path"]
         spec = load_spec(spec_path)
-        if hashlib.sha256(Path(spec_path).read_bytes()).hexdigest() != assignment["spec_hash"]:
+        if spec.digest != assignment["spec_hash"]:
             raise UsageError(f"{spec_path} has changed since {out} was graded (a new salt gives everyone new "
                              f"numbers): grade the class again with it, or pass the spec it was graded with (--spec)")
         if spec.assignment.id != assignment["id"]:
@@ -235,44 +254,41 @@ def cmd_override(args: argparse.Namespace) -> int:
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
         if args.import_csv:
-            entries = read_override_csv(Path(args.import_csv), assignment)
+            entries = read_override_csv(_regular_file(args.import_csv), assignment)
         elif args.student and args.part and args.score is not None:
-            entries = [OverrideEntry(args.student, args.part, args.score, args.comment or "", "command line")]
+            entries = [OverrideEntry(student_id(args.student), args.part, args.score, args.comment or "",
+                                     "command line")]
         else:
             raise UsageError("give --student, --part and --score, or --import FILE.csv")
-        for entry in entries:
-            check_override(book, assignment, entry)
-        students = set()
-        for entry in entries:
-            book.set_override(assignment["id"], entry.student, entry.part, entry.score, entry.comment)
-            students.add(entry.student)
-        rewritten = sum(rewrite_reports(book, out, assignment["id"], s) for s in sorted(students))
+        check_overrides(book, assignment, entries)
+        book.set_overrides(assignment["id"], [(e.student, e.part, e.score, e.comment) for e in entries])
+        students = {entry.student for entry in entries}
+        rewritten = rewrite_reports(book, out, assignment["id"], students)
     print(f"{len(entries)} override(s) recorded for {len(students)} student(s); {rewritten} report file(s) rewritten")
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import EXPORTERS, export
+    from .export import EXPORTERS, export, export_folder
 
     out = Path(args.out)
     formats = _formats(args.format, EXPORTERS)
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
-        written = export(book, assignment, out / "export", formats)
+        written = export(book, assignment, export_folder(out), formats)
     print(f"{len(written)} file(s) written in {out / 'export'}/")
     return EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .export import pages
+    from .export import export_folder, pages
     from .stats import class_stats, text_report
 
     out = Path(args.out)
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
         sys.stdout.write(text_report(class_stats(book, assignment)))
-        (out / "export").mkdir(exist_ok=True)
-        [page] = pages.class_report(book, assignment, out / "export")
+        [page] = pages.class_report(book, assignment, export_folder(out))
     print(f"class report: {page}")
     return EXIT_OK
 
@@ -301,14 +317,21 @@ def cmd_solvers(args: argparse.Namespace) -> int:
 # --- helpers ----------------------------------------------------------------------------------
 
 def _out_dir(raw: str) -> Path:
-    out = Path(raw)
+    return ensure_folder(Path(raw), parents=True)
+
+
+def _regular_file(raw: str) -> Path:
+    """A file named on the command line: refused at once unless it is a regular file (a pipe would
+    keep the grader waiting for a writer; a device would never end)."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise UsageError(f"--out {raw}: exists and is not a directory") from None
+        info = os.stat(raw)
+    except FileNotFoundError:
+        raise UsageError(f"{shown_path(raw)}: no such file") from None
     except OSError as exc:
-        raise UsageError(f"--out {raw}: cannot create it ({exc.strerror or exc})") from None
-    return out
+        raise UsageError(f"{shown_path(raw)}: cannot be examined ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a file")
+    return Path(raw)
 
 
 def _formats(raw: str, choices: Iterable[str] = RENDERERS) -> list[str]:
@@ -320,42 +343,6 @@ def _formats(raw: str, choices: Iterable[str] = RENDERERS) -> list[str]:
         shown = ", ".join(unknown) if unknown else repr(raw)
         raise UsageError(f"unknown --format {shown}; choose from {', '.join(choices)}")
     return formats
-
-
-def _submission_files(paths: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = [Path(p) for p in _submissions_under(str(path))]
-            if not found:
-                raise UsageError(f"{raw}: no submission files (*.yaml, *.yml, *.json) in this directory")
-            files += found
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError(f"{raw}: no such file or directory")
-    return files
-
-
-def _submissions_under(root: str) -> list[str]:
-    """Submission files below ``root``, hidden files and folders left out, symbolic links to folders not
-    followed; sorted by path components, so a class is always graded (and its reports named) in one order."""
-    found, folders = [], [root]
-    while folders:
-        folder = folders.pop()
-        try:
-            with os.scandir(folder) as entries:  # the kind of each entry comes with the listing: no stat per file
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in SUBMISSION_SUFFIXES:
-                        found.append(entry.path)
-        except OSError as exc:
-            print(f"{terminal.clean(folder, 200)}: skipped, cannot list it ({exc.strerror})", file=sys.stderr)
-    return sorted(found, key=lambda p: p.split(os.sep))
 
 
 def _fail_under(scores: list[tuple[str, float, float]], threshold: float | None) -> int:

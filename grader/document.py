@@ -10,8 +10,11 @@ significant-figure check can read ``0.0500`` as three figures.
 """
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,23 +125,50 @@ def _lookup(mapping, name: Any):
 
 
 def read_bytes(path: Path, limits: Limits) -> bytes:
-    """Read a file, refusing one over the size limit before reading it."""
+    """A regular file's bytes, at most ``limits.max_bytes`` of them.
+
+    Opened without blocking, then checked on the open descriptor: a named pipe, a device or a socket
+    is refused at once (reading one would wait for a writer, or never end), and the size is bounded
+    by the bytes actually read, not by the size the file system reports (``/dev/zero`` reports 0)."""
     name = shown_path(path)
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise InputError(name, None, None, f"file is {_size(size)}, over the limit of {_size(limits.max_bytes)}")
-        with path.open("rb") as fh:
-            raw = fh.read(limits.max_bytes + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(name, None, None, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(name, None, None, "is a directory, not a file") from None
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket, or a pipe's other end: nothing to read
+            raise InputError(name, None, None, "not a regular file (a socket?); give a file") from None
+        raise InputError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(name, None, None, not_a_file(info.st_mode) + "; give a file")
+        if info.st_size > limits.max_bytes:
+            raise InputError(name, None, None, f"file is {_size(info.st_size)}, over the limit of "
+                                               f"{_size(limits.max_bytes)}")
+        chunks, total = [], 0
+        while total <= limits.max_bytes:
+            chunk = os.read(fd, min(1 << 20, limits.max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
     except OSError as exc:
         raise InputError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > limits.max_bytes:  # grew while we looked
+    finally:
+        os.close(fd)
+    if total > limits.max_bytes:  # grew while we read, or reported a wrong size
         raise InputError(name, None, None, f"file is over the limit of {_size(limits.max_bytes)}")
-    return raw
+    return b"".join(chunks)
+
+
+def not_a_file(mode: int) -> str:
+    """Why a path of this kind is no file to read, said so a user knows what to give instead."""
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else None)
+    return f"is {kind}, not a regular file" if kind else "is not a regular file"
 
 
 def decode(raw: bytes, name: str) -> str:

@@ -17,8 +17,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
+from .errors import GraderError, shown_path
 from .files import safe_name, unique_stem
 
 SCHEMA = """
@@ -53,6 +54,18 @@ CREATE INDEX IF NOT EXISTS report_names_source ON report_names (assignment, sour
 """
 
 
+def _check_columns(db: sqlite3.Connection) -> None:
+    """Every table has the columns this version writes (not another program's tables of the same name)."""
+    probe = sqlite3.connect(":memory:")
+    probe.executescript(SCHEMA)
+    for (table,) in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        wanted = [r[1] for r in probe.execute(f"PRAGMA table_info({table})")]
+        found = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+        if found != wanted:
+            raise sqlite3.DatabaseError(f"table {table} has columns {', '.join(found)}, not {', '.join(wanted)}")
+    probe.close()
+
+
 @dataclass(frozen=True)
 class Override:
     score: float
@@ -70,14 +83,37 @@ class Row:
     report: dict[str, Any]
 
 
+class GradebookError(GraderError):
+    """A gradebook file grader cannot use (damaged, another program's, a link): one line, exit status 2."""
+
+
+def unusable(path: Path, why: object) -> GradebookError:
+    return GradebookError(f"{shown_path(path)}: cannot be used as a gradebook ({why}); move it away and grade "
+                          "the class again (overrides live in it: keep the old file if it has any)")
+
+
+SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the gradebook, following links
+
+
 class Gradebook:
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
-        self.db.executescript(SCHEMA)
+        for suffix in SIDE_FILES:
+            side = Path(f"{path}{suffix}")
+            if side.is_symlink():
+                raise GradebookError(f"{shown_path(side)}: is a symbolic link; grader does not write through links "
+                                     "in an output folder: remove it")
+            if side.exists() and not side.is_file():
+                raise unusable(side, "not a regular file")
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
+            self.db.executescript(SCHEMA)
+            _check_columns(self.db)
+        except sqlite3.Error as exc:
+            raise unusable(path, f"SQLite: {exc}") from None
         self._pending: list[tuple[str, tuple | list[tuple]]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
         self._pending_submissions = 0
@@ -186,12 +222,18 @@ class Gradebook:
         return self._pending_submissions
 
     # --- overrides -----------------------------------------------------------------------------
-    def set_override(self, assignment: str, student: str, part: str, score: float, comment: str) -> None:
+    def set_overrides(self, assignment: str, entries: Iterable[tuple[str, str, float, str]]) -> None:
+        """(student, part, score, comment) rows, all in one transaction: a sheet lands whole or not at all."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.db.execute("BEGIN")
-        self.db.execute("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?)",
-                        (assignment, student, part, score, comment, now))
-        self.db.execute("COMMIT")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?)",
+                                [(assignment, student, part, score, comment, now)
+                                 for student, part, score, comment in entries])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def overrides(self, assignment: str) -> dict[tuple[str, str], Override]:
         rows = self.db.execute("SELECT student, part, score, comment FROM overrides WHERE assignment = ?",
@@ -199,23 +241,24 @@ class Gradebook:
         return {(r[0], r[1]): Override(r[2], r[3]) for r in rows}
 
     # --- reading back ------------------------------------------------------------------------
-    def rows(self, assignment: str, latest_only: bool = True) -> Iterator[Row]:
+    def rows(self, assignment: str, latest_only: bool = True, students: set[str] | None = None) -> Iterator[Row]:
         """Submissions with overrides applied, ordered by student; one per student (the file modified
-        last) unless ``latest_only`` is false."""
+        last) unless ``latest_only`` is false; only those of ``students``, if given."""
         overrides = self.overrides(assignment)
         query = ("SELECT s.source, s.student, st.name, s.report_stem, s.report, s.modified FROM submissions s "
                  "LEFT JOIN students st ON st.id = s.student WHERE s.assignment = ? "
                  "ORDER BY s.student, s.modified DESC, s.source")
         last = None
         for source, student, name, stem, report, _ in self.db.execute(query, (assignment,)):
-            if latest_only and student == last:
+            if (latest_only and student == last) or (students is not None and student not in students):
                 continue
             last = student
             yield Row(source, student, name, stem, apply_overrides(json.loads(report), overrides))
 
-    def sources_of(self, assignment: str, student: str) -> list[tuple[str, str]]:
-        return list(self.db.execute("SELECT source, report_stem FROM submissions WHERE assignment = ? AND "
-                                    "student = ? ORDER BY source", (assignment, student)))
+    def students(self, assignment: str) -> set[str]:
+        """Every student with a submission to ``assignment``."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT student FROM submissions WHERE assignment = ?",
+                                              (assignment,))}
 
     def part_results(self, assignment: str) -> list[tuple]:
         return list(self.db.execute("SELECT source, part, kind, score, max_score, status, diagnosis, answer_key "

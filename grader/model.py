@@ -71,6 +71,7 @@ class Submission:
     problem: str | None = None
     warnings: list[str] = field(default_factory=list)
     named: bool = True  # False when the file gave no student id (the file name stands in)
+    output_of_grader: str | None = None  # "a grader report": a file grader wrote, never a student's submission
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def read_roster(path: str | Path) -> list[Enrolled]:
         text = decode(read_bytes(Path(path), LIMITS), name)
     except OSError as exc:
         raise InputError(name, None, None, f"cannot read the roster: {exc.strerror or exc}") from None
-    rows = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter_of(text)))
     if not rows:
         raise InputError(name, 1, 1, "the roster is empty")
     header = [h.strip().casefold() for h in rows[0]]
@@ -71,7 +71,7 @@ def read_roster(path: str | Path) -> list[Enrolled]:
     return out
 
 
-def _delimiter(text: str) -> str:
+def delimiter_of(text: str) -> str:
     """Comma, semicolon or tab: whichever splits the header row (the first that does, in that order)."""
     first = text.split("\n", 1)[0]
     for candidate in (",", ";", "\t"):

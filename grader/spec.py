@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .document import SPEC_LIMITS, Document, load_file
+from .document import SPEC_LIMITS, Document, load_file, read_bytes
 from .errors import InputError, SpecErrors
 from .kinds import KINDS
 from .kinds.common import SpecProblem
@@ -71,6 +71,8 @@ class LoadedSpec:
     assignment: Assignment
     references: dict[str, Any]
     verdicts: dict = field(default_factory=dict, compare=False, repr=False)
+    digest: str = ""  # SHA-256 of the file's bytes as loaded: what a gradebook remembers the spec by
+    warnings: tuple[InputError, ...] = ()  # what the author should look at, though the spec can be used
     plan: Plan | None = None
     templates: tuple[PartTemplate, ...] = ()
     _variants: dict = field(default_factory=dict, compare=False, repr=False)
@@ -133,7 +135,8 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
     (``grader validate`` asks for hundreds: a tie one student in a hundred draws shows there).
     """
     try:
-        doc = load_file(path, SPEC_LIMITS)
+        raw_bytes = read_bytes(Path(path), SPEC_LIMITS)
+        doc = load_file(path, SPEC_LIMITS, raw_bytes)
     except InputError as exc:
         raise SpecErrors([exc]) from None
     problems = non_finite(doc) + schema_problems(doc, "problem.schema.json", skip_references=True)
@@ -158,7 +161,7 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
             + schema_problems(doc, "problem.schema.json")
         _raise_if(problems)
     builder = _Builder(doc, raw.data, plan)
-    loaded = builder.build()
+    loaded = dataclasses.replace(builder.build(), digest=hashlib.sha256(raw_bytes).hexdigest())
     _raise_if(builder.problems)
     if plan is not None:
         _raise_if(_probe_variants(loaded, raw, probes))
@@ -235,9 +238,13 @@ class _PartSpot:
     base: tuple
     label: str
     problems: list[InputError]
+    warnings: list[InputError] = field(default_factory=list)
 
     def error(self, path: tuple, message: str, *, key: bool = False) -> None:
         self.problems.append(self.doc.error(self.base + tuple(path), f"{self.label}: {message}", key=key))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.warnings.append(self.doc.error(self.base + tuple(path), f"{self.label}: {message}"))
 
 
 @dataclass
@@ -250,6 +257,9 @@ class _Collect:
 
     def error(self, path: tuple, message: str, *, key: bool = False) -> None:
         self.problems.append((self.base + tuple(path), f"{self.label}: {message}"))
+
+    def warn(self, path: tuple, message: str) -> None:
+        pass  # a student's variant: the spec's own version has said it already
 
 
 def build_part(raw: dict[str, Any], group: str | None, release_all: bool, spot: Any) -> tuple[Part | None, Any]:
@@ -281,6 +291,7 @@ class _Builder:
     raw: Any = None  # the data as written (with ``$name`` references), for parts that vary
     plan: Plan | None = None
     problems: list[InputError] = field(default_factory=list)
+    warnings: list[InputError] = field(default_factory=list)
     templates: list[PartTemplate] = field(default_factory=list)
 
     def build(self) -> LoadedSpec:
@@ -321,7 +332,7 @@ class _Builder:
                 self.problems.append(self.doc.error(path + ("id",), f"duplicate part id {pid!r} (first at line {first})"))
                 continue
             seen[pid] = path
-            spot = _PartSpot(self.doc, path, f"part {pid}", self.problems)
+            spot = _PartSpot(self.doc, path, f"part {pid}", self.problems, self.warnings)
             part, reference = build_part(raw, gid, release_all, spot)
             if part is not None:
                 parts.append(part)
@@ -337,7 +348,8 @@ class _Builder:
                                                                 f"to {total:g}"))
         assignment = Assignment(str(data["id"]), str(data["title"]), tuple(parts), tuple(groups), self.doc.name,
                                 str(data.get("description", "")))
-        return LoadedSpec(assignment, references, plan=self.plan, templates=tuple(self.templates))
+        return LoadedSpec(assignment, references, plan=self.plan, templates=tuple(self.templates),
+                          warnings=tuple(sorted(self.warnings, key=lambda w: (w.line or 0, w.col or 0))))
 
 
 def _at(data: Any, path: tuple) -> Any:

@@ -21,10 +21,14 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     try:
         doc = load_file(path, limits, raw)
     except InputError as exc:
-        return Submission(student=fallback, answers={}, source=source, problem=str(exc))
+        return unreadable(path, exc)
     if not isinstance(doc.data, dict):
         return Submission(student=fallback, answers={}, source=source,
                           problem=str(doc.error((), "expected a mapping with 'student' and 'answers'")))
+    made_by_grader = output_of_grader(doc.data)
+    if made_by_grader:  # last run's report copied among the submissions must not claim its student's id
+        return Submission(student=fallback, answers={}, source=source, output_of_grader=made_by_grader,
+                          problem=f"{source}: this is {made_by_grader}, written by grader, not a submission")
     # the schema's checks, by hand for the usual well-formed file; the schema itself explains the rest
     problems = [] if plainly_valid(doc.data) else schema_problems(doc, "submission.schema.json")
     raw_student = doc.data.get("student")
@@ -42,6 +46,22 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     return Submission(student=sid, answers=doc.data["answers"], source=source,
                       assignment=str(assignment) if assignment is not None else None,
                       name=str(name) if name is not None else None, warnings=warnings, named=not warnings)
+
+
+def output_of_grader(data: dict) -> str | None:
+    """What grader wrote this file as, if it is one of grader's own outputs (none has 'answers')."""
+    if "answers" in data:
+        return None
+    if {"grader_version", "parts", "max_score"} <= data.keys():
+        return "a grader report"
+    if {"tests", "score"} <= data.keys() and "student" not in data:
+        return "a Gradescope results file"
+    return None
+
+
+def unreadable(path: Path, problem: InputError) -> Submission:
+    """The submission of a file that could not be read: named after the file, with the reason."""
+    return Submission(student=shown_path(path.stem), answers={}, source=shown_path(path), problem=str(problem))
 
 
 def plainly_valid(data: dict) -> bool:

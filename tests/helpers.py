@@ -1,6 +1,9 @@
 """Build one part from its fields and grade raw answers against it, without files."""
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +12,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
+from conftest import ROOT, SEED_CLASS
 from grader.grading import check_answer
 from grader.kinds import KINDS
 from grader.model import Outcome, Part
@@ -18,13 +22,20 @@ class RaisingSpot:
     def error(self, path: tuple, message: str, *, key: bool = False) -> None:
         raise AssertionError(f"spec problem at {path}: {message}")
 
+    def warn(self, path: tuple, message: str) -> None:
+        pass
+
 
 class CollectingSpot:
     def __init__(self) -> None:
         self.problems: list[tuple[tuple, str]] = []
+        self.warnings: list[tuple[tuple, str]] = []
 
     def error(self, path: tuple, message: str, *, key: bool = False) -> None:
         self.problems.append((tuple(path), message))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.warnings.append((tuple(path), message))
 
 
 class Built:
@@ -107,3 +118,41 @@ def variant_answers(spec: Any, student: str) -> dict[str, Any]:
     """A student's right answers in a randomized spec, as ``grader solve --student`` shows them."""
     variant = spec.variant(student)
     return {p.id: KINDS[p.kind].show(p.config, variant.references[p.id]) for p in variant.parts}
+
+
+# --- classes made from the example class, and whole runs of the grader ---------------------------
+
+def make_class(folder: Path, copies: int) -> list[Path]:
+    """``copies`` submissions made from the example class, each with its own student id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = sorted(SEED_CLASS.iterdir())
+    made = []
+    for i in range(copies):
+        source = sources[i % len(sources)]
+        text = source.read_text(encoding="utf-8")
+        text = text.replace('"student": "', f'"student": "c{i:04d}-', 1).replace('student: "', f'student: "c{i:04d}-', 1)
+        path = folder / f"s{i:04d}{source.suffix}"
+        path.write_text(text, encoding="utf-8")
+        made.append(path)
+    return made
+
+
+def gradebook_rows(out: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, without the one column that is a wall-clock time."""
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    tables = {}
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] not in ("graded_at", "created_at")]
+        tables[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+    db.close()
+    return tables
+
+
+def output_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith("gradebook.sqlite")}
+
+
+def run_grader(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)

@@ -13,43 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED_CLASS, SEED_SPEC
-
-
-def make_class(folder: Path, copies: int) -> list[Path]:
-    """``copies`` submissions made from the example class, each with its own student id."""
-    folder.mkdir(parents=True, exist_ok=True)
-    sources = sorted(SEED_CLASS.iterdir())
-    made = []
-    for i in range(copies):
-        source = sources[i % len(sources)]
-        text = source.read_text(encoding="utf-8")
-        text = text.replace('"student": "', f'"student": "c{i:04d}-', 1).replace('student: "', f'student: "c{i:04d}-', 1)
-        path = folder / f"s{i:04d}{source.suffix}"
-        path.write_text(text, encoding="utf-8")
-        made.append(path)
-    return made
-
-
-def gradebook_rows(out: Path) -> dict[str, list[tuple]]:
-    """Every table's rows, without the one column that is a wall-clock time."""
-    db = sqlite3.connect(out / "gradebook.sqlite")
-    tables = {}
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] not in ("graded_at", "created_at")]
-        tables[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
-    db.close()
-    return tables
-
-
-def output_files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and not p.name.startswith("gradebook.sqlite")}
-
-
-def run_grader(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+from conftest import ROOT, SEED_SPEC
+from helpers import gradebook_rows, make_class, output_files, run_grader
 
 
 def test_unchanged_submissions_are_skipped_and_changes_are_graded(cli, tmp_path):
@@ -167,7 +132,8 @@ def test_a_class_folder_is_searched_below_but_not_in_hidden_places_or_through_fo
     (tmp_path / "elsewhere").mkdir()
     make_class(tmp_path / "elsewhere", 1)
     (tmp_path / "class" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
-    (tmp_path / "class" / "one-file.yaml").symlink_to(made[0])  # a link to a file is that file
+    (tmp_path / "class" / "one-file.yaml").symlink_to(made[0])  # graded under its own name already
+    (tmp_path / "class" / "from-hidden.yaml").symlink_to(hidden)  # the only way to that file: followed
     done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SEED_SPEC), str(tmp_path / "class"), "--out",
                            str(tmp_path / "out"), "--jobs", "1", "--format", "json"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -175,5 +141,8 @@ def test_a_class_folder_is_searched_below_but_not_in_hidden_places_or_through_fo
     db = sqlite3.connect(tmp_path / "out" / "gradebook.sqlite")
     sources = [Path(s) for (s,) in db.execute("SELECT source FROM submissions")]
     graded = sorted(s.relative_to(tmp_path / "class").as_posix() for s in sources)
-    expected = sorted(["one-file.yaml", *(p.relative_to(tmp_path / "class").as_posix() for p in made)])
+    expected = sorted(["from-hidden.yaml", *(p.relative_to(tmp_path / "class").as_posix() for p in made)])
     assert graded == expected and len(expected) == 4
+    assert "linked: skipped, a symbolic link to a folder (links to folders are not followed)" in done.stderr
+    assert "one-file.yaml: skipped, a symbolic link to section-b/s0000.yaml, which is graded under its own name" \
+        in done.stderr

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import SEED_CLASS, SEED_SPEC
+from grader.gradebook import Gradebook, Override
 
 
 def graded(cli, tmp_path):
@@ -53,3 +56,65 @@ def test_bad_overrides_are_refused_with_one_line(cli, tmp_path, write):
     run = cli("override", out, "--import", sheet)
     assert run.status == 2 and "bad.csv:2: score 'many' is not a number" in run.err
     assert cli("override", tmp_path / "nowhere", "--student", "a", "--part", "b", "--score", "1").status == 2
+
+
+@pytest.mark.parametrize("content, words", [
+    ("student,part,score,comment\n99522086,q3b,2,Fine, but short\n", "bad.csv:2: this row has 5 cells but the header "
+                                                                      "names 4 columns"),
+    ("student,part,score,comment\n99522086,q3b,2,Jos\xe9\n".encode("latin-1"), "bad.csv:2:19: not UTF-8 text"),
+    ('student,part,score,comment\n99522086,q3b,2,"' + "x" * 200_000 + '"\n', "bad.csv:2: not readable as CSV: field "
+                                                                               "larger than field limit"),
+    ('student,part,score,comment\n99522086,q3b,2,"never closed\n', "bad.csv:2: not readable as CSV: unexpected end of data"),
+    ("student,part,score,comment\n99522086,q3b,2," + "y" * 20_000 + "\n", "the comment is 20,000 characters long"),
+    ("student,part,score,score\n99522086,q3b,2,3\n", "bad.csv:1: the header names the column 'score' twice"),
+    ("name,mark\nSara,3\n", "bad.csv:1: the header must name the columns student, part, score"),
+    ("", "bad.csv:1: the header must name the columns student, part, score"),
+])
+def test_unusable_override_sheets_get_one_clear_line(cli, tmp_path, write, content, words):
+    out = graded(cli, tmp_path)
+    run = cli("override", out, "--import", write("bad.csv", content))
+    assert run.status == 2 and words in run.err, run.err
+    assert "internal error" not in run.err and len(run.err.strip().splitlines()) == 1
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert book.overrides("rnn-attention") == {}  # nothing half-recorded
+
+
+@pytest.mark.parametrize("encoding, delimiter", [("utf-8-sig", ","), ("utf-16", "\t"), ("utf-8", ";")])
+def test_sheets_as_spreadsheets_save_them(cli, tmp_path, write, encoding, delimiter):
+    """Excel's "Unicode text" is UTF-16 with tabs; European spreadsheets use semicolons and decimal commas;
+    columns the importer does not know (a name) are ignored."""
+    out = graded(cli, tmp_path)
+    rows = [["student", "name", "part", "score", "comment"], ["99522086", "Mina", "q3b", "2,5", "Clear; short"],
+            ["۹۹۵۲۲۰۰۱", "Sara", "q3b", "3", "Complete"]]
+    text = "\r\n".join(delimiter.join(f'"{c}"' if {";", ","} & set(c) else c for c in row) for row in rows) + "\r\n"
+    sheet = write("sheet.csv", text.encode(encoding))
+    run = cli("override", out, "--import", sheet)
+    assert run.status == 0 and "2 override(s) recorded for 2 student(s)" in run.out, run.err
+    with Gradebook(out / "gradebook.sqlite") as book:
+        overrides = book.overrides("rnn-attention")
+    assert overrides[("99522086", "q3b")] == Override(2.5, "Clear; short")
+    assert overrides[("99522001", "q3b")] == Override(3.0, "Complete")
+
+
+def test_an_import_is_one_transaction_and_one_pass_over_the_class(cli, tmp_path, write, monkeypatch):
+    """Linear in rows: however many rows the sheet has, the class is read once and written in one transaction."""
+    out = graded(cli, tmp_path)
+    statements: list[str] = []
+    opened = Gradebook.__init__
+
+    def tracing(self, path):
+        opened(self, path)
+        self.db.set_trace_callback(statements.append)
+
+    monkeypatch.setattr(Gradebook, "__init__", tracing)
+    counts = {}
+    for rows in (1, 7):
+        students = sorted(p.stem for p in SEED_CLASS.iterdir())[:rows]
+        sheet = write(f"sheet{rows}.csv", "student,part,score\n" + "".join(f"{s},q3b,1\n" for s in students))
+        statements.clear()
+        assert cli("override", out, "--import", sheet).status == 0
+        counts[rows] = (sum(s == "BEGIN" for s in statements),
+                        sum(s.startswith("SELECT s.source") for s in statements),
+                        sum(not s.startswith("INSERT OR REPLACE INTO overrides") for s in statements))
+    assert counts[1][:2] == counts[7][:2] == (1, 1)  # one transaction, one read of the class's reports
+    assert counts[1][2] == counts[7][2]  # and no statement but the row's own insert repeats per row

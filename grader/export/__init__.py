@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from ..files import writable_folder
 from ..gradebook import Gradebook
 from . import ci, pages, sheets
 
@@ -27,12 +28,16 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
+def export_folder(out: Path) -> Path:
+    """``OUT/export``, a real folder, without what killed exports left half-written."""
+    return writable_folder(out / "export")
+
+
 def export(book: Gradebook, assignment: dict[str, Any], directory: Path, formats: list[str]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in formats:
         written += EXPORTERS[name](book, assignment, directory)
     return written
 
 
-__all__ = ["EXPORTERS", "export"]
+__all__ = ["EXPORTERS", "export", "export_folder"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
 
-from ..files import atomic_writer, write_atomic
+from ..files import atomic_writer, writable_folder, write_atomic
 from ..gradebook import Gradebook
 from ..stats import class_stats, describe_diagnosis
 
@@ -74,12 +74,10 @@ def _suite(xml: XMLGenerator, assignment: dict[str, Any], student: str, source: 
 def gradescope(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
     """One ``results.json`` per submission, in ``gradescope/<report name>/``, as Gradescope's
     autograder specification describes (a test per part)."""
-    root = directory / "gradescope"
-    root.mkdir(exist_ok=True)
+    root = writable_folder(directory / "gradescope")
     written = []
     for row in book.rows(assignment["id"]):
-        folder = root / row.stem
-        folder.mkdir(exist_ok=True)
+        folder = writable_folder(root / row.stem)
         written.append(write_atomic(folder, "results.json", json.dumps(results_json(row.report), ensure_ascii=False,
                                                                          indent=2) + "\n"))
     return written

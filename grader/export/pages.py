@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..files import write_atomic
+from ..files import writable_folder, write_atomic
 from ..gradebook import Gradebook
 from ..stats import class_stats, describe_diagnosis, histogram
 
@@ -28,8 +28,7 @@ def student_page(report: dict[str, Any]) -> str:
 
 
 def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
-    folder = directory / "html"
-    folder.mkdir(exist_ok=True)
+    folder = writable_folder(directory / "html")
     written, rows = [], []
     for row in book.rows(assignment["id"]):
         written.append(write_atomic(folder, f"{row.stem}.html", student_page(row.report)))

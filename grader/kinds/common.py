@@ -38,9 +38,12 @@ def read_tolerance(raw: dict[str, Any] | None, spot: "Spot", default: Tolerance)
 
 
 class Spot(Protocol):
-    """Where a part sits in its spec file, so ``configure`` can report problems at line:col."""
+    """Where a part sits in its spec file, so ``configure`` can report problems at line:col: errors
+    (the spec cannot be used) and warnings (it can, but the author should look)."""
 
     def error(self, path: tuple, message: str, *, key: bool = False) -> None: ...
+
+    def warn(self, path: tuple, message: str) -> None: ...
 
 
 class SpecProblem(PathProblem):

@@ -1,0 +1,167 @@
+"""Which files a ``grade`` run reads: the submission files under the paths a user gives.
+
+A class folder is whatever people put in it, so the listing never trusts it:
+
+- submission files end in ``.yaml``, ``.yml`` or ``.json``; hidden files and folders (a leading
+  ``.``) are left out;
+- an output folder is never read: the run's own ``--out``, and any folder holding a gradebook
+  (``gradebook.sqlite``) or grader's staging folder, so last run's reports never pose as submissions;
+- a symbolic link to a folder is not followed; a link to a file is followed only when the file it
+  names lies inside the class folder (a link out of the class could read any file the grader may);
+- an entry that is not a regular file (a named pipe, a device), or that cannot be examined (a link
+  loop, a link into a folder the grader may not read), is left out;
+- every entry left out for a reason other than its name is reported on a line of its own, and the
+  listing goes on: one bad entry never hides the files after it.
+
+A path given by name on the command line is the user's own choice: a regular file is read wherever
+it is, links and all; anything else (a pipe, a device, an output folder) is refused at once.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .document import not_a_file
+from .errors import GraderError, shown_path
+
+SUFFIXES = (".yaml", ".yml", ".json")
+OUTPUT_MARKERS = ("gradebook.sqlite", ".staging")  # what every folder grade writes into holds
+
+
+class CollectError(GraderError):
+    """A path on the command line that is no class folder or submission file: one line, exit status 2."""
+
+
+@dataclass
+class Collected:
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # one line per entry left out, and why
+
+
+def output_marker(folder: str | Path) -> str | None:
+    """The marker that makes ``folder`` a grader output folder, or None. Markers are looked at, never
+    followed: a link named gradebook.sqlite marks the folder as well as the file would."""
+    for marker in OUTPUT_MARKERS:
+        if os.path.lexists(os.path.join(folder, marker)):
+            return marker
+    return None
+
+
+def collect(paths: list[str], out: Path | None = None) -> Collected:
+    """The submission files under ``paths`` (files and class folders), sorted within each folder given;
+    ``out``: this run's output folder, never read and never to be a class folder itself."""
+    found = Collected()
+    seen: set[str] = set()  # real paths of the files collected: a link to one of them adds nothing
+    out_real = os.path.realpath(out) if out is not None else None
+    for raw in paths:
+        try:
+            info = os.stat(raw)
+        except FileNotFoundError:
+            raise CollectError(f"{shown_path(raw)}: no such file or directory") from None
+        except OSError as exc:
+            raise CollectError(f"{shown_path(raw)}: cannot be examined ({exc.strerror or exc})") from None
+        if stat.S_ISREG(info.st_mode):
+            found.files.append(Path(raw))
+            seen.add(os.path.realpath(raw))
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            raise CollectError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a submission file or a class "
+                               "folder")
+        root = os.path.realpath(raw)
+        if root == out_real:
+            raise CollectError(f"{shown_path(raw)}: is also --out; reports written into the class folder would be "
+                               "read as submissions next time: give --out another folder (the default is reports)")
+        marker = output_marker(raw)
+        if marker:
+            raise CollectError(f"{shown_path(raw)}: is a grader output folder (it holds {marker}), not a class "
+                               "folder; give the folder of submissions")
+        files = _walk(raw, root, out_real, found.notes, seen)
+        if not files:
+            raise CollectError(f"{shown_path(raw)}: no submission files (*.yaml, *.yml, *.json) in this directory")
+        found.files += [Path(p) for p in files]
+    return found
+
+
+def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: set[str]) -> list[str]:
+    files: list[str] = []
+    links: list[str] = []  # links to files inside the class folder: kept unless their target is graded anyway
+    said: list[str] = []
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            try:
+                kept = _entry(entry, root, out_real, said, folders)
+            except OSError as exc:  # anything else the file system says: this entry only
+                said.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
+                continue
+            if kept:
+                (links if entry.is_symlink() else files).append(entry.path)
+    seen.update(os.path.realpath(f) for f in files)
+    for link in sorted(links):
+        target = os.path.realpath(link)
+        if target in seen:
+            said.append(f"{shown_path(link)}: skipped, a symbolic link to {shown_path(os.path.relpath(target, root))}, "
+                        "which is graded under its own name")
+        else:
+            seen.add(target)
+            files.append(link)
+    notes += sorted(said)
+    return sorted(files, key=lambda p: p.split(os.sep))
+
+
+def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], folders: list[str]) -> bool:
+    """Is this entry a submission file to grade? Folders to descend go to ``folders``; reasons to ``notes``."""
+    wanted = os.path.splitext(entry.name)[1].lower() in SUFFIXES
+    path = shown_path(entry.path)
+    if entry.is_symlink():
+        return _link(entry, root, wanted, notes)
+    if entry.is_dir(follow_symlinks=False):
+        if os.path.realpath(entry.path) == out_real:
+            notes.append(f"{path}: skipped, this run's --out")
+        elif (marker := output_marker(entry.path)) is not None:
+            notes.append(f"{path}: skipped, a grader output folder (it holds {marker})")
+        else:
+            folders.append(entry.path)
+        return False
+    if not wanted:
+        return False
+    if entry.is_file(follow_symlinks=False):
+        return True
+    notes.append(f"{path}: skipped, it {not_a_file(entry.stat(follow_symlinks=False).st_mode)}")
+    return False
+
+
+def _link(entry: os.DirEntry, root: str, wanted: bool, notes: list[str]) -> bool:
+    path = shown_path(entry.path)
+    try:
+        info = os.stat(entry.path)  # follows the link: a loop or a closed folder on the way raises
+    except OSError as exc:
+        if wanted:  # a dangling link of another name is nobody's submission
+            why = "it points to nothing" if exc.errno == errno.ENOENT else \
+                f"its target cannot be examined ({exc.strerror or exc})"
+            notes.append(f"{path}: skipped, a symbolic link; {why}")
+        return False
+    if stat.S_ISDIR(info.st_mode):
+        notes.append(f"{path}: skipped, a symbolic link to a folder (links to folders are not followed)")
+        return False
+    if not wanted:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        notes.append(f"{path}: skipped, a symbolic link to something that {not_a_file(info.st_mode)}")
+        return False
+    if os.path.commonpath([root, os.path.realpath(entry.path)]) != root:
+        notes.append(f"{path}: skipped, a symbolic link to a file outside the class folder (not followed)")
+        return False
+    return True

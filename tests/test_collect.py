@@ -1,0 +1,279 @@
+"""Which files a grade run reads: never an output folder, never through a bad entry, never a pipe or a device;
+and what it writes: never through a link planted in the output folder."""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEED_CLASS, SEED_SPEC
+from grader.document import Limits, read_bytes
+from grader.errors import InputError
+from helpers import output_files, run_grader
+
+ALL = "canvas,moodle,csv,gradescope,junit,md,html,stats"
+
+
+def _without_dac_override() -> None:
+    """In the child, before exec: drop the capabilities that let root read any file, so a closed folder is
+    closed to this process too (the test suite runs as root in CI)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def grade_as_a_user(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``grader`` in a process for which a folder with mode 000 is really closed, even when we are root."""
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=_without_dac_override if os.geteuid() == 0 else None)
+
+
+@pytest.fixture
+def closed_folder(tmp_path):
+    folder = tmp_path / "closed"
+    folder.mkdir()
+    shutil.copy(SEED_CLASS / "99522001.yaml", folder / "hidden.yaml")
+    folder.chmod(0)
+    yield folder
+    folder.chmod(0o755)
+
+
+def plant_trouble(class_folder: Path, closed: Path) -> None:
+    """Every kind of entry that once stopped or poisoned a listing."""
+    (class_folder / "loop.yaml").symlink_to("loop.yaml")
+    (class_folder / "into-closed.yaml").symlink_to(closed / "hidden.yaml")
+    (class_folder / "closed-inside").mkdir()
+    shutil.copy(SEED_CLASS / "99522001.yaml", class_folder / "closed-inside" / "x.yaml")
+    (class_folder / "closed-inside").chmod(0)
+    os.mkfifo(class_folder / "pipe.yaml")
+    (class_folder / "dangling.yaml").symlink_to("nowhere.yaml")
+    (class_folder / "outside.json").symlink_to(SEED_SPEC)
+    (class_folder / "through-a-file.yaml").symlink_to(class_folder / "99522001.yaml" / "x.yaml")
+
+
+def test_a_class_holding_its_own_out_and_bad_entries_grades_twice_like_a_clean_copy(tmp_path, closed_folder):
+    """The issue's test: its own OUT, a link loop, a link into a closed folder and a FIFO in the class folder,
+    graded twice in a row, give every student the same reports and exports as the clean class."""
+    class_folder = tmp_path / "class"
+    shutil.copytree(SEED_CLASS, class_folder)
+    clean = tmp_path / "clean-out"
+    assert grade_as_a_user("grade", SEED_SPEC, class_folder, "--out", clean, "--quiet").returncode == 0
+    assert run_grader("export", clean, "--format", ALL).returncode == 0
+
+    plant_trouble(class_folder, closed_folder)
+    out = class_folder / "out"
+    try:
+        for _ in range(2):
+            run = grade_as_a_user("grade", SEED_SPEC, class_folder, "--out", out, "--quiet")
+            assert run.returncode == 0, run.stderr
+            export = run_grader("export", out, "--format", ALL)
+            assert export.returncode == 0, export.stderr
+    finally:
+        (class_folder / "closed-inside").chmod(0o755)
+    assert output_files(out) == output_files(clean)
+    lines = run.stderr.splitlines()
+    for entry, why in [("loop.yaml", "Too many levels of symbolic links"), ("into-closed.yaml", "Permission denied"),
+                       ("closed-inside", "cannot list it (Permission denied)"), ("pipe.yaml", "named pipe (FIFO)"),
+                       ("dangling.yaml", "points to nothing"), ("outside.json", "outside the class folder"),
+                       ("through-a-file.yaml", "Not a directory"), ("out", "this run's --out")]:
+        said = [line for line in lines if line.startswith(f"{class_folder / entry}: skipped")]
+        assert len(said) == 1 and why in said[0], (entry, lines)
+
+
+def test_another_runs_output_folder_inside_the_class_is_never_read(cli, tmp_path):
+    class_folder = tmp_path / "class"
+    shutil.copytree(SEED_CLASS, class_folder)
+    assert cli("grade", SEED_SPEC, class_folder, "--out", class_folder / "old-run").status == 0
+    shutil.copy(class_folder / "old-run" / "99522086.json", class_folder / "copied-report.json")  # a stray report
+    run = cli("grade", SEED_SPEC, class_folder, "--out", tmp_path / "out")
+    assert run.status == 0
+    assert f"{class_folder / 'old-run'}: skipped, a grader output folder (it holds gradebook.sqlite)" in run.err
+    assert f"{class_folder / 'copied-report.json'}: skipped, a grader report, not a submission" in run.err
+    assert "8 submission(s): 8 graded" in run.out
+    report = json.loads((tmp_path / "out" / "99522086.json").read_text(encoding="utf-8"))
+    assert report["score"] == 15 and report["source"].endswith("99522086.yaml")
+
+
+def test_out_inside_the_class_is_skipped_every_run(cli, tmp_path):
+    class_folder = tmp_path / "class"
+    shutil.copytree(SEED_CLASS, class_folder)
+    for run_number in range(2):
+        run = cli("grade", SEED_SPEC, class_folder, "--out", class_folder / "reports")
+        assert run.status == 0
+        assert f"{class_folder / 'reports'}: skipped, this run's --out" in run.err
+        assert "8 submission(s)" in run.out
+    assert cli("export", class_folder / "reports", "--format", "csv").status == 0
+    rows = (class_folder / "reports" / "export" / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 9 and all("missing field 'answers'" not in r for r in rows)
+
+
+@pytest.mark.parametrize("where", ["class", "output"])
+def test_the_class_folder_cannot_be_an_output_folder(cli, tmp_path, where):
+    class_folder = tmp_path / "class"
+    shutil.copytree(SEED_CLASS, class_folder)
+    if where == "class":  # --out the class folder itself
+        run = cli("grade", SEED_SPEC, class_folder, "--out", class_folder)
+        assert run.status == 2 and "is also --out" in run.err
+    else:  # a folder grader wrote into, given as the class
+        cli("grade", SEED_SPEC, class_folder, "--out", tmp_path / "out")
+        run = cli("grade", SEED_SPEC, tmp_path / "out", "--out", tmp_path / "other")
+        assert run.status == 2 and "is a grader output folder (it holds gradebook.sqlite)" in run.err
+    assert "internal error" not in run.err
+
+
+def fifo(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["grade-submission", "grade-spec", "validate", "check", "check-spec",
+                                     "override-import", "handout-roster"])
+def test_a_named_pipe_on_the_command_line_is_refused_at_once(tmp_path, command):
+    pipe = fifo(tmp_path, "input.yaml")
+    out = tmp_path / "out"
+    if command == "override-import":
+        assert run_grader("grade", SEED_SPEC, SEED_CLASS, "--out", out, "--quiet").returncode == 0
+    args = {"grade-submission": ("grade", SEED_SPEC, pipe, "--out", out),
+            "grade-spec": ("grade", pipe, SEED_CLASS, "--out", out),
+            "validate": ("validate", pipe),
+            "check": ("check", SEED_SPEC, pipe),
+            "check-spec": ("check", pipe, SEED_CLASS / "99522086.yaml"),
+            "override-import": ("override", out, "--import", pipe),
+            "handout-roster": ("handout", ROOT / "problems" / "attention-practice.yaml", "--roster", pipe,
+                               "--out", out)}[command]
+    done = run_grader(*args, timeout=30)  # a hang fails here instead of stopping the suite
+    assert done.returncode == 2, done.stderr
+    assert "is a named pipe (FIFO), not a regular file" in done.stderr and "internal error" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_device_is_refused_and_never_read(cli, tmp_path):
+    run = cli("grade", SEED_SPEC, "/dev/zero", "--out", tmp_path / "out")
+    assert run.status == 2 and "/dev/zero: is a device, not a regular file" in run.err
+    assert cli("validate", "/dev/zero").status == 2
+
+
+def test_sizes_are_bounded_by_the_bytes_read_not_the_size_reported():
+    status = Path(f"/proc/{os.getpid()}/status")  # a regular file whose reported size is 0
+    assert status.stat().st_size == 0 and len(status.read_bytes()) > 100
+    with pytest.raises(InputError, match="over the limit of 100 bytes"):
+        read_bytes(status, Limits(max_bytes=100))
+
+
+# --- writing: never through a link planted in OUT ---------------------------------------------------
+
+@pytest.fixture
+def graded(cli, tmp_path):
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", out).status == 0
+    return out
+
+
+def test_a_planted_staging_link_is_never_written_through_or_cleaned(cli, tmp_path, graded):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    victim = elsewhere / ".tmp-1-victim.part"
+    victim.write_text("not grader's", encoding="utf-8")
+    shutil.rmtree(graded / ".staging")
+    (graded / ".staging").symlink_to(elsewhere, target_is_directory=True)
+    run = cli("grade", SEED_SPEC, SEED_CLASS, "--out", graded, "--regrade")
+    assert run.status == 2 and ".staging: is a symbolic link" in run.err
+    assert victim.read_text(encoding="utf-8") == "not grader's" and sorted(elsewhere.iterdir()) == [victim]
+
+
+@pytest.mark.parametrize("name", ["gradebook.sqlite", "gradebook.sqlite-wal"])
+def test_a_planted_gradebook_link_is_refused(cli, tmp_path, graded, name):
+    target = tmp_path / "elsewhere.sqlite"
+    shutil.copy(graded / "gradebook.sqlite", target)
+    before = target.read_bytes()
+    (graded / name).unlink(missing_ok=True)
+    (graded / name).symlink_to(target)
+    for args in (("grade", SEED_SPEC, SEED_CLASS, "--out", graded, "--regrade"), ("export", graded),
+                 ("override", graded, "--student", "99522086", "--part", "q3b", "--score", "3")):
+        run = cli(*args)
+        assert run.status == 2 and f"{name}: is a symbolic link" in run.err, run.err
+    assert target.read_bytes() == before
+
+
+def test_a_report_link_is_replaced_not_written_through(cli, tmp_path, graded):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me", encoding="utf-8")
+    (graded / "99522086.md").unlink()
+    (graded / "99522086.md").symlink_to(target)
+    (graded / "export").mkdir()
+    (graded / "export" / "grades.csv").symlink_to(target)
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", graded, "--regrade").status == 0
+    assert cli("export", graded, "--format", "csv").status == 0
+    assert target.read_text(encoding="utf-8") == "keep me"
+    assert not (graded / "99522086.md").is_symlink() and "Score" in (graded / "99522086.md").read_text(encoding="utf-8")
+    assert not (graded / "export" / "grades.csv").is_symlink()
+
+
+@pytest.mark.parametrize("planted, fmt, words", [
+    ("export=file", "csv", "export: exists and is not a directory"),
+    ("export=link", "csv", "export: is a symbolic link"),
+    ("export/html=file", "html", "html: exists and is not a directory"),
+    ("export/html=link", "html", "html: is a symbolic link"),
+    ("export/gradescope=link", "gradescope", "gradescope: is a symbolic link"),
+    ("export/grades.csv=dir", "csv", "grades.csv: is a directory, where grader writes a file"),
+    ("export/junit.xml=dir", "junit", "junit.xml: is a directory, where grader writes a file"),
+])
+def test_export_paths_in_the_way_get_one_clear_line(cli, tmp_path, graded, planted, fmt, words):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where, kind = planted.split("=")
+    path = graded / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    {"file": lambda: path.write_text("x", encoding="utf-8"), "dir": path.mkdir,
+     "link": lambda: path.symlink_to(elsewhere, target_is_directory=True)}[kind]()
+    run = cli("export", graded, "--format", fmt)
+    assert run.status == 2 and words in run.err and "internal error" not in run.err
+    assert len(run.err.strip().splitlines()) == 1
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_stale_temporaries_of_killed_runs_are_removed_by_the_next(cli, graded):
+    leftovers = [graded / ".tmp-999999-abcdef01-0.part", graded / ".staging" / ".tmp-999999-abcdef01-1.part"]
+    export = graded / "export"
+    export.mkdir()
+    (export / "html").mkdir()
+    (export / "gradescope" / "99522086").mkdir(parents=True)
+    leftovers += [export / ".tmp-999999-abcdef01-2.part", export / "html" / ".tmp-999999-abcdef01-3.part",
+                  export / "gradescope" / "99522086" / ".tmp-999999-abcdef01-4.part"]
+    running = export / f".tmp-{os.getpid()}-abcdef01-5.part"  # a live process's: not ours to remove
+    for path in leftovers + [running]:
+        path.write_text("half a file", encoding="utf-8")
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", graded).status == 0
+    assert cli("export", graded, "--format", ALL).status == 0
+    assert [p for p in leftovers if p.exists()] == []
+    assert running.exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
+def test_a_damaged_gradebook_gets_one_clear_line(cli, graded, damage):
+    book = graded / "gradebook.sqlite"
+    if damage == "garbage":
+        book.write_bytes(b"this is not a database" * 100)
+    elif damage == "truncated":
+        book.write_bytes(book.read_bytes()[:5000])
+    else:  # another program's database, with a table of the same name
+        book.unlink()
+        db = sqlite3.connect(book)
+        db.execute("CREATE TABLE submissions (id INTEGER, grade TEXT)")
+        db.commit()
+        db.close()
+    for args in (("grade", SEED_SPEC, SEED_CLASS, "--out", graded), ("export", graded, "--format", ALL),
+                 ("stats", graded), ("override", graded, "--student", "99522086", "--part", "q3b", "--score", "3")):
+        run = cli(*args)
+        assert run.status == 2, (args, run.err)
+        assert "gradebook.sqlite: cannot be used as a gradebook" in run.err and "internal error" not in run.err
+        assert len(run.err.strip().splitlines()) == 1
