@@ -1,10 +1,13 @@
 """kind: text - a provisional rubric score, always for an instructor to confirm."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from grader.kinds import KINDS
 from grader.model import Status
-from helpers import Built, problems_of
+from helpers import Built, CollectingSpot, problems_of, run_grader
 
 RUBRIC = [
     {"id": "grad", "label": "no gradient through argmax", "points": 2,
@@ -70,3 +73,57 @@ def test_selftest_names_what_the_model_answer_misses():
     part = Built("text", {"points": 3, "rubric": RUBRIC, "model_answer": "Argmax is not differentiable."})
     [probe] = part.module.probes(part.config, part.reference)
     assert probe.expect(part(probe.answer)) == "the model answer does not make: keys do not learn"
+
+
+def test_a_pattern_that_backtracks_is_stopped_and_the_answer_goes_to_a_person(write):
+    """``^(a|aa)+$`` takes time that doubles with each character of an answer that almost matches: grading
+    stops it (a hang fails the run's timeout instead of stopping the suite) and says the rubric could not
+    be checked; the other concepts are still found."""
+    spec = write("s.yaml", r"""
+    id: rx
+    title: Backtracking
+    parts:
+      - id: t
+        kind: text
+        points: 2
+        prompt: Why?
+        rubric:
+          - {id: slow, points: 1, regex: ['^(a|aa)+$']}
+          - {id: word, points: 1, patterns: [gradient]}
+    """)
+    answer = write("a.yaml", "student: s\nanswers:\n  t: '" + "a" * 60 + "! so no gradient'\n")
+    done = run_grader("check", spec, answer, "--format", "json", timeout=60)
+    part = json.loads(done.stdout)["parts"][0]
+    assert part["status"] == "needs_review" and part["score"] == 1
+    assert "could not be checked on this answer in time" in part["feedback"]
+    assert "rubric patterns ran out of time on this answer" in part["details"]
+
+
+@pytest.mark.parametrize("pattern, risky", [
+    (r"^(\w+\s?)+$", True), (r"(a+)+b", True), (r"^(a|aa)+$", True), (r"(?:\s*\w+){2,}x", True),
+    (r"keys?\b.{0,40}\b(never|not|don't)\b.{0,20}learn", False), (r"(\d{1,3},)*\d+", False), (r"vanish\w*", False),
+])
+def test_validate_warns_about_patterns_prone_to_backtracking(pattern, risky):
+    spot = CollectingSpot()
+    KINDS["text"].configure({"id": "p", "kind": "text", "points": 1, "prompt": "?",
+                             "rubric": [{"id": "c", "points": 1, "regex": [pattern]}]}, spot)
+    assert not spot.problems
+    warned = [m for _, m in spot.warnings if "prone to backtracking" in m]
+    assert bool(warned) == risky, spot.warnings
+
+
+def test_the_warning_reaches_the_author_at_its_line(cli, write):
+    spec = write("s.yaml", r"""
+    id: rx
+    title: Backtracking
+    parts:
+      - id: t
+        kind: text
+        points: 1
+        prompt: Why?
+        rubric:
+          - {id: c, points: 1, regex: ['^(\w+\s?)+$']}
+    """)
+    run = cli("validate", spec)
+    assert run.status == 0 and "1 warning(s)" in run.out
+    assert f"{spec}:9:36: warning: part t: this pattern is prone to backtracking" in run.err

@@ -5,6 +5,10 @@ shown when it is not found. Matching happens on folded text (:func:`grader.norma
 so ``مشتق‌پذیر`` with a zero-width non-joiner, ``مشتقپذیر`` without, and Arabic ``ي``/``ك``
 all match the same phrase. The score is a suggestion: the status is always
 ``needs_review`` until an instructor confirms it.
+
+Author regular expressions are matched within a time bound (:mod:`grader.patterns`): an answer
+that would make a pattern backtrack for seconds loses that concept and says so, and
+``validate`` warns about patterns prone to it.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .. import patterns
 from ..model import Outcome, Status
 from ..normalize import fold, fold_letters
 from ..numbers import Unreadable
@@ -51,11 +56,11 @@ class Concept:
     id: str
     label: str
     points: float
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Any, ...]  # compiled by grader.patterns
     feedback: str
 
-    def found_in(self, folded: str) -> bool:
-        return any(p.search(folded) for p in self.patterns)
+    def found_in(self, folded: str, budget: patterns.Budget) -> bool:
+        return any(budget.search(p, folded) for p in self.patterns)
 
 
 @dataclass(frozen=True)
@@ -80,13 +85,17 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                                                          "characters are ignored: it would match every answer")
                 ok = False
         phrases = [_phrase(p) for p in item.get("patterns", []) if fold(p)]
-        compiled = [re.compile(r"(?<!\w)(?:" + "|".join(phrases) + ")")] if phrases else []  # one scan for all
+        compiled = [patterns.compile_pattern(r"(?<!\w)(?:" + "|".join(phrases) + ")")] if phrases else []  # one scan
         for j, pattern in enumerate(item.get("regex", [])):
             try:
-                compiled.append(re.compile(fold_letters(pattern), re.IGNORECASE))
-            except re.error as exc:
+                compiled.append(patterns.compile_pattern(fold_letters(pattern), ignore_case=True))
+            except patterns.Error as exc:
                 spot.error(("rubric", i, "regex", j), f"not a valid regular expression: {exc}")
                 ok = False
+                continue
+            why = patterns.risky(pattern, compiled[-1])
+            if why:
+                spot.warn(("rubric", i, "regex", j), f"this pattern is prone to backtracking: {why}")
         concepts.append(Concept(item["id"], item.get("label", item["id"]), float(item["points"]), tuple(compiled),
                                 item.get("feedback", "")))
     total = sum(c.points for c in concepts)
@@ -120,7 +129,8 @@ def read(config: Config, raw: Any) -> str:
 
 
 def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
-    found = _found(config, answer)
+    budget = patterns.Budget()
+    found = _found(config, answer, budget)
     missed = [c for c in config.concepts if c not in found]
     earned = min(config.points, sum(c.points for c in found))
     lines = [f"Provisional score {earned:g}/{config.points:g}; an instructor will confirm it."]
@@ -134,13 +144,16 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
                          f"{'are' if unhinted > 1 else 'is'} not found.")
         lines.append("To improve: " + " ".join(hints))
     details = tuple(f"found: {c.label}" for c in found)
+    if budget.ran_out:  # a pattern could not finish on this answer: a person must read it
+        lines.append("Part of the rubric could not be checked on this answer in time; the instructor will read it.")
+        details += ("rubric patterns ran out of time on this answer",)
     return Outcome(Status.NEEDS_REVIEW, earned / config.points if config.points else 0.0, " ".join(lines), None,
                    details)
 
 
-def _found(config: Config, answer: str) -> list[Concept]:
+def _found(config: Config, answer: str, budget: patterns.Budget) -> list[Concept]:
     folded = fold(answer)
-    return [c for c in config.concepts if c.found_in(folded)]
+    return [c for c in config.concepts if c.found_in(folded, budget)]
 
 
 def _sentence(text: str) -> str:
@@ -157,7 +170,7 @@ def probes(config: Config, reference: tuple[str, ...]) -> list[Probe]:
     if not config.model_answer:
         return []
 
-    found = _found(config, config.model_answer)
+    found = _found(config, config.model_answer, patterns.Budget())
     missing = [c.label for c in config.concepts if c not in found]
 
     def every_concept(outcome: Outcome) -> str | None:

@@ -1,0 +1,138 @@
+"""Author-written regular expressions, matched against student text within a time bound.
+
+A backtracking engine can take exponential time on a pattern such as ``^(\\w+\\s?)+$`` and an
+answer that almost matches; a student's answer must never be able to stall grading. Patterns
+are compiled with the ``regex`` package, whose matching takes a timeout, and every answer has
+one budget shared by all the patterns it is matched against. :func:`risky` tells an author,
+when the spec is validated, that a pattern is prone to backtracking: from its shape (a
+repeated group that itself repeats) and by timing it on a few answers built to trip it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+
+try:  # the standard library's parser of regular expressions, to read a pattern's shape
+    import re._parser as _sre  # Python 3.11+
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_parse as _sre  # type: ignore[no-redef]
+
+PATTERN_SECONDS = 0.1  # one pattern against one answer: a safe pattern takes microseconds
+ANSWER_SECONDS = 1.0  # all the patterns of one part against one answer
+PROBE_SECONDS = 0.02  # one probe of a pattern at validation: a safe pattern takes microseconds
+PROBE_LENGTH = 40
+
+Error = regex.error
+
+
+def compile_pattern(text: str, *, ignore_case: bool = False) -> Any:
+    """A compiled pattern; :class:`Error` if the text is not a regular expression."""
+    return regex.compile(text, regex.IGNORECASE if ignore_case else 0)
+
+
+@dataclass
+class Budget:
+    """Time for matching one answer: each pattern gets a slice, and all of them together a total, so one
+    slow pattern costs only its own concept. ``ran_out`` once some pattern could not finish in time."""
+
+    seconds: float = ANSWER_SECONDS
+    per_pattern: float = PATTERN_SECONDS
+    deadline: float = field(init=False)
+    ran_out: bool = False
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def search(self, pattern: Any, text: str) -> bool | None:
+        """Does ``pattern`` occur in ``text``? None if it could not tell in time."""
+        left = min(self.per_pattern, self.deadline - time.monotonic())
+        if left <= 0:
+            self.ran_out = True
+            return None
+        try:
+            return pattern.search(text, timeout=left) is not None
+        except TimeoutError:
+            self.ran_out = True
+            return None
+
+
+def risky(text: str, pattern: Any) -> str | None:
+    """Why ``pattern`` may backtrack catastrophically on some answer, or None if nothing shows it."""
+    nested = _nested_repeat(text)
+    slow = _slow_probe(pattern)
+    if slow is not None:
+        return (f"it took more than {PROBE_SECONDS * 1000:.0f} ms on a {len(slow)}-character answer "
+                f"({_shown(slow)}), and the time grows with every character; matching stops after "
+                f"{PATTERN_SECONDS:g} s, and the answer then loses the concept")
+    if nested:
+        return ("a repeated group holds another repeat (like (x+)+ or (\\w+\\s?)*): on a long answer that almost "
+                "matches, the time can double with each character; write it so each character can match in only "
+                "one way")
+    return None
+
+
+def _shown(text: str) -> str:
+    shown = text if len(text) <= 24 else text[:12] + "…" + text[-6:]
+    return repr(shown)
+
+
+def _slow_probe(pattern: Any) -> str | None:
+    """An answer built to trip the pattern on which it takes longer than a probe's time, if one is found."""
+    units = ["a", "a ", "1", " ", "ab", "aa", "a1", "-", ".", "a-", "aaaaaaaaaa!", "\u0627"]
+    ends = ["!", "", "\n", "\x00", "#", " "]
+    spent = time.monotonic() + 1.0  # at most a second on one pattern
+    for unit in units:
+        body = (unit * PROBE_LENGTH)[:PROBE_LENGTH]
+        for end in ends:
+            probe = body + end
+            try:
+                pattern.search(probe, timeout=PROBE_SECONDS)
+            except TimeoutError:
+                return probe
+            if time.monotonic() > spent:
+                return None
+    return None
+
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def _nested_repeat(text: str) -> bool:
+    """Does a repetition hold another unbounded one whose body can match in more than one length
+    (``(a+)+``, ``(\\w+\\s?)*``)? Then a run of characters can be split among them in exponentially many ways."""
+    try:
+        tree = _sre.parse(text)
+    except Exception:  # regex-only syntax the standard parser does not know: the probe still runs
+        return False
+    return _walk(tree, inside=False)
+
+
+def _walk(items: Any, inside: bool) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, body = arg
+            unbounded = high == _sre.MAXREPEAT or high > 20
+            if inside and unbounded:
+                return True
+            if _walk(body, inside or (unbounded and _can_vary(body))):
+                return True
+        elif name == "SUBPATTERN" and _walk(arg[-1], inside):
+            return True
+        elif name == "BRANCH" and any(_walk(branch, inside) for branch in arg[1]):
+            return True
+        elif name in ("ASSERT", "ASSERT_NOT") and _walk(arg[1], inside):
+            return True
+    return False
+
+
+def _can_vary(body: Any) -> bool:
+    """Can this repeated body match strings of different lengths (so the repeat can split a run many ways)?"""
+    try:
+        low, high = body.getwidth()
+    except Exception:
+        return True
+    return low != high
