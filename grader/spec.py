@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_pla
     uses_variables
 
 PROBE_STUDENTS = 8  # variants drawn when a randomized spec loads, so a spec that loads grades every student
+PROBE_SECONDS = 20.0  # validate's budget for building --students N variants
 MAX_CACHED = 2_000  # variants and built parts remembered per spec
 
 
@@ -164,7 +166,10 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
     loaded = dataclasses.replace(builder.build(), digest=hashlib.sha256(raw_bytes).hexdigest())
     _raise_if(builder.problems)
     if plan is not None:
-        _raise_if(_probe_variants(loaded, raw, probes))
+        problems, slow = _probe_variants(loaded, raw, probes)
+        _raise_if(problems)
+        if slow is not None:
+            loaded = dataclasses.replace(loaded, warnings=loaded.warnings + (slow,))
     return loaded
 
 
@@ -201,10 +206,20 @@ def _shuffles(data: dict[str, Any]) -> bool:
     return any(part.get("shuffle") for _, part in _parts_of(data))
 
 
-def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> list[InputError]:
+def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> tuple[list[InputError], InputError | None]:
     """Build ``count`` more variants: a constraint that rarely holds, a tie only some draws make, or a
-    value of the wrong kind in some versions shows here. The first few are schema-checked too."""
+    value of the wrong kind in some versions shows here. The first few are schema-checked too.
+
+    Returns the problems, and a warning if building them all would take more than :data:`PROBE_SECONDS`
+    (the probing stops there: each student's version is that slow to build when grading, too)."""
+    started = time.monotonic()
     for i in range(1, count + 1):
+        spent = time.monotonic() - started
+        if i > 1 and spent > PROBE_SECONDS:
+            return [], raw.error(("variables",), f"only {i - 1} of {count} students' versions were built and checked "
+                                                 f"in {spent:.0f} s ({spent / (i - 1):.2f} s each): drawing is slow; "
+                                                 "loosen the constraints or draw smaller values, or grading a class "
+                                                 "will be as slow", key=True)
         problems: list[tuple[tuple, str]] = []
         try:
             if i <= PROBE_STUDENTS:
@@ -216,13 +231,13 @@ def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> list[Input
                 resolved = dataclasses.replace(raw, data=data)
                 found = non_finite(resolved) + schema_problems(resolved, "problem.schema.json")
                 if found:
-                    return [InputError(p.file, p.line, p.col, p.message + _IN_A_PROBE) for p in found]
+                    return [InputError(p.file, p.line, p.col, p.message + _IN_A_PROBE) for p in found], None
             loaded._make_variant(student_key(_probe(i)), problems)
         except VariantError as exc:
             problems.append((exc.path, exc.message))
         if problems:
-            return [raw.error(path, message + _IN_A_PROBE) for path, message in problems]
-    return []
+            return [raw.error(path, message + _IN_A_PROBE) for path, message in problems], None
+    return [], None
 
 
 _IN_A_PROBE = " (in one of the variants drawn at random to check the spec)"

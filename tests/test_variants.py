@@ -329,3 +329,44 @@ def test_class_statistics_count_shuffled_picks_by_the_specs_labels(cli, tmp_path
     run = cli("stats", out)
     assert "att-scale picks: (a) 100%" in run.out  # ...and every one of them picked the spec's (a)
     assert "att-weights  numeric" in run.out
+
+
+# --- bounds on drawing: an impossible constraint is named at once, a costly one within a budget ---
+
+@pytest.mark.parametrize("variable, words", [
+    ("{integer: [0, 3], shape: [4], unique_max: 5}", "the range [0, 3] is only 3 wide: no draw can meet it"),
+    ("{integer: [0, 2], shape: [4], distinct: true}", "distinct asks 4 different entries, but the range [0, 2] holds "
+                                                      "only 3 values"),
+    ("{integer: [-1, 1], shape: [4], distinct: true, exclude: [0]}", "holds only 2 values"),
+    ("{float: [0, 0.2], shape: [4], decimals: 1, distinct: true}", "holds only 3 values"),
+    ("{integer: [0, 1], shape: [5, 2], distinct: rows}", "distinct: rows asks 5 different rows of 2, but the range "
+                                                         "[0, 1] makes only 4"),
+])
+def test_constraints_no_draw_can_meet_are_refused_without_drawing(write, variable, words):
+    path = small(write, f"q: {variable}\nK: {{integer: [0, 1], shape: [4, 3]}}\nV: {{integer: [0, 1], shape: [4, 2]}}")
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(path)
+    [problem] = caught.value.problems
+    assert words in problem.message and problem.line == 5
+
+
+def test_a_constraint_met_too_rarely_is_refused_within_a_budget_of_random_numbers(write, cli):
+    """A 60x60 matrix with a condition number of at most 3: possible in principle, never met in practice; it
+    once kept validate busy for 10 s per student. The bound counts random numbers, so every machine agrees."""
+    path = small(write, "q: {integer: [1, 2], shape: [3]}\nK: {integer: [0, 1], shape: [4, 3]}\n"
+                        "V: {integer: [0, 1], shape: [4, 2]}\nM: {float: [-1, 1], shape: [60, 60], condition: 3}")
+    run = cli("validate", path)
+    assert run.status == 2
+    assert f"{path}:8:" in run.err and "random numbers: the most one student's values may cost" in run.err
+    assert "a condition number that low (condition failed" in run.err
+
+
+def test_validate_stops_probing_when_versions_are_slow_to_build_and_says_so(write, cli, monkeypatch):
+    import grader.spec
+
+    monkeypatch.setattr(grader.spec, "PROBE_SECONDS", 0.0)  # as if every version took long to build
+    path = small(write, "q: {integer: [1, 2], shape: [3]}\nK: {integer: [-2, 2], shape: [4, 3]}\n"
+                        "V: {integer: [0, 1], shape: [4, 2]}\ns: {value: \"K q\", unique_max: 1}")
+    run = cli("validate", path, "--students", "50")
+    assert run.status == 0 and "1 warning(s)" in run.out
+    assert "warning: only 1 of 50 students' versions were built and checked" in run.err

@@ -4,13 +4,15 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import time
 from typing import Any
 
 import numpy as np
 
 from ..expr import Bindings, Evaluator, ExprError, infer, parse
 from ..expr.evaluate import quiet
-from .plan import MAX_DIM, MAX_ENTRIES, MAX_TRIES, Plan, Variable, VariantError, namespace, student_key
+from .plan import DRAW_SECONDS, MAX_DIM, MAX_ENTRIES, MAX_NUMBERS, MAX_TRIES, Plan, Variable, VariantError, \
+    namespace, student_key
 
 
 class Stream:
@@ -20,8 +22,10 @@ class Stream:
         self.key = hashlib.sha256(json.dumps(key).encode("utf-8")).digest()
         self.block = 0
         self.pool: list[int] = []
+        self.drawn = 0  # numbers drawn so far: the work a constraint's rejections cost
 
     def u64(self) -> int:
+        self.drawn += 1
         if not self.pool:
             digest = hashlib.sha256(self.key + self.block.to_bytes(8, "big")).digest()
             self.block += 1
@@ -44,27 +48,43 @@ class Stream:
 
 
 def draw(plan: Plan, student: object) -> dict[str, Any]:
-    """The student's values of every variable: the first attempt that meets every constraint."""
+    """The student's values of every variable: the first attempt that meets every constraint.
+
+    Bounded three ways: :data:`MAX_TRIES` attempts, :data:`MAX_NUMBERS` random numbers over all of
+    them (the same for every machine, so a spec is refused everywhere or nowhere), and, as a safety
+    net for computed values, :data:`DRAW_SECONDS` of wall-clock time."""
     key = student_key(student)
     failures: dict[tuple, int] = {}
+    numbers = 0
+    give_up = time.monotonic() + DRAW_SECONDS
     for attempt in range(MAX_TRIES):
         values: dict[str, Any] = {}
         failed = None
         for variable in plan.variables:
             stream = Stream(plan.assignment, plan.salt, key, str(attempt), variable.name)
             values[variable.name] = _value(variable, stream, values)
+            numbers += stream.drawn
             failed = _unmet(variable, values[variable.name])
             if failed:
                 failures[failed] = failures.get(failed, 0) + 1
                 break
         if failed is None:
             return values
-    path, words = max(failures.items(), key=lambda item: item[1])[0], ""
+        if numbers > MAX_NUMBERS or time.monotonic() > give_up:
+            raise _unmet_error(failures, attempt + 1, f"{numbers:,} random numbers" if numbers > MAX_NUMBERS
+                               else f"{DRAW_SECONDS:g} s")
+    raise _unmet_error(failures, MAX_TRIES, "")
+
+
+def _unmet_error(failures: dict[tuple, int], tries: int, spent: str) -> VariantError:
+    """The constraint that failed most, as the reason a student's values could not be drawn."""
+    path = max(failures.items(), key=lambda item: item[1])[0]
     name, constraint = path[1], path[2]
     words = {"unique_max": "a unique largest entry by the margin", "distinct": "nothing repeated",
              "condition": "a condition number that low"}[constraint]
-    raise VariantError(path, f"variable {name}: {MAX_TRIES} tries drew no value with {words} "
-                             f"({constraint} failed {failures[path]} times); widen the ranges or ask for less")
+    within = f" ({spent}: the most one student's values may cost)" if spent else ""
+    return VariantError(path, f"variable {name}: {tries} tries{within} drew no value with {words} ({constraint} "
+                              f"failed {failures[path]} times); widen the ranges or ask for less")
 
 
 def _size(variable: Variable, axis: int, values: dict[str, Any]) -> int:

@@ -11,6 +11,8 @@ from ..errors import PathProblem
 from ..normalize import fold, student_id
 
 MAX_TRIES = 1000  # attempts at meeting every constraint before the spec is called impossible
+MAX_NUMBERS = 500_000  # random numbers drawn for one student's values, all attempts together (about a second)
+DRAW_SECONDS = 5.0  # one student's values, computed ones included: a safety net beyond MAX_NUMBERS
 MAX_ENTRIES = 10_000  # numbers in one variable
 MAX_DIM = 1000
 MAX_MAGNITUDE = 1e15  # bounds of integer and float ranges: exact in a float, drawable in 64 bits
@@ -186,8 +188,41 @@ def _variable(name: str, recipe: dict[str, Any], earlier: dict[str, Variable], f
         shape.append(dim)
     if not ok:
         return None
-    return Variable(name, source, spec, tuple(shape), recipe.get("decimals"), tuple(recipe.get("exclude", ())),
-                    recipe.get("unique_max"), _distinct(recipe.get("distinct")), recipe.get("condition"))
+    variable = Variable(name, source, spec, tuple(shape), recipe.get("decimals"), tuple(recipe.get("exclude", ())),
+                        recipe.get("unique_max"), _distinct(recipe.get("distinct")), recipe.get("condition"))
+    impossible = _impossible(variable)
+    if impossible:
+        error(where + (impossible[0],), f"variable {name}: {impossible[1]}")
+        return None
+    return variable
+
+
+def _impossible(v: Variable) -> tuple[str, str] | None:
+    """A constraint no draw can meet, seen from the ranges alone: (constraint, why), or None.
+    (Rare but possible draws are bounded when drawing: see MAX_NUMBERS.)"""
+    if v.source not in ("integer", "float") or not all(isinstance(d, int) for d in v.shape):
+        return None
+    lo, hi = v.spec
+    count = 1
+    for d in v.shape:
+        count *= d
+    row = v.shape[-1] if v.shape else 1
+    if v.source == "integer":
+        choices = int(hi) - int(lo) + 1 - len({x for x in v.exclude if lo <= x <= hi and x == int(x)})
+    elif v.decimals is not None:
+        choices = int(round((hi - lo) * 10 ** v.decimals)) + 1
+    else:
+        choices = None  # as good as unlimited
+    if v.unique_max is not None and row > 1 and (v.unique_max > hi - lo or choices == 1):
+        return "unique_max", (f"unique_max asks the largest entry to beat the next by {v.unique_max:g}, but the range "
+                              f"[{lo:g}, {hi:g}] is only {hi - lo:g} wide: no draw can meet it")
+    if v.distinct == "entries" and choices is not None and count > choices:
+        return "distinct", (f"distinct asks {count} different entries, but the range [{lo:g}, {hi:g}] holds only "
+                            f"{choices} values: no draw can meet it")
+    if v.distinct == "rows" and len(v.shape) == 2 and choices is not None and choices ** row < v.shape[0]:
+        return "distinct", (f"distinct: rows asks {v.shape[0]} different rows of {row}, but the range "
+                            f"[{lo:g}, {hi:g}] makes only {choices ** row}: no draw can meet it")
+    return None
 
 
 def _distinct(raw: Any) -> str | None:
