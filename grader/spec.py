@@ -101,7 +101,9 @@ class LoadedSpec:
             self._variants[key] = found
         return found
 
-    def _make_variant(self, key: str, problems: list[tuple[tuple, str]]) -> Variant:
+    def _make_variant(self, key: str, problems: list[tuple[tuple, str]], strict: bool = False) -> Variant:
+        """``strict`` (validating): also a listed mistake that equals the answer in this version is a problem;
+        when grading, such a mistake only never shows (the right answer is checked first)."""
         values = draw(self.plan, key)
         parts = {p.id: p for p in self.assignment.parts}
         references = dict(self.references)
@@ -124,6 +126,9 @@ class LoadedSpec:
             if found or built is None or built[0] is None:
                 problems.extend(found or [(template.path, f"part {template.id}: cannot be built for this student")])
                 continue
+            if strict:
+                problems.extend((template.path + path, f"part {template.id}: {message}")
+                                for path, message in indistinct(built[0], built[1]))
             parts[template.id], references[template.id] = built
             keys[template.id] = digest
         return Variant(key, values, tuple(parts[p.id] for p in self.assignment.parts), references, keys, labels)
@@ -232,7 +237,7 @@ def _probe_variants(loaded: LoadedSpec, raw: Document, count: int) -> tuple[list
                 found = non_finite(resolved) + schema_problems(resolved, "problem.schema.json")
                 if found:
                     return [InputError(p.file, p.line, p.col, p.message + _IN_A_PROBE) for p in found], None
-            loaded._make_variant(student_key(_probe(i)), problems)
+            loaded._make_variant(student_key(_probe(i)), problems, strict=True)
         except VariantError as exc:
             problems.append((exc.path, exc.message))
         if problems:
@@ -300,6 +305,12 @@ def build_part(raw: dict[str, Any], group: str | None, release_all: bool, spot: 
     return part, reference
 
 
+def indistinct(part: Part, reference: Any) -> list[tuple[tuple, str]]:
+    """(path in the part, message) for each listed mistake that cannot be told from the right answer."""
+    check = getattr(KINDS[part.kind], "indistinct", None)
+    return check(part.config, reference) if check else []
+
+
 @dataclass
 class _Builder:
     doc: Document
@@ -352,6 +363,8 @@ class _Builder:
             if part is not None:
                 parts.append(part)
                 references[pid] = reference
+                for where, message in indistinct(part, reference):
+                    spot.error(where, message)
             if self.plan is not None:
                 written = _at(self.raw, path)
                 if written.get("shuffle") or uses_variables(written, frozenset(self.plan.names)):

@@ -280,3 +280,86 @@ def test_a_reference_that_leaves_its_sequence_is_a_spec_error(cli, write):
 def test_symbol_settings_are_checked(symbols, words):
     problems = problems_of("expression", {"dims": {"T": 1000}, "symbols": symbols, "answer": "1"})
     assert any(words in p for p in problems), problems
+
+
+def test_a_scale_factor_is_named_only_when_a_slip_makes_it():
+    """7.389 x² is e² x²: "0.1353 times the right one" would let a student divide and have the reference's
+    constant; a round factor (3, 1/2, √2) is what a slip makes, and saying it teaches."""
+    part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "7.389 x^2"})
+    outcome = part("x^2")
+    assert outcome.diagnosis == "scale" and "0.1353" not in outcome.feedback and "7.389" not in outcome.feedback
+    assert "times a constant" in outcome.feedback
+    assert "3 times the right one" in part("22.167 x^2").feedback
+    assert "1/2 times the right one" in part("3.6945 x^2").feedback
+
+
+@pytest.mark.parametrize("answer", ["5==5", "x == x", "x <= 2", "x >= 2", "x < 2", "x != 1", "x ≤ 2", r"x \le 2",
+                                    r"x \neq 1", r"x \geq 1"])
+def test_a_comparison_is_invalid_not_wrong(answer):
+    part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "5"})
+    outcome = part(answer)
+    assert outcome.status == Status.INVALID and "a comparison, not an expression" in outcome.feedback
+
+
+def test_a_chain_of_equals_is_still_graded_on_its_last_side():
+    part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "2 x"})
+    assert part("dy/dx = 2x").status == Status.CORRECT
+
+
+SOLVER_PART = """
+  - id: p
+    kind: expression
+    points: 2
+    prompt: The immediate term of dh_t/dW_hh.
+    dims: {T: 4}
+    symbols:
+      h: {shape: scalar, index: [0, T]}
+      z: {shape: scalar, index: [1, T]}
+      t: {shape: scalar, integer: true, range: [2, T]}
+    solver: rnn.bptt_instance
+    params: {n: 1, m: 1}
+    target: immediate
+    answer: "sigma'(z_t) h_{t-1}"
+    mistakes:
+      - {name: state-form, expression: "h_t (1 - h_t) h_{t-1}", feedback: Take the derivative of sigma.}
+"""
+ANSWER_PART = """
+  - id: p
+    kind: expression
+    points: 2
+    prompt: d/dx of x^2 sin x
+    symbols: {x: scalar}
+    answer: 2 x sin(x) + x^2 cos(x)
+    mistakes:
+      - {name: product-rule, expression: "x (2 sin(x) + x cos(x))", feedback: Use the product rule.}
+"""
+
+
+@pytest.mark.parametrize("part, line", [(ANSWER_PART, 11), (SOLVER_PART, 18)])
+def test_a_listed_mistake_equal_to_the_answer_is_a_spec_error(write, cli, part, line):
+    """Written another way (h_t(1 - h_t) is σ'(z_t) on an instance), a 'mistake' can be the answer itself:
+    a student who makes it would score full marks and never see its feedback, so validate refuses it."""
+    path = write("s.yaml", "id: demo\ntitle: Demo\nparts:" + part)
+    run = cli("validate", path)
+    assert run.status == 2, run.out
+    assert f"{path}:{line}:" in run.err and "equals the right answer at every test point" in run.err
+
+
+def test_an_author_writing_h_t_minus_1_is_warned(cli, write):
+    path = write("s.yaml", """
+    id: demo
+    title: Demo
+    parts:
+      - id: p
+        kind: expression
+        points: 1
+        prompt: x
+        symbols: {h: {shape: scalar, index: [0, 4]}, t: {shape: scalar, integer: true, range: [1, 4]}}
+        answer: "2 h_t-1"
+        mistakes:
+          - {name: half, expression: "h_t - 1"}
+    """)
+    run = cli("validate", path)
+    assert run.status == 0 and "1 warning(s)" in run.out
+    assert f"{path}:9:13: warning: part p: answer: h_t-1 reads as h_t - 1; for the index t-1 write h_{{t-1}}" \
+        in run.err

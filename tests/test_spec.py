@@ -141,7 +141,8 @@ def test_selftest_catches_a_mistake_equal_to_another(cli, write):
     assert "p: FAIL mistake reversed: expected diagnosis mistake:reversed, got mistake:swapped" in run.out
 
 
-def test_selftest_catches_a_tolerance_too_loose(cli, write):
+def test_a_tolerance_too_loose_to_tell_a_listed_mistake_from_the_answer_is_a_spec_error(cli, write):
+    """Plain validate catches it now (it once passed until --selftest): the mistake could never be diagnosed."""
     text = """
     id: demo
     title: Demo
@@ -149,9 +150,11 @@ def test_selftest_catches_a_tolerance_too_loose(cli, write):
       - {id: p, kind: numeric, points: 1, prompt: x, answer: 2, mistakes: [{name: half, value: 1, feedback: Half.}],
          tolerance: {atol: 5}}
     """
-    run = cli("validate", "--selftest", write("m.yaml", text))
-    assert run.status == 1
-    assert "FAIL" in run.out
+    path = write("m.yaml", text)
+    for args in (("validate", path), ("validate", "--selftest", path)):
+        run = cli(*args)
+        assert run.status == 2
+        assert f"{path}:4:92: part p: mistake 'half' equals the right answer within the tolerance" in run.err
 
 
 def test_many_specs_and_a_missing_one(cli, write, tmp_path):

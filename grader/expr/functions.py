@@ -56,6 +56,13 @@ _ELEMENTWISE: dict[str, tuple[Callable, Callable | None]] = {
     "atan": (np.arctan, lambda x: 1.0 / (1.0 + x * x)),
     "sinh": (np.sinh, np.cosh),
     "cosh": (np.cosh, np.sinh),
+    "sec": (lambda x: 1.0 / np.cos(x), lambda x: np.sin(x) / np.cos(x) ** 2),
+    "csc": (lambda x: 1.0 / np.sin(x), lambda x: -np.cos(x) / np.sin(x) ** 2),
+    "cot": (lambda x: np.cos(x) / np.sin(x), lambda x: -1.0 / np.sin(x) ** 2),
+    "asinh": (np.arcsinh, lambda x: 1.0 / np.sqrt(x * x + 1.0)),
+    "acosh": (np.arccosh, lambda x: 1.0 / np.sqrt(x * x - 1.0)),
+    "atanh": (np.arctanh, lambda x: 1.0 / (1.0 - x * x)),
+    "sign": (np.sign, lambda x: 0.0 * np.asarray(x, dtype=float)),  # 0 wherever sign is differentiable
     "factorial": (_factorial, None),
 }
 
@@ -78,4 +85,6 @@ FUNCTIONS: dict[str, Function] = {
     "sum": Function("sum", "sum", lambda v: float(np.sum(v))),
 }
 
-ALIASES = {"sigmoid": "sigma", "ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan"}
+ALIASES = {"sigmoid": "sigma", "ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "cosec": "csc",
+           "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "arsinh": "asinh", "arcosh": "acosh",
+           "artanh": "atanh", "sgn": "sign"}

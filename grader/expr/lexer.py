@@ -36,7 +36,7 @@ class Token:
 
 # LaTeX commands by what they mean here
 _FUNCTION_COMMANDS = {"sigma", "tanh", "exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-                      "sinh", "cosh", "sqrt", "abs", "max", "min"}
+                      "sinh", "cosh", "sqrt", "abs", "max", "min", "sec", "csc", "cot", "sgn"}
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
           "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
           "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
@@ -71,6 +71,18 @@ _TOKEN = re.compile(
 )
 
 
+# an answer is an expression; these make it a statement about two (x == y, a <= b, \\neq)
+_COMPARISON = re.compile(r"==|!=|<=|>=|=>|=<|[<>≤≥≠≈]|\\(?:neq|ne|leq|le|geq|ge|lt|gt|leqslant|geqslant|approx|equiv)"
+                         r"(?![A-Za-z])")
+
+
+def _no_comparison(text: str, cols: list[int]) -> None:
+    m = _COMPARISON.search(text)
+    if m:
+        raise ExprError(f"{m.group()} makes this a comparison, not an expression: give only the expression",
+                        cols[m.start()] if m.start() < len(cols) else None)
+
+
 def prepare(text: str) -> tuple[str, list[int]]:
     """The last side of ``lhs = rhs`` (students copy the question's left side), with Unicode spelled
     out; and for each character of the result, the 1-based column it came from in ``text``."""
@@ -80,6 +92,7 @@ def prepare(text: str) -> tuple[str, list[int]]:
     text = _DELIMITERS.sub(lambda m: " " * len(m.group()), text).rstrip()
     text = text[:-1] if text.endswith((",", ".")) and not text[-2:-1].isdigit() else text  # "…h_{t-1}."
     if text.isascii():  # nothing to spell out: every character stays where it was
+        _no_comparison(text, list(range(1, len(text) + 1)))
         cut = _last_side(text)
         return text[cut:], list(range(cut + 1, len(text) + 1))
     out: list[str] = []
@@ -101,6 +114,7 @@ def prepare(text: str) -> tuple[str, list[int]]:
         cols.extend([i + 1] * len(piece))
         i += width
     joined = "".join(out)
+    _no_comparison(joined, cols)
     cut = _last_side(joined)
     return joined[cut:], cols[cut:]
 

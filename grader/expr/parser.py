@@ -18,6 +18,7 @@ import math
 from .functions import ALIASES, FUNCTIONS
 from .lexer import ExprError, Token, prepare, tokenize
 from .evaluate import MAX_TERMS, divide, scalar_pow
+from .exact import fold_factorials
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
 from .symbols import CONSTANTS, Namespace
 
@@ -27,7 +28,7 @@ MAX_NODES = 1_000
 MAX_EXPONENT = 1_000.0  # a constant exponent beyond this is refused (9^9^9^9)
 
 _STOP = {"end", ")", "}", "]", ",", "|", "="}
-_INVERSES = {"sin": "asin", "cos": "acos", "tan": "atan"}
+_INVERSES = {"sin": "asin", "cos": "acos", "tan": "atan", "sinh": "asinh", "cosh": "acosh", "tanh": "atanh"}
 _FACTOR_START = {"num", "name", "(", "{", "[", "frac", "sqrt", "sum", "style"}
 
 
@@ -41,6 +42,7 @@ def parse(text: str, ns: Namespace) -> Node:
         except RecursionError:  # belt and braces: the depth counters should stop this first
             raise ExprError("the expression is nested too deeply") from None
         check_bounds(tree)
+        tree = fold_factorials(tree)
     except ExprError as exc:
         if exc.col:  # point at the student's own text, not our rewritten one
             exc.col = cols[min(exc.col - 1, len(cols) - 1)] if cols else exc.col
@@ -541,8 +543,8 @@ class _Parser:
             power = self.group() if self.tok.kind == "{" else self.primary()
             if isinstance(power, Neg) and isinstance(power.operand, Num) and power.operand.value == 1:
                 if name not in _INVERSES:
-                    raise ExprError(f"{name}^{{-1}}: only sin, cos and tan have inverses written this way",
-                                    caret.col)
+                    raise ExprError(f"{name}^{{-1}}: only sin, cos, tan and their hyperbolic forms have inverses "
+                                    "written this way", caret.col)
                 name, function, power = _INVERSES[name], FUNCTIONS[_INVERSES[name]], None
         if self.tok.kind == "(":
             if name == "sum" and self.peek().kind == "name" and self.peek(2).kind == ",":

@@ -21,7 +21,9 @@ A kind module defines:
     Self-test answers and what each must get (``grader validate --selftest``).
 
 A kind may also define ``shuffled(fields, order) -> (fields, shown label -> spec label)``
-for ``shuffle: true`` (only ``choice`` does): the part's fields as one student sees them.
+for ``shuffle: true`` (only ``choice`` does): the part's fields as one student sees them;
+and ``indistinct(config, reference) -> [(path, message)]``: listed mistakes that equal the
+right answer, which ``validate`` refuses (a student who makes one would never see its feedback).
 
 Adding a kind: write the module, add one line to ``KINDS``, regenerate the schema
 (``python -m grader.schemas``).

@@ -194,7 +194,16 @@ def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> No
     except ExprError as exc:
         spot.error(path, f"{path[-1]}: {exc}")
         return None
+    tight = _TIGHT_SUBSCRIPT.search(text)  # students get this hint in feedback; the author gets it here
+    if tight:
+        name, index, sign, number = tight.groups()
+        spot.warn(path, f"{path[-1]}: {tight.group(0)} reads as {name}_{index} {sign} {number}; for the index "
+                        f"{index}{sign}{number} write {name}_{{{index}{sign}{number}}} (or {name}_{index} {sign} "
+                        f"{number}, with spaces, if the sum is meant)")
     return tree
+
+
+_TIGHT_SUBSCRIPT = re.compile(r"(?<![A-Za-z_{])([A-Za-z]+)_([A-Za-z0-9])([-+])(\d+)")
 
 
 def solve(config: Config) -> Reference:
@@ -216,6 +225,27 @@ def solve(config: Config) -> Reference:
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
                          for m in config.mistakes)
     return Reference(shape, tuple(instances), tuple(targets), mistakes)
+
+
+def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
+    """Listed mistakes equal to the right answer at every test point or situation: a student who writes one
+    scores full marks and never sees its feedback, so the spec has a typo."""
+    out = []
+    for k, mistake in enumerate(config.mistakes):
+        if reference.instances:
+            pairs = [(v, t) for v, t in zip(reference.mistakes[k], reference.targets) if v is not None]
+            values, right = [v for v, _ in pairs], [t for _, t in pairs]
+        else:
+            sampled = sample([mistake.tree, config.answer], config.ns, config.seed, need=config.samples)
+            if sampled.problem():
+                continue
+            values, right = sampled.values
+        close = closeness(config.tolerance, right)
+        if len(values) >= MIN_POINTS and all(close(v, r) for v, r in zip(values, right)):
+            out.append((("mistakes", k, "expression"), f"mistake {mistake.name!r} equals the right answer at every "
+                                                      "test point: a student who writes it scores full marks and "
+                                                      "never sees its feedback"))
+    return out
 
 
 def _check_reference(config: Config) -> None:
@@ -329,9 +359,11 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
                                               "right one.", extra.get("sign")), "sign")
     factor = diagnose.scale_factor(student, right, close)
     if factor is not None:
-        return Outcome.of_fraction(0.0, _join(f"Off by a constant factor: your expression is "
-                                              f"{diagnose.nice(factor)} times the right one.", extra.get("scale")),
-                                   "scale")
+        shown = diagnose.named(factor)  # only a factor a slip makes: naming 0.1353 would hand over the reference
+        said = (f"Off by a constant factor: your expression is {shown} times the right one." if shown else
+                "Off by a constant factor: your expression is the right one times a constant (a factor missing, "
+                "or one too many?).")
+        return Outcome.of_fraction(0.0, _join(said, extra.get("scale")), "scale")
     differ = sum(not close(s, r) for s, r in zip(student, right))
     where = "test situations" if reference.instances else "test points"
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "

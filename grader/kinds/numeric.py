@@ -181,6 +181,19 @@ def solve(config: Config) -> Reference:
     return Reference(value, tuple(kept))
 
 
+def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
+    """Listed mistakes equal to the right answer (within the tolerance): a student who makes one scores
+    full marks and never sees its feedback, so the spec has a typo or the mistake does not apply here."""
+    out = []
+    for i, listed in enumerate(config.mistakes):
+        known = next((m for m in reference.mistakes if m.name == listed["name"]), None)
+        if known is not None and any(_all_close(v, reference.value, config.tolerance) for v in known.values):
+            where = ("mistakes", i, "value" if listed["value"] is not None else "name")
+            out.append((where, f"mistake {listed['name']!r} equals the right answer within the tolerance: a student "
+                               "who makes it scores full marks and never sees its feedback"))
+    return out
+
+
 # --- read / check -------------------------------------------------------------------------------
 
 def read(config: Config, raw: Any) -> Numbers:
