@@ -25,7 +25,7 @@ from .grading import grade_safely
 from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
 from .document import SUBMISSION_LIMITS, read_bytes
-from .errors import InputError
+from .errors import InputError, quote
 from .submission import load_submission, unreadable
 
 FLUSH_EVERY = 250  # submissions per gradebook transaction: bounds the rows held in memory
@@ -191,7 +191,7 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
                 work.readings, work.stored)
     first = summary.students.setdefault(report["student"], work.source)
     if first != work.source and len(summary.warnings) < 100:
-        summary.warnings.append(f"{work.source}: student {report['student']!r} also submitted {first}; "
+        summary.warnings.append(f"{work.source}: student {quote(report['student'])} also submitted {first}; "
                                 "both are graded, and exports take the file modified last")
     summary.graded += 1
     summary.total_score += report["score"]

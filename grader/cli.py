@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from . import __version__
 from .document import not_a_file
-from .errors import GraderError, InputError, SpecErrors, shown_path
+from .errors import GraderError, InputError, SpecErrors, quote, shown_path
 from .batch import default_jobs, grade_class
 from .collect import collect
 from .gradebook import Gradebook, unusable
@@ -224,7 +224,7 @@ def cmd_suspicious(args: argparse.Namespace) -> int:
             raise UsageError(f"{spec_path} has changed since {out} was graded (a new salt gives everyone new "
                              f"numbers): grade the class again with it, or pass the spec it was graded with (--spec)")
         if spec.assignment.id != assignment["id"]:
-            raise UsageError(f"{spec_path} is assignment {spec.assignment.id!r}, not {assignment['id']!r}")
+            raise UsageError(f"{spec_path} is assignment {quote(spec.assignment.id)}, not {quote(assignment['id'])}")
         if not varied_numeric_parts(spec):
             raise UsageError(f"{spec_path}: no numeric part varies per student, so there is nothing to compare")
         reports = [row.report for row in book.rows(assignment["id"])]
@@ -306,6 +306,22 @@ def _assignment(book: Gradebook, wanted: str | None) -> dict:
         raise UsageError(str(exc)) from None
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """The JSON Schemas, for editors: printed, or written into a folder with the modeline that uses them."""
+    from .schemas import SCHEMAS, render
+
+    if args.write is None:
+        sys.stdout.write(render(f"{args.name}.schema.json"))
+        return EXIT_OK
+    folder = ensure_folder(Path(args.write), parents=True)
+    for name in SCHEMAS:
+        print(write_atomic(folder, name, render(name)))
+    where = (folder / "problem.schema.json").resolve()
+    print(f"put this first line in a problem spec so a YAML editor checks it:\n"
+          f"# yaml-language-server: $schema={where}")
+    return EXIT_OK
+
+
 def cmd_solvers(args: argparse.Namespace) -> int:
     from .solvers import SOLVERS
 
@@ -362,7 +378,7 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
@@ -372,7 +388,7 @@ def _percent(text: str) -> float:
     try:
         value = float(text.rstrip("%"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a percentage") from None
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError("a percentage from 0 to 100")
     return value
@@ -479,6 +495,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
     p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
     p.set_defaults(run=cmd_stats)
+
+    p = sub.add_parser("schema", parents=[common], help="the JSON Schemas of specs, submissions and reports, for editors")
+    p.add_argument("name", nargs="?", choices=["problem", "submission", "report"], default="problem",
+                   help="which schema to print (default: problem)")
+    p.add_argument("--write", metavar="DIR", help="write all three into DIR and print the modeline that uses them")
+    p.set_defaults(run=cmd_schema)
 
     p = sub.add_parser("solvers", parents=[common], help="list the reference solvers, their params and mistakes")
     p.set_defaults(run=cmd_solvers)

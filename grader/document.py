@@ -26,7 +26,7 @@ try:  # libyaml's parser when present (it is in PyYAML wheels); the pure-Python 
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
 
-from .errors import InputError, shown_path
+from .errors import InputError, quote, shown_path
 
 Path_ = tuple  # a path into the data: keys and list indices, e.g. ("parts", 2, "options", "a")
 
@@ -354,7 +354,7 @@ class _Builder:
                     children.append((value_node, depth + 1, sources, 0))
                     continue
                 if name in container:
-                    raise self.fail(key_node.start_mark, f"duplicate key {name!r}")
+                    raise self.fail(key_node.start_mark, f"duplicate key {quote(name)}")
                 container[name] = None
                 children.append((value_node, depth + 1, container, name))
             children.reverse()
@@ -386,7 +386,7 @@ class _Builder:
                 if typ is float and isinstance(value, int) and not isinstance(value, bool):
                     return TextFloat(float(value), text)
                 if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-                    raise self.fail(node.start_mark, f"{text!r} is not a valid {suffix[1:]}")
+                    raise self.fail(node.start_mark, f"{quote(text)} is not a valid {suffix[1:]}")
                 return value
         return text
 

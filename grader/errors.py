@@ -14,6 +14,14 @@ def shown_path(path: "os.PathLike[str] | str") -> str:
     return "".join(ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else "?" for ch in text)
 
 
+def quote(value: object) -> str:
+    """A value as a message shows it: text in single quotes exactly as written (a backslash stays one
+    backslash, as in \\delta; only invisible characters are escaped), anything else as Python writes it."""
+    if isinstance(value, str):
+        return "'" + "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value) + "'"
+    return repr(value)
+
+
 class PathProblem(ValueError):
     """A problem at a place in a spec, ``path`` relative to where the raiser sits (a part, its params,
     the variables); whoever knows the document turns it into ``file:line:col``."""

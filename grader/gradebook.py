@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .errors import GraderError, shown_path
+from .errors import GraderError, quote, shown_path
 from .files import safe_name, unique_stem
 
 SCHEMA = """
@@ -151,7 +151,7 @@ class Gradebook:
         if len(found) != 1:
             known = ", ".join(a["id"] for a in self.assignments()) or "none"
             raise LookupError(f"name one assignment with --assignment (in this gradebook: {known})"
-                              if found else f"no assignment {assignment_id!r} in the gradebook (known: {known})")
+                              if found else f"no assignment {quote(assignment_id)} in the gradebook (known: {known})")
         return found[0]
 
     # --- grading ----------------------------------------------------------------------------

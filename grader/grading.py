@@ -16,6 +16,7 @@ from .kinds import KINDS
 from .model import Outcome, Part, PartResult, Report, Status, Submission
 from .numbers import Unreadable
 from .spec import LoadedSpec
+from .errors import quote
 
 
 def grade(spec: LoadedSpec, submission: Submission) -> Report:
@@ -23,8 +24,8 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
     problem = submission.problem
     if problem is None and submission.assignment is not None \
             and submission.assignment.strip().casefold() != assignment.id.casefold():
-        problem = f"{submission.source}: this submission is for assignment {submission.assignment!r}, " \
-                  f"not {assignment.id!r}"
+        problem = f"{submission.source}: this submission is for assignment {quote(submission.assignment)}, " \
+                  f"not {quote(assignment.id)}"
     if problem is None and spec.randomized and not submission.named:
         problem = f"{submission.source}: every student has their own numbers in {assignment.id}, so a " \
                   "submission must say whose it is: add 'student: <your id>'"
@@ -145,14 +146,14 @@ def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any]
         if pid is not None and pid not in answers:
             answers[pid] = value
         elif pid is not None:
-            warnings.append(f"part {pid} is answered twice; the answer under {str(key)!r} was ignored")
+            warnings.append(f"part {pid} is answered twice; the answer under {quote(str(key))} was ignored")
         elif key in groups:
-            warnings.append(f"answer for unknown part {str(key)!r} was ignored "
+            warnings.append(f"answer for unknown part {quote(str(key))} was ignored "
                             f"({key} is a question: answer its parts {', '.join(groups[key])})")
         else:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            warnings.append(f"answer for unknown part {str(key)!r} was ignored{hint}")
+            warnings.append(f"answer for unknown part {quote(str(key))} was ignored{hint}")
     if len(warnings) > MAX_WARNINGS:
         warnings[MAX_WARNINGS:] = [f"... and {len(warnings) - MAX_WARNINGS} more answers for unknown parts"]
     return answers, warnings

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .normalize import number_text
+from .errors import quote
 
 MAX_ENTRIES = 10_000
 MAX_TEXT = 100_000
@@ -66,7 +67,7 @@ def parse_scalar(text: str, deadline: float | None = None) -> float:
     if m:
         num, den = parse_scalar(m.group(1)), parse_scalar(m.group(2))
         if den == 0:
-            raise Unreadable(f"{text!r} divides by zero")
+            raise Unreadable(f"{quote(text)} divides by zero")
         return _finite(num / den, text)
     m = _SCALAR.fullmatch(text)
     if not m:
@@ -91,8 +92,8 @@ def constant_expression(text: str, deadline: float | None = None) -> float:
             value = Evaluator(ns, Bindings(), deadline).run(tree)
     except ExprError as exc:
         if _EXPRESSION_HINTS.search(text):
-            raise Unreadable(f"{_clip(text)!r} is not a number ({exc})") from None
-        raise Unreadable(f"{_clip(text)!r} is not a number") from None
+            raise Unreadable(f"{quote(_clip(text))} is not a number ({exc})") from None
+        raise Unreadable(f"{quote(_clip(text))} is not a number") from None
     return _finite(float(value), text)
 
 
@@ -100,7 +101,7 @@ def to_decimal(text: str) -> Decimal:
     """The exact decimal value of a typed number (``1.38*10^-1`` -> ``Decimal('0.138')``)."""
     m = _SCALAR.fullmatch(text.strip())
     if not m:
-        raise Unreadable(f"{_clip(text)!r} is not a decimal number")
+        raise Unreadable(f"{quote(_clip(text))} is not a decimal number")
     value = Decimal(m.group(1))
     if m.group(2):
         value = value.scaleb(_exponent(m.group(2)))
@@ -184,9 +185,9 @@ def _read_text(raw: str, deadline: float) -> Numbers:
             kind, value, col = tokens[pos]
             if kind == "close":
                 if closer is None:
-                    raise Unreadable(f"col {col}: {value!r} closes a bracket that was never opened")
+                    raise Unreadable(f"col {col}: {quote(value)} closes a bracket that was never opened")
                 if value != closer:
-                    raise Unreadable(f"col {col}: {value!r} does not close {'[' if closer == ']' else '('!r}")
+                    raise Unreadable(f"col {col}: {quote(value)} does not close {quote('[' if closer == ']' else '(')}")
                 pos += 1
                 return _finish(rows, rows_t, separated)
             pos += 1
@@ -207,9 +208,9 @@ def _read_text(raw: str, deadline: float) -> Numbers:
                 rows_t.append([])
                 separated = True
             elif kind == "other":
-                raise Unreadable(f"col {col}: {_clip(value)!r} is not a number")
+                raise Unreadable(f"col {col}: {quote(_clip(value))} is not a number")
         if closer is not None:
-            raise Unreadable(f"a {'[' if closer == ']' else '('} is never closed (expected {closer!r})")
+            raise Unreadable(f"a {'[' if closer == ']' else '('} is never closed (expected {quote(closer)})")
         return _finish(rows, rows_t, separated)
 
     items, texts, separated = parse_body(0, None)
@@ -280,7 +281,7 @@ def _freeze(texts: Any) -> Any:
 
 def _finite(value: float, text: str | None) -> float:
     if not math.isfinite(value):
-        raise NotFinite(f"{_clip(text or str(value))!r} is not a finite number")
+        raise NotFinite(f"{quote(_clip(text or str(value)))} is not a finite number")
     return value
 
 
@@ -295,7 +296,7 @@ def _split(text: str) -> tuple[str, int]:
     text = number_text(text)
     m = _SCALAR.fullmatch(text)
     if not m:
-        raise Unreadable(f"{_clip(text)!r} is not written as a decimal number")
+        raise Unreadable(f"{quote(_clip(text))} is not written as a decimal number")
     mantissa = m.group(1).lstrip("+-")
     exponent = 0
     if m.group(2):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .document import Limits, decode, read_bytes
-from .errors import InputError, shown_path
+from .errors import InputError, quote, shown_path
 from .files import write_atomic
 from .gradebook import Gradebook
 from .normalize import student_id
@@ -72,7 +72,7 @@ def _columns(header: list[str], name: str) -> dict[str, int]:
     for i, column in enumerate(header):
         if column in COLUMNS:
             if column in place:
-                raise InputError(name, 1, None, f"the header names the column {column!r} twice")
+                raise InputError(name, 1, None, f"the header names the column {quote(column)} twice")
             place[column] = i
     if not {"student", "part", "score"} <= place.keys():
         raise InputError(name, 1, None, "the header must name the columns student, part, score (and comment)")
@@ -84,7 +84,7 @@ def _entry(cells: dict[str, str], name: str, line: int) -> OverrideEntry:
         score = _number(cells["score"])
     except ValueError:
         shown = cells["score"] if len(cells["score"]) <= 40 else cells["score"][:39] + "…"
-        raise InputError(name, line, None, f"score {shown!r} is not a number") from None
+        raise InputError(name, line, None, f"score {quote(shown)} is not a number") from None
     comment = cells.get("comment", "")
     if len(comment) > MAX_COMMENT:
         raise InputError(name, line, None, f"the comment is {len(comment):,} characters long; keep it under "
@@ -106,13 +106,13 @@ def check_overrides(book: Gradebook, assignment: dict[str, Any], entries: Iterab
     for entry in entries:
         where = entry.where if entry.where != "command line" else "override"
         if entry.part not in parts:
-            raise InputError(where, None, None, f"{assignment['id']} has no part {entry.part!r} "
+            raise InputError(where, None, None, f"{assignment['id']} has no part {quote(entry.part)} "
                                                 f"(parts: {', '.join(parts)})")
         top = parts[entry.part]["points"]
         if not (math.isfinite(entry.score) and 0 <= entry.score <= top):
             raise InputError(where, None, None, f"score {entry.score:g} for {entry.part} must be from 0 to {top:g}")
         if entry.student not in students:
-            raise InputError(where, None, None, f"no submission from student {entry.student!r} in this gradebook")
+            raise InputError(where, None, None, f"no submission from student {quote(entry.student)} in this gradebook")
 
 
 def rewrite_reports(book: Gradebook, out: Path, assignment: str, students: set[str]) -> int:

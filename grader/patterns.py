@@ -15,6 +15,8 @@ from typing import Any
 
 import regex
 
+from .errors import quote
+
 try:  # the standard library's parser of regular expressions, to read a pattern's shape
     import re._parser as _sre  # Python 3.11+
 except ImportError:  # pragma: no cover - older Pythons
@@ -76,7 +78,7 @@ def risky(text: str, pattern: Any) -> str | None:
 
 def _shown(text: str) -> str:
     shown = text if len(text) <= 24 else text[:12] + "…" + text[-6:]
-    return repr(shown)
+    return quote(shown)
 
 
 def _slow_probe(pattern: Any) -> str | None:

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .document import SPEC_LIMITS, Document, load_file, read_bytes
-from .errors import InputError, SpecErrors
+from .errors import InputError, SpecErrors, quote
 from .kinds import KINDS
 from .kinds.common import SpecProblem
 from .model import Assignment, Group, Part
-from .schemas.explain import non_finite, schema_problems
+from .schemas.explain import located_non_finite, located_schema_problems, non_finite, schema_problems
 from .solvers import SolverError
 from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_plan, student_key, substitute, \
     uses_variables
@@ -146,12 +146,18 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
         doc = load_file(path, SPEC_LIMITS, raw_bytes)
     except InputError as exc:
         raise SpecErrors([exc]) from None
-    problems = non_finite(doc) + schema_problems(doc, "problem.schema.json", skip_references=True)
-    _raise_if(problems)
-    plan = read_plan(doc.data, _shuffles(doc.data), lambda path, message: problems.append(doc.error(path, message)))
+    located = located_non_finite(doc) + located_schema_problems(doc, "problem.schema.json", skip_references=True)
+    problems = [problem for _, problem in located]
+    broken = _Broken.of(path for path, _ in located)
+    if not isinstance(doc.data, dict) or broken.everything:
+        _raise_if(problems)  # no parts to look at
+    plan = None
+    if not broken.plan:
+        plan = read_plan(doc.data, _shuffles(doc.data), lambda path, message: problems.append(doc.error(path, message)))
     if plan is not None:
         problems += _fixed_fields(doc)
-    _raise_if(problems)
+    if plan is not None or broken.plan or doc.data.get("variables") or _shuffles(doc.data):
+        _raise_if(problems)  # a randomized spec is built on a drawn version, which needs a sound spec
     raw = doc
     if plan is not None:
         try:
@@ -167,7 +173,7 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
         problems = [doc.error(path, message) for path, message in found] + non_finite(doc) \
             + schema_problems(doc, "problem.schema.json")
         _raise_if(problems)
-    builder = _Builder(doc, raw.data, plan)
+    builder = _Builder(doc, raw.data, plan, problems=problems, broken=broken)  # every sound part too, in this pass
     loaded = dataclasses.replace(builder.build(), digest=hashlib.sha256(raw_bytes).hexdigest())
     _raise_if(builder.problems)
     if plan is not None:
@@ -176,6 +182,39 @@ def load_spec(path: str | Path, probes: int = PROBE_STUDENTS) -> LoadedSpec:
         if slow is not None:
             loaded = dataclasses.replace(loaded, warnings=loaded.warnings + (slow,))
     return loaded
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """Where the schema refused something: the parts and questions not to build, or nothing to build at all."""
+
+    parts: frozenset = frozenset()  # paths of parts: ("parts", i) or ("questions", g, "parts", i)
+    groups: frozenset = frozenset()  # paths of questions: ("questions", g)
+    everything: bool = False  # parts or questions themselves unusable (not a list, say)
+    plan: bool = False  # variables or salt refused
+
+    @staticmethod
+    def of(paths: Any) -> "_Broken":
+        parts, groups, everything, plan = set(), set(), False, False
+        for path in paths:
+            if not path:
+                continue
+            head = path[0]
+            if head in ("variables", "salt"):
+                plan = True
+            elif head == "parts":
+                if len(path) >= 2:
+                    parts.add(path[:2])
+                else:
+                    everything = True
+            elif head == "questions":
+                if len(path) >= 4 and path[2] == "parts":
+                    parts.add(path[:4])
+                elif len(path) >= 2:
+                    groups.add(path[:2])
+                else:
+                    everything = True
+        return _Broken(frozenset(parts), frozenset(groups), everything, plan)
 
 
 FIXED_FIELDS = ("id", "kind", "points", "shuffle")  # the same for every student: reports and totals rely on it
@@ -317,6 +356,7 @@ class _Builder:
     raw: Any = None  # the data as written (with ``$name`` references), for parts that vary
     plan: Plan | None = None
     problems: list[InputError] = field(default_factory=list)
+    broken: _Broken = _Broken()  # what the schema refused: not built, already reported
     warnings: list[InputError] = field(default_factory=list)
     templates: list[PartTemplate] = field(default_factory=list)
 
@@ -331,9 +371,11 @@ class _Builder:
         located = [(("parts", i), raw, None) for i, raw in enumerate(data.get("parts", []))]
         written = self.raw if self.raw is not None else data  # group text as written: a variant fills it in
         for g, raw_group in enumerate(data.get("questions", [])):
+            if ("questions", g) in self.broken.groups:
+                continue
             gid = raw_group["id"]
             if gid in group_ids:
-                self.problems.append(self.doc.error(("questions", g, "id"), f"duplicate question id {gid!r} "
+                self.problems.append(self.doc.error(("questions", g, "id"), f"duplicate question id {quote(gid)} "
                                                     f"(first at line {self.doc.where(group_ids[gid])[0]})"))
             group_ids[gid] = ("questions", g, "id")
             members = [(("questions", g, "parts", i), raw, gid) for i, raw in enumerate(raw_group["parts"])]
@@ -341,23 +383,26 @@ class _Builder:
             as_written = written["questions"][g]
             groups.append(Group(gid, as_written.get("title", ""), as_written.get("prompt", ""),
                                 tuple(m[1]["id"] for m in members)))
-            if "points" in raw_group:
+            if "points" in raw_group and not any(m[0] in self.broken.parts for m in members):
                 total = sum(float(m[1]["points"]) for m in members)
                 if abs(total - float(raw_group["points"])) > 1e-9:
                     self.problems.append(self.doc.error(("questions", g, "points"),
                                                         f"question {gid}: points is {raw_group['points']:g} but its "
                                                         f"parts add up to {total:g}"))
-        if not located:
+        if not located and not self.broken.groups:
             self.problems.append(self.doc.error((), "the assignment has no parts (give 'parts' or 'questions')"))
         # parts keep the order they appear in the file
         located.sort(key=lambda item: self.doc.where(item[0]))
         for path, raw, gid in located:
-            pid = raw["id"]
-            if pid in seen:
+            pid = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(pid, str) and pid in seen:
                 first = self.doc.where(seen[pid] + ("id",))[0]
-                self.problems.append(self.doc.error(path + ("id",), f"duplicate part id {pid!r} (first at line {first})"))
+                self.problems.append(self.doc.error(path + ("id",), f"duplicate part id {quote(pid)} (first at line {first})"))
                 continue
-            seen[pid] = path
+            if isinstance(pid, str):
+                seen[pid] = path
+            if path in self.broken.parts:
+                continue  # the schema refused some of its fields: reported already, built once they are right
             spot = _PartSpot(self.doc, path, f"part {pid}", self.problems, self.warnings)
             part, reference = build_part(raw, gid, release_all, spot)
             if part is not None:
@@ -374,8 +419,8 @@ class _Builder:
             if abs(total - float(data["total"])) > 1e-9:
                 self.problems.append(self.doc.error(("total",), f"total is {data['total']:g} but the parts add up "
                                                                 f"to {total:g}"))
-        assignment = Assignment(str(data["id"]), str(data["title"]), tuple(parts), tuple(groups), self.doc.name,
-                                str(data.get("description", "")))
+        assignment = Assignment(str(data.get("id", "")), str(data.get("title", "")), tuple(parts), tuple(groups),
+                                self.doc.name, str(data.get("description", "")))
         return LoadedSpec(assignment, references, plan=self.plan, templates=tuple(self.templates),
                           warnings=tuple(sorted(self.warnings, key=lambda w: (w.line or 0, w.col or 0))))
 

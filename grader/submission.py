@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .document import SUBMISSION_LIMITS, Limits, load_file
-from .errors import InputError, shown_path
+from .errors import InputError, quote, shown_path
 from .model import Submission
 from .normalize import student_id
 from .schemas.explain import schema_problems
@@ -37,7 +37,7 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     warnings = []
     if not sid:
         sid = fallback
-        warnings.append(f"no student id in the file; using the file name {fallback!r}")
+        warnings.append(f"no student id in the file; using the file name {quote(fallback)}")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Submission(student=sid, answers={}, source=source, problem=str(problems[0]) + more)

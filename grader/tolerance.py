@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from .numbers import (Unreadable, count_decimals, count_sigfigs, round_decimals, round_sigfigs,
                       to_decimal)
 from .normalize import number_text
+from .errors import quote
 
 _ULP = 2.220446049250313e-16
 SLACK = 1e-9
@@ -82,22 +83,22 @@ def written_problem(text: str, b: float, tol: Tolerance) -> str | None:
     try:
         value = to_decimal(text)
     except Unreadable:
-        return f"write {text!r} as a decimal number, so its precision can be read"
+        return f"write {quote(text)} as a decimal number, so its precision can be read"
     if tol.sigfigs is not None:
         n = tol.sigfigs
         fewest, most = count_sigfigs(text)
         if not fewest <= n <= most:
             shown = str(fewest) if fewest == most else f"{fewest} to {most}"
-            return f"write it with {n} significant figure{'s' * (n != 1)} ({text!r} shows {shown})"
+            return f"write it with {n} significant figure{'s' * (n != 1)} ({quote(text)} shows {shown})"
         target = round_sigfigs(b, n)
     elif tol.decimals is not None:
         n = tol.decimals
         places = count_decimals(text)
         if places != n:
-            return f"write it with {n} decimal place{'s' * (n != 1)} ({text!r} shows {places})"
+            return f"write it with {n} decimal place{'s' * (n != 1)} ({quote(text)} shows {places})"
         target = round_decimals(b, n)
     else:
         return None
     if value != target:
-        return f"{text!r} is not the value rounded to {tol.describe()}"
+        return f"{quote(text)} is not the value rounded to {tol.describe()}"
     return None

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..normalize import ascii_digits
+from ..errors import quote
 
 MAX_LENGTH = 2_000
 
@@ -146,7 +147,7 @@ def tokenize(text: str) -> list[Token]:
         m = _TOKEN.match(text, pos)
         if not m:
             ch = text[pos]
-            raise ExprError(f"unexpected character {ch!r}", pos + 1)
+            raise ExprError(f"unexpected character {quote(ch)}", pos + 1)
         kind, value, col = m.lastgroup, m.group(), pos + 1
         pos = m.end()
         if kind == "space":

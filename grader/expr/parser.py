@@ -21,6 +21,7 @@ from .evaluate import MAX_TERMS, divide, scalar_pow
 from .exact import fold_factorials
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
 from .symbols import CONSTANTS, Namespace
+from ..errors import quote
 
 MAX_DEPTH = 64  # brackets, calls, roots and signs inside each other, while parsing
 MAX_TREE_DEPTH = 150  # the finished tree (a chain a+b+...+z is as deep as it is long)
@@ -168,7 +169,7 @@ class _Parser:
 
     def operand_missing(self, op: Token) -> None:
         if self.tok.kind in _STOP and self.tok.kind != "|":  # where an operand is due, | opens |x|
-            raise ExprError(f"{op.text!r} is missing its right operand", op.col)
+            raise ExprError(f"{quote(op.text)} is missing its right operand", op.col)
 
     # --- grammar --------------------------------------------------------------------------------
     def parse(self) -> Node:
@@ -309,8 +310,8 @@ class _Parser:
         self.abs_depth = saved
         if self.tok.kind != closer:
             if self.tok.kind == "end":
-                raise ExprError(f"{opener.text!r} is never closed", opener.col)
-            raise ExprError(f"expected {closer!r} to close {opener.text!r} (col {opener.col}), "
+                raise ExprError(f"{quote(opener.text)} is never closed", opener.col)
+            raise ExprError(f"expected {quote(closer)} to close {quote(opener.text)} (col {opener.col}), "
                             f"found {_describe(self.tok)}", self.tok.col)
         self.advance()
         return inner
@@ -677,4 +678,4 @@ class _Parser:
 def _describe(token: Token) -> str:
     if token.kind == "end":
         return "the end of the answer"
-    return repr(token.text)
+    return quote(token.text)

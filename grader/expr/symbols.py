@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .functions import ALIASES, FUNCTIONS
-from ..errors import PathProblem
+from ..errors import PathProblem, quote
 
 CONSTANTS = {"pi", "e"}
 DEFAULT_RANGE = (-2.0, 2.0)
@@ -68,7 +68,7 @@ def build_namespace(dims_raw: dict[str, Any] | None, symbols_raw: dict[str, Any]
     for name, raw in (symbols_raw or {}).items():
         where = ("symbols", name)
         if name in FUNCTIONS or name in dims:
-            raise SymbolSpecError(where, f"{name!r} is already a {'function' if name in FUNCTIONS else 'dimension'}")
+            raise SymbolSpecError(where, f"{quote(name)} is already a {'function' if name in FUNCTIONS else 'dimension'}")
         spec = raw if isinstance(raw, dict) else {"shape": raw}
         shape = _shape(spec.get("shape", "scalar"), dims, where + ("shape",) if isinstance(raw, dict) else where)
         index = _index(spec.get("index"), dims, where + ("index",))
@@ -84,7 +84,7 @@ def build_namespace(dims_raw: dict[str, Any] | None, symbols_raw: dict[str, Any]
         if size > MAX_VALUES:
             raise SymbolSpecError(where, f"{name} holds {size:,} numbers; at most {MAX_VALUES:,}")
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?", name):
-            raise SymbolSpecError(where, f"{name!r} is not a symbol name: letters, then optionally _ and a "
+            raise SymbolSpecError(where, f"{quote(name)} is not a symbol name: letters, then optionally _ and a "
                                          "subscript (W_hh)")
         symbols[name] = Symbol(name, shape, index, integer, value_range)
     return Namespace(symbols, dims)
@@ -117,10 +117,10 @@ def _index(raw: Any, dims: dict[str, int], where: tuple) -> tuple[tuple[int, int
 def _size(raw: Any, dims: dict[str, int], where: tuple, number: bool = False) -> int:
     if isinstance(raw, str):
         if raw not in dims:
-            raise SymbolSpecError(where, f"unknown dimension {raw!r} (declare it under dims)")
+            raise SymbolSpecError(where, f"unknown dimension {quote(raw)} (declare it under dims)")
         return dims[raw]
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise SymbolSpecError(where, f"{raw!r} is not a size")
+        raise SymbolSpecError(where, f"{quote(raw)} is not a size")
     if not number and (raw != int(raw) or raw < 1):
-        raise SymbolSpecError(where, f"a size must be a positive whole number, not {raw!r}")
+        raise SymbolSpecError(where, f"a size must be a positive whole number, not {quote(raw)}")
     return raw if number else int(raw)

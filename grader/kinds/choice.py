@@ -20,6 +20,7 @@ from ..model import Outcome
 from ..normalize import fold
 from ..numbers import Unreadable
 from .common import Probe, Spot, full_marks, mentions, withholds
+from ..errors import quote
 
 SCORINGS = ("all-or-nothing", "partial", "coverage", "every-decision")
 
@@ -79,17 +80,17 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     for i, label in enumerate(answers):
         if label not in texts:
             spot.error(("answer", i) if multiple else ("answer",),
-                       f"answer {label!r} is not among the options ({', '.join(options)})")
+                       f"answer {quote(label)} is not among the options ({', '.join(options)})")
             ok = False
     scoring = fields.get("scoring", "partial" if multiple else "all-or-nothing")
     if not multiple and scoring != "all-or-nothing":
-        spot.error(("scoring",), f"scoring {scoring!r} needs a multiple-select part (answer as a list); "
+        spot.error(("scoring",), f"scoring {quote(scoring)} needs a multiple-select part (answer as a list); "
                                  "a single answer is all-or-nothing")
         ok = False
     feedback = {str(k): v for k, v in fields.get("feedback", {}).items()}
     for label in feedback:
         if label not in texts:
-            spot.error(("feedback", label), f"feedback for {label!r}, which is not an option", key=True)
+            spot.error(("feedback", label), f"feedback for {quote(label)}, which is not an option", key=True)
             ok = False
     folded = [fold(o).strip(_WRAP) for o in options]
     clashes = sorted({o for o, f in zip(options, folded) if folded.count(f) > 1})
@@ -203,7 +204,7 @@ def _labels_in(config: Config, text: str) -> list[str]:
             continue
         if label is None:
             shown = token if len(token) <= 20 else token[:19] + "…"
-            raise Unreadable(f"{shown!r} is not one of the options ({', '.join(config.options)})")
+            raise Unreadable(f"{quote(shown)} is not one of the options ({', '.join(config.options)})")
         labels.append(label)
     return labels
 
@@ -222,7 +223,7 @@ def score_picks(picked: set[str] | frozenset[str], correct: set[str] | frozenset
     if scoring == "every-decision":
         decided = right + len(set(options) - set(picked) - set(correct))
         return decided / len(options)
-    raise ValueError(f"unknown scoring {scoring!r}")
+    raise ValueError(f"unknown scoring {quote(scoring)}")
 
 
 def check(config: Config, reference: frozenset[str], answer: frozenset[str]) -> Outcome:

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from ..model import Outcome
-from ..errors import PathProblem
+from ..errors import PathProblem, quote
 from ..tolerance import Tolerance
 
 TOLERANCE_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
     "description": "{rtol, atol} (numpy isclose), or {sigfigs: n}, or {decimals: n}; strict: true "
                    "asks for exactly that precision written.",
+    "examples": [{"rtol": 1.0e-6}, {"atol": 0.01}, {"sigfigs": 3}, {"decimals": 2}],
     "properties": {
         "rtol": {"type": "number", "minimum": 0}, "atol": {"type": "number", "minimum": 0},
         "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
@@ -81,7 +82,7 @@ def mentions(text: str, *, full_ok: bool = False) -> Callable[[Outcome], str | N
     def expect(outcome: Outcome) -> str | None:
         shown = outcome.feedback + "\n" + "\n".join(outcome.details)
         if text not in shown:
-            return f"feedback does not show {text!r}"
+            return f"feedback does not show {quote(text)}"
         if not full_ok and outcome.fraction >= 1.0 - 1e-12:
             return "scored full marks"
         return None
@@ -93,6 +94,6 @@ def withholds(text: str) -> Callable[[Outcome], str | None]:
     """The outcome must not show ``text`` (feedback that would give the answer away)."""
     def expect(outcome: Outcome) -> str | None:
         shown = outcome.feedback + "\n" + "\n".join(outcome.details)
-        return f"feedback shows {text!r}, which gives the answer away" if text in shown else None
+        return f"feedback shows {quote(text)}, which gives the answer away" if text in shown else None
 
     return expect

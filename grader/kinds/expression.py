@@ -34,6 +34,7 @@ from ..numbers import Unreadable
 from ..solvers import InstanceSolver, ParamError, SolverError
 from ..tolerance import Tolerance
 from .common import TOLERANCE_SCHEMA, Probe, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
+from ..errors import quote
 
 DEFAULT = Tolerance(rtol=1e-6, atol=1e-9)
 POOL = 24  # instances built per part; the first POINTS where the student's expression is defined are used
@@ -242,7 +243,7 @@ def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
             values, right = sampled.values
         close = closeness(config.tolerance, right)
         if len(values) >= MIN_POINTS and all(close(v, r) for v, r in zip(values, right)):
-            out.append((("mistakes", k, "expression"), f"mistake {mistake.name!r} equals the right answer at every "
+            out.append((("mistakes", k, "expression"), f"mistake {quote(mistake.name)} equals the right answer at every "
                                                       "test point: a student who writes it scores full marks and "
                                                       "never sees its feedback"))
     return out
@@ -273,7 +274,7 @@ def _bindings(instance, ns: Namespace, solver_name: str) -> Bindings:
     out = Bindings()
     for name, symbol in ns.symbols.items():
         if name not in given:
-            raise SpecProblem(("symbols", name), f"{solver_name} gives no value for {name!r} "
+            raise SpecProblem(("symbols", name), f"{solver_name} gives no value for {quote(name)} "
                                                  f"(it gives {', '.join(sorted(given))})")
         if symbol.is_sequence != (name in instance.sequences):
             kind = "a sequence" if name in instance.sequences else "not a sequence"

@@ -20,6 +20,7 @@ from ..numbers import Numbers, Unreadable, read_numbers, round_decimals, round_s
 from ..solvers import InstanceSolver, ParamError, Solver
 from ..tolerance import DEFAULT, Tolerance, within, written_problem
 from .common import TOLERANCE_SCHEMA, Probe, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
+from ..errors import quote
 
 NUMBERS = {"description": "A number, a list of numbers, or a list of rows.",
            "type": ["number", "string", "array"]}
@@ -103,7 +104,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         if solver is None:
             close = difflib.get_close_matches(fields["solver"], solvers.SOLVERS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(sorted(solvers.SOLVERS))})"
-            spot.error(("solver",), f"unknown solver {fields['solver']!r}{hint}")
+            spot.error(("solver",), f"unknown solver {quote(fields['solver'])}{hint}")
             ok = False
         else:
             try:
@@ -123,7 +124,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     declared = {m.name for m in solver.mistakes} if solver else set()
     for i, m in enumerate(fields.get("mistakes", [])):
         if m["name"] in seen:
-            spot.error(("mistakes", i, "name"), f"mistake {m['name']!r} is listed twice")
+            spot.error(("mistakes", i, "name"), f"mistake {quote(m['name'])} is listed twice")
             ok = False
         seen.add(m["name"])
         value = None
@@ -135,7 +136,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 ok = False
         elif m["name"] not in declared:
             known = f"; {fields.get('solver')} declares: {', '.join(sorted(declared))}" if declared else ""
-            spot.error(("mistakes", i, "name"), f"mistake {m['name']!r} has no value and no solver declares it{known}")
+            spot.error(("mistakes", i, "name"), f"mistake {quote(m['name'])} has no value and no solver declares it{known}")
             ok = False
         if m.get("points", 0) > points:
             spot.error(("mistakes", i, "points"), f"a mistake earns {m['points']} points, more than the part's {points:g}")
@@ -161,7 +162,7 @@ def solve(config: Config) -> Reference:
     for i, (name, m) in enumerate(listed.items()):
         values = (m["value"],) if m["value"] is not None else tuple(solver_values.get(name, ()))
         if not values:
-            raise SpecProblem(("mistakes", i, "name"), f"mistake {name!r} does not apply to these params "
+            raise SpecProblem(("mistakes", i, "name"), f"mistake {quote(name)} does not apply to these params "
                                                        "(the solver cannot produce it here)")
         feedback = m["feedback"] or (declared[name].feedback if name in declared else "")
         known.append(KnownMistake(name, feedback, values, m["fraction"]))
@@ -189,7 +190,7 @@ def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
         known = next((m for m in reference.mistakes if m.name == listed["name"]), None)
         if known is not None and any(_all_close(v, reference.value, config.tolerance) for v in known.values):
             where = ("mistakes", i, "value" if listed["value"] is not None else "name")
-            out.append((where, f"mistake {listed['name']!r} equals the right answer within the tolerance: a student "
+            out.append((where, f"mistake {quote(listed['name'])} equals the right answer within the tolerance: a student "
                                "who makes it scores full marks and never sees its feedback"))
     return out
 

@@ -21,6 +21,7 @@ from ..model import Outcome, Status
 from ..normalize import fold, fold_letters
 from ..numbers import Unreadable
 from .common import Probe, Spot
+from ..errors import quote
 
 MAX_CHARS = 20_000
 
@@ -76,7 +77,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     seen: set[str] = set()
     for i, item in enumerate(fields["rubric"]):
         if item["id"] in seen:
-            spot.error(("rubric", i, "id"), f"rubric concept {item['id']!r} is listed twice")
+            spot.error(("rubric", i, "id"), f"rubric concept {quote(item['id'])} is listed twice")
             ok = False
         seen.add(item["id"])
         for j, phrase in enumerate(item.get("patterns", [])):

@@ -14,13 +14,20 @@ from typing import Any
 import jsonschema
 
 from ..document import Document
-from ..errors import InputError
+from ..errors import InputError, quote
 from ..kinds import KINDS
 from ..variants import REFERENCE
 from . import validator
 
+Located = list[tuple[tuple, InputError]]  # each problem with the path of the value it is about
+
+
 def non_finite(doc: Document) -> list[InputError]:
     """NaN and infinities pass JSON Schema's number checks, yet no points, tolerance or param can be one."""
+    return [problem for _, problem in located_non_finite(doc)]
+
+
+def located_non_finite(doc: Document) -> Located:
     problems = []
     stack: list[tuple[tuple, Any]] = [((), doc.data)]
     while stack:
@@ -32,7 +39,7 @@ def non_finite(doc: Document) -> list[InputError]:
         elif isinstance(node, (int, float)) and not isinstance(node, bool) and not _is_finite(node):
             text = getattr(node, "text", repr(node))
             text = text if len(text) <= 40 else text[:39] + "…"
-            problems.append(doc.error(path, f"{_field_name(doc, path)}: {text} is not a finite number"))
+            problems.append((path, doc.error(path, f"{_field_name(doc, path)}: {text} is not a finite number")))
     return problems
 
 
@@ -48,14 +55,20 @@ def _is_finite(value: float) -> bool:
 def schema_problems(doc: Document, schema: str, *, skip_references: bool = False) -> list[InputError]:
     """Every schema error at ``file:line:col``. ``skip_references``: a ``$name`` where a value goes is
     checked later, once a variant gives it a value."""
+    return [problem for _, problem in located_schema_problems(doc, schema, skip_references=skip_references)]
+
+
+def located_schema_problems(doc: Document, schema: str, *, skip_references: bool = False) -> Located:
+    """:func:`schema_problems`, each with the path of the value the schema refused (so a caller can
+    still build the parts that are sound, and report everything in one pass)."""
     errors = sorted(validator(schema).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
     if skip_references:
         errors = [e for e in errors if not (isinstance(e.instance, str) and REFERENCE.match(e.instance))]
-    problems: list[InputError] = []
+    unique: dict[tuple, tuple[tuple, InputError]] = {}
     for error in errors:
-        problems.extend(_explain(doc, error))
-    unique = {(p.line, p.col, p.message): p for p in problems}
-    return sorted(unique.values(), key=lambda p: (p.line or 0, p.col or 0))
+        for problem in _explain(doc, error):
+            unique.setdefault((problem.line, problem.col, problem.message), (tuple(error.absolute_path), problem))
+    return sorted(unique.values(), key=lambda item: (item[1].line or 0, item[1].col or 0))
 
 
 _UNEXPECTED = re.compile(r"\('(.+)' (?:was|were) unexpected\)")
@@ -76,18 +89,18 @@ def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputErro
         # a kind's fields count as "unevaluated" when any of them is invalid: report only real strangers
         for name in (n for n in found if n not in allowed):
             close = difflib.get_close_matches(name, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else (f" (allowed: {', '.join(allowed)})" if allowed else "")
-            out.append(doc.error(path + (name,), f"{prefix}unknown field {name!r}{hint}", key=True))
+            hint = f" (did you mean {quote(close[0])}?)" if close else (f" (allowed: {', '.join(allowed)})" if allowed else "")
+            out.append(doc.error(path + (name,), f"{prefix}unknown field {quote(name)}{hint}", key=True))
         return out
     if error.validator == "required":
         missing = re.match(r"'(.+)' is a required property", error.message)
         name = missing.group(1) if missing else error.message
-        return [doc.error(path, f"{prefix}missing field {name!r}")]
+        return [doc.error(path, f"{prefix}missing field {quote(name)}")]
     if error.validator == "enum" and path and path[-1] == "kind":
         kinds = list(KINDS)
         close = difflib.get_close_matches(str(error.instance), kinds, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return [doc.error(path, f"{prefix}unknown kind {error.instance!r}{hint}; kinds are {', '.join(kinds)}")]
+        hint = f" (did you mean {quote(close[0])}?)" if close else ""
+        return [doc.error(path, f"{prefix}unknown kind {quote(error.instance)}{hint}; kinds are {', '.join(kinds)}")]
     if error.validator in ("oneOf", "anyOf") and not (isinstance(error.instance, dict) and "kind" in error.instance):
         # the alternative of the value's own type says most ("too long", "unknown field"), not "'x' expected"
         telling = [e for e in error.context if e.validator not in ("const", "type", "enum")] or error.context
@@ -110,8 +123,33 @@ def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputErro
     if error.validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return [doc.error(path, f"{prefix}must be {' or '.join(_TYPE_WORDS.get(t, t) for t in wanted)}, "
-                                f"not {_describe(error.instance)}")]
+                                f"not {_describe(error.instance)}{_right_form(path, error)}")]
     return [doc.error(path, f"{prefix}{error.message}")]
+
+
+def _right_form(path: tuple, error: jsonschema.ValidationError) -> str:
+    """How the value is written, from the schema's own examples (a tolerance given as a bare number
+    shown with that number: {rtol: 0.01} or {atol: 0.01})."""
+    examples = error.schema.get("examples") if isinstance(error.schema, dict) else None
+    if not examples:
+        return ""
+    value = error.instance
+    if path and path[-1] == "tolerance" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = _flow(value)
+        return (f"; write it as {{rtol: {number}}} (relative) or {{atol: {number}}} (absolute), or as "
+                f"{_flow(examples[2])} or {_flow(examples[3])}")
+    return "; for example " + " or ".join(_flow(e) for e in examples[:3])
+
+
+def _flow(value: Any) -> str:
+    """A value as YAML's flow style writes it: {rtol: 1.0e-06}, [1, 2]."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, float):
+        return getattr(value, "text", None) or (f"{value:.1e}" if value and abs(value) < 1e-3 else f"{value:g}")
+    return str(value)
 
 
 _TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number", "array": "a list",
@@ -153,7 +191,7 @@ def _has(node: Any, step: Any) -> bool:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = quote(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from ..errors import PathProblem
+from ..errors import PathProblem, quote
 
 REQUIRED = object()  # sentinel: the param has no default
 
@@ -58,7 +58,7 @@ class Param:
             kind = f"vector [{self.shape[0]}]"
         else:
             kind = "array [" + ", ".join(self.shape) + "]"
-        extra = "" if self.required else f" (default {self.default!r})"
+        extra = "" if self.required else f" (default {quote(self.default)})"
         return f"{self.name}: {kind}{extra}"
 
 
@@ -99,7 +99,7 @@ class Solver:
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             if any(m.name == name for m in self.mistakes):
-                raise ValueError(f"{self.name}: mistake {name!r} declared twice")
+                raise ValueError(f"{self.name}: mistake {quote(name)} declared twice")
             self.mistakes.append(Mistake(name, feedback, fn))
             return fn
 
@@ -181,13 +181,13 @@ def bind(solver_name: str, params: tuple[Param, ...], raw: dict[str, Any]) -> di
     known = {p.name: p for p in params}
     for name in raw:
         if name not in known:
-            raise ParamError((name,), f"{solver_name} takes no param {name!r} (it takes {', '.join(known)})")
+            raise ParamError((name,), f"{solver_name} takes no param {quote(name)} (it takes {', '.join(known)})")
     bound: dict[str, Any] = {}
     sizes: dict[str, tuple[int, str]] = {}  # dim name -> (size, which param fixed it)
     for p in params:
         if p.name not in raw:
             if p.required:
-                raise ParamError((), f"{solver_name} needs param {p.name!r} ({p.describe()})")
+                raise ParamError((), f"{solver_name} needs param {quote(p.name)} ({p.describe()})")
             bound[p.name] = p.default
             continue
         bound[p.name] = _convert(p, raw[p.name], sizes)
@@ -207,7 +207,7 @@ def solver(*params: Param, doc: str | None = None) -> Callable[[Callable[..., An
 def _convert(p: Param, value: Any, sizes: dict[str, tuple[int, str]]) -> Any:
     if p.choices is not None:
         if value not in p.choices:
-            raise ParamError((p.name,), f"{p.name} must be one of {', '.join(p.choices)}, not {value!r}")
+            raise ParamError((p.name,), f"{p.name} must be one of {', '.join(p.choices)}, not {quote(value)}")
         return value
     if isinstance(value, bool) or value is None or isinstance(value, (str, dict)):
         raise ParamError((p.name,), f"{p.name} must be {_noun(p)}, not {_kind_of(value)}")
@@ -266,7 +266,7 @@ def _kind_of(value: Any) -> str:
     if value is None:
         return "nothing"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {quote(value)}"
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import numpy as np
+from ..errors import quote
 
 REFERENCE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?::([^{}]{1,20}))?\}")
@@ -23,12 +24,12 @@ def plain(value: Any) -> Any:
 def lookup(values: dict[str, Any], name: str, key: str | None) -> Any:
     """``$name`` / ``$name.key``; KeyError with a message when there is no such value."""
     if name not in values:
-        raise KeyError(f"no variable {name!r} (variables: {', '.join(values) or 'none'})")
+        raise KeyError(f"no variable {quote(name)} (variables: {', '.join(values) or 'none'})")
     value = values[name]
     if key is None:
         return value
     if not isinstance(value, dict) or key not in value:
-        raise KeyError(f"variable {name} has no key {key!r}" + (
+        raise KeyError(f"variable {name} has no key {quote(key)}" + (
             f" (its keys: {', '.join(map(str, value))})" if isinstance(value, dict) else " (it is not a mapping)"))
     return value[key]
 

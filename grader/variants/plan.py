@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..expr import ExprError, Namespace, Symbol, parse
-from ..errors import PathProblem
+from ..errors import PathProblem, quote
 from ..normalize import fold, student_id
 
 MAX_TRIES = 1000  # attempts at meeting every constraint before the spec is called impossible
@@ -179,7 +179,7 @@ def _variable(name: str, recipe: dict[str, Any], earlier: dict[str, Variable], f
         if isinstance(dim, str):
             known = earlier.get(dim)
             if known is None or known.source != "integer" or known.shape:
-                error(where + ("shape", i), f"variable {name}: shape names {dim!r}, which is not an earlier "
+                error(where + ("shape", i), f"variable {name}: shape names {quote(dim)}, which is not an earlier "
                                             "integer variable")
                 ok = False
         elif not 1 <= dim <= MAX_DIM:
