@@ -214,3 +214,22 @@ def test_a_hostile_class_grades_fully_and_writes_only_inside_out(cli, tmp_path):
     assert all(not v.startswith(("=", "+", "-", "@")) for r in rows for v in r)
     for page in (out / "export" / "html").glob("*.html"):
         assert "<script>" not in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("student", ["index", "Index"])
+def test_a_student_called_index_keeps_their_page(cli, tmp_path, student):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for sid in (student, "other"):
+        (folder / f"{sid}.yaml").write_text(f"student: {sid}\nanswers: {{q1b: c}}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, folder, "--out", out).status == 0
+    assert cli("export", out, "--format", "html").status == 0
+    html = out / "export" / "html"
+    index = (html / "index.html").read_text(encoding="utf-8")
+    assert "2 students." in index
+    pages = sorted(p.name for p in html.glob("*.html") if p.name != "index.html")
+    assert len(pages) == 2 and "other.html" in pages
+    mine = next(p for p in pages if p != "other.html")
+    assert mine.startswith(f"{student}-") and f'href="{mine}"' in index
+    assert f"<bdi>{student}</bdi>" in (html / mine).read_text(encoding="utf-8")

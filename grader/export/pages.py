@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..files import writable_folder, write_atomic
+from ..files import unique_stem, writable_folder, write_atomic
 from ..gradebook import Gradebook
 from ..stats import class_stats, describe_diagnosis, histogram
 
@@ -31,11 +31,18 @@ def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path) 
     folder = writable_folder(directory / "html")
     written, rows = [], []
     for row in book.rows(assignment["id"]):
-        written.append(write_atomic(folder, f"{row.stem}.html", student_page(row.report)))
-        rows.append(row)
+        page = page_name(row.stem, row.student, row.source)
+        written.append(write_atomic(folder, page, student_page(row.report)))
+        rows.append((row, page))
     index = _ENV.get_template("index.html.j2").render(title=assignment["title"], rows=rows)
     written.append(write_atomic(folder, "index.html", index))
     return written
+
+
+def page_name(stem: str, student: str, source: str) -> str:
+    """A student's page: their report's name, unless that is the class index's (a student whose id is
+    'index' or 'Index', where file names ignore case); then the id with a hash, as for any name taken."""
+    return f"{unique_stem(student, source) if stem.casefold() == 'index' else stem}.html"
 
 
 def class_report(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
