@@ -128,8 +128,10 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
     spec_hash = spec.digest
     book = Gradebook(out / "gradebook.sqlite")
     a = spec.assignment
+    questions = {g.id: g.title for g in a.groups}
     book.register(a.id, a.title, a.max_score,
-                  [{"id": p.id, "kind": p.kind, "points": p.points, "group": p.group} for p in a.parts],
+                  [{"id": p.id, "kind": p.kind, "points": p.points, "group": p.group,
+                    "title": p.title or questions.get(p.group or "", "")} for p in a.parts],
                   str(spec_path), spec_hash)
     fingerprints = book.fingerprints(a.id)
     overrides = book.overrides(a.id)

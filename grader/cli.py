@@ -269,15 +269,46 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import EXPORTERS, export, export_folder
+    from .export import EXPORTERS, Options, export, export_folder
+    from .export.sheets import CANVAS_TOTALS, canvas_column
 
     out = Path(args.out)
     formats = _formats(args.format, EXPORTERS)
+    if args.known_only and not args.roster:
+        raise UsageError("--known-only needs --roster ROSTER.csv (the ids your LMS knows)")
+    roster = {e.student for e in read_roster(_regular_file(args.roster))} if args.roster else None
+    sheets = [f for f in formats if f in ("canvas", "moodle", "csv")]
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
-        written = export(book, assignment, export_folder(out), formats)
-    print(f"{len(written)} file(s) written in {out / 'export'}/")
+        options = Options(canvas_assignment_id=args.canvas_assignment_id, junit=args.junit_family,
+                          only=frozenset(roster) if args.known_only else None)
+        for line in _export_notes(book, assignment, formats, roster, options):
+            print(f"export: {line}", file=sys.stderr)
+        if "canvas" in formats and any(word in canvas_column(assignment, options) for word in CANVAS_TOTALS):
+            print(f"export: the Canvas column {quote(canvas_column(assignment, options))} holds a name Canvas keeps for "
+                  "its own totals, so Canvas will skip it: rename the assignment", file=sys.stderr)
+        written = export(book, assignment, export_folder(out), formats, options)
+    print(f"{len(written)} file(s) written in {out / 'export'}/" + (
+        f"; {', '.join(sheets)} without the students the roster does not know" if args.known_only and sheets else ""))
     return EXIT_OK
+
+
+def _export_notes(book: Gradebook, assignment: dict, formats: list[str], roster: set[str] | None,
+                  options) -> list[str]:
+    """What an LMS import would stumble on: ids its roster does not know (one aborts Moodle's import)."""
+    if roster is None:
+        if "moodle" in formats:
+            return ["Moodle stops the whole import at a student id it does not know; pass --roster ROSTER.csv "
+                    "(the ID numbers of the course's participants) to check the ids first"]
+        return []
+    unknown = sorted(book.students(assignment["id"]) - roster)
+    if not unknown:
+        return []
+    shown = ", ".join(terminal.clean(s, 40) for s in unknown[:20]) + (f" and {len(unknown) - 20} more"
+                                                                     if len(unknown) > 20 else "")
+    then = "left out of the grade sheets" if options.only is not None else \
+        "Moodle stops a whole import at one such id; --known-only leaves them out"
+    return [f"{len(unknown)} student id(s) the roster does not know: {shown} ({then})"]
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -488,6 +519,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
     p.add_argument("--format", default="csv", help="comma-separated: canvas, moodle, csv, gradescope, junit, md, html, "
                                                    "stats (default csv); files go to OUT/export/")
+    p.add_argument("--canvas-assignment-id", type=_positive, metavar="N",
+                   help="Canvas's id of the assignment (the number in its URL): the column is then 'Title (N)', "
+                        "which Canvas fills in; without it, Canvas matches the exact title")
+    p.add_argument("--roster", metavar="ROSTER.csv", help="the ids the LMS knows: ids it does not know are listed")
+    p.add_argument("--known-only", action="store_true",
+                   help="leave students the roster does not know out of the grade sheets (canvas, moodle, csv)")
+    p.add_argument("--junit-family", choices=["ci", "strict"], default="ci",
+                   help="ci (default): file and properties on each testcase, read by GitLab and Jenkins' JUnit "
+                        "plugin; strict: only what the xUnit plugin's and pytest's JUnit schemas allow")
     p.add_argument("--assignment", help="which assignment, if the gradebook holds several")
     p.set_defaults(run=cmd_export)
 

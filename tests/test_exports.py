@@ -5,11 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 import xmlschema
+import yaml
+from xml.etree import ElementTree
 
 from conftest import ROOT, SEED_CLASS, SEED_SPEC
 from grader.export.sheets import cell
@@ -45,15 +51,91 @@ def hostile(cli, tmp_path):
     return out / "export"
 
 
-def test_junit_follows_the_schema_pytest_reports_follow(exported):
-    schema = xmlschema.XMLSchema(str(FORMATS / "junit-10.xsd"))
+JUNIT_SCHEMAS = ["junit-xunit-plugin.xsd", "junit-pytest.xsd"]
+
+
+def strict_copy(path: Path, tmp_path: Path) -> Path:
+    """The JUnit file without what only the ci family adds (file and properties on each testcase)."""
+    tree = ElementTree.parse(path)
+    for case in tree.iter("testcase"):
+        case.attrib.pop("file", None)
+        for props in case.findall("properties"):
+            case.remove(props)
+    copy = tmp_path / "stripped.xml"
+    tree.write(copy, encoding="utf-8", xml_declaration=True)
+    return copy
+
+
+@pytest.mark.parametrize("xsd", JUNIT_SCHEMAS)
+def test_junit_follows_the_current_jenkins_and_pytest_schemas(cli, tmp_path, exported, xsd):
+    """strict validates as it is; the default ci family once file and testcase properties are taken out
+    (the only things it adds, for GitLab and Jenkins' JUnit plugin)."""
+    schema = xmlschema.XMLSchema(str(FORMATS / xsd))
+    schema.validate(str(strict_copy(exported / "junit.xml", tmp_path)))
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        schema.validate(str(exported / "junit.xml"))  # the ci family's file on testcase is outside the schema
+    assert cli("export", exported.parent, "--format", "junit", "--junit-family", "strict").status == 0
     schema.validate(str(exported / "junit.xml"))
-    tree = schema.to_dict(str(exported / "junit.xml"))
+
+
+def test_junit_is_what_gitlab_reads(exported):
+    """GitLab reads name, classname, file and time from each testcase (never file from a testsuite), and a
+    test's identity is its suite's name, classname and name."""
+    tree = ElementTree.parse(exported / "junit.xml")
+    cases = [(suite.get("name"), case) for suite in tree.iter("testsuite") for case in suite.iter("testcase")]
+    assert len(cases) == 72
+    for _, case in cases:
+        assert case.get("file", "").endswith((".yaml", ".json")) and case.get("classname") and case.get("time")
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        assert set(props) == {"score", "max_score", "status"}
+    assert len({(suite, case.get("classname"), case.get("name")) for suite, case in cases}) == 72
+    seed = {case.get("name"): case for suite, case in cases if suite == "rnn-attention: 99522086"}
+    assert set(seed) == {"q1a: RNN architectures", "q1b: RNN architectures", "q1c: RNN architectures",
+                         "q2a: Back-propagation through time", "q2b: Back-propagation through time",
+                         "q2c: Back-propagation through time", "q2d: Back-propagation through time",
+                         "q3a: Argmax attention", "q3b: Argmax attention"}
+
+
+def test_junit_names_do_not_change_when_scores_do(cli, exported):
+    def identities():
+        tree = ElementTree.parse(exported / "junit.xml")
+        return sorted((s.get("name"), c.get("classname"), c.get("name")) for s in tree.iter("testsuite")
+                      for c in s.iter("testcase"))
+
+    before = identities()
+    assert cli("override", exported.parent, "--student", "99522086", "--part", "q2b", "--score", "3").status == 0
+    assert cli("export", exported.parent, "--format", "junit").status == 0
+    assert identities() == before
+    assert '<property name="q2b.score" value="3"/>' in (exported / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_the_graders_own_failure_is_a_junit_error(cli, tmp_path, monkeypatch):
+    import grader.kinds.numeric
+
+    def broken(config, reference, answer):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(grader.kinds.numeric, "check", broken)
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, SEED_CLASS / "99522086.yaml", "--out", out).status == 0
+    assert cli("export", out, "--format", "junit").status == 0
+    tree = ElementTree.parse(out / "export" / "junit.xml")
+    q3a = next(c for c in tree.iter("testcase") if c.get("name").startswith("q3a"))
+    assert q3a.find("error") is not None and q3a.find("failure") is None
+    suite = next(tree.iter("testsuite"))
+    assert suite.get("errors") == "1" and tree.getroot().get("errors") == "1"
+    for xsd in JUNIT_SCHEMAS:
+        xmlschema.XMLSchema(str(FORMATS / xsd)).validate(str(strict_copy(out / "export" / "junit.xml", tmp_path)))
+
+
+def test_junit_keeps_what_it_always_showed(exported):
+    schema = xmlschema.XMLSchema(str(FORMATS / "junit-xunit-plugin.xsd"))
+    tree = schema.to_dict(str(exported / "junit.xml"), validation="skip")
     suites = tree["testsuite"]
     assert len(suites) == 8 and all(len(s["testcase"]) == 9 for s in suites)
     seed = next(s for s in suites if s["@name"] == "rnn-attention: 99522086")
     props = {p["@name"]: p["@value"] for p in seed["properties"][0]["property"]}
-    assert props["score"] == "15" and props["q2b.score"] == "1"
+    assert props["score"] == "15" and props["q2b.score"] == "1" and props["q2b.status"] == "partial"
     q2b = next(c for c in seed["testcase"] if c["@name"].startswith("q2b"))
     assert q2b["failure"][0]["@type"] == "mistake:sigma-prime-at-t"
     assert "σ' is taken at the wrong step" in q2b["failure"][0]["@message"]
@@ -76,7 +158,7 @@ def test_gradescope_results_have_the_documented_fields(exported):
 
 def test_canvas_sheet(exported):
     rows = list(csv.reader((exported / "canvas.csv").open(encoding="utf-8", newline="")))
-    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "RNNs and attention (rnn-attention)"]
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "RNNs and attention"]
     assert rows[1] == ["Points Possible", "", "", "", "", "21"]
     by_id = {r[2]: r for r in rows[2:]}
     assert by_id["99522086"][5] == "15" and by_id["99522001"][0] == "Sara Ahmadi"
@@ -87,11 +169,11 @@ def test_plain_and_moodle_sheets(exported):
     seed = next(r for r in rows if r["student"] == "99522086")
     assert (seed["score"], seed["q2b"], seed["q3b"]) == ("15", "1", "2")
     moodle = list(csv.DictReader((exported / "moodle.csv").open(encoding="utf-8", newline="")))
-    assert set(moodle[0]) == {"ID number", "Full name", "RNNs and attention", "RNNs and attention feedback"}
+    assert list(moodle[0]) == ["ID number", "RNNs and attention (Real)", "RNNs and attention (Feedback)", "Full name"]
 
 
 def test_sheets_neutralise_formulas_and_round_trip_awkward_names(hostile):
-    for sheet, column in (("canvas.csv", 0), ("grades.csv", 1), ("moodle.csv", 1)):
+    for sheet, column in (("canvas.csv", 0), ("grades.csv", 1), ("moodle.csv", 3)):
         rows = list(csv.reader((hostile / sheet).open(encoding="utf-8", newline="")))
         names = {r[column] for r in rows[1:]}
         for name in HOSTILE_NAMES:
@@ -103,6 +185,15 @@ def test_sheets_neutralise_formulas_and_round_trip_awkward_names(hostile):
 
 def test_cell_rule():
     assert cell("=1+1") == "'=1+1" and cell("-x") == "'-x" and cell(-2.5) == "-2.5" and cell("a=b") == "a=b"
+    assert cell("\n=1+1") == "'\n=1+1" and cell("\r\n@x") == "'\r\n@x"  # a cell that starts on its next line
+
+
+@pytest.mark.parametrize("value, shown", [(1234567, "1234567"), (1234567.0, "1234567"), (0.000001, "0.000001"),
+                                          (1e-7, "0.0000001"), (2.5, "2.5"), (-0.0, "0"), (1 / 3, "0.3333333333333333"),
+                                          (12345678901234567.0, "12345678901234568"), (21, "21")])
+def test_numbers_are_plain_decimals(value, shown):
+    """Canvas reads a score by /^-?[0-9.,]+%?$/: 1.23457e+06 is no score to it, and :g rounded to 6 figures."""
+    assert cell(value) == shown
 
 
 def test_html_pages_escape_student_text_and_keep_directions(hostile):
@@ -233,3 +324,109 @@ def test_a_student_called_index_keeps_their_page(cli, tmp_path, student):
     mine = next(p for p in pages if p != "other.html")
     assert mine.startswith(f"{student}-") and f'href="{mine}"' in index
     assert f"<bdi>{student}</bdi>" in (html / mine).read_text(encoding="utf-8")
+
+
+def test_canvas_fills_the_assignment_whose_id_it_is_given(cli, exported):
+    assert cli("export", exported.parent, "--format", "canvas", "--canvas-assignment-id", "40721").status == 0
+    rows = list(csv.reader((exported / "canvas.csv").open(encoding="utf-8", newline="")))
+    assert rows[0][5] == "RNNs and attention (40721)"
+    assert re.fullmatch(r"(.*)\s\((\d+)\)", rows[0][5])  # how Canvas reads the id back (title_with_id)
+    for bad in ("0", "abc", "-3"):
+        run = cli("export", exported.parent, "--format", "canvas", "--canvas-assignment-id", bad)
+        assert run.status == 2 and "internal error" not in run.err
+
+
+def test_moodle_feedback_carries_override_comments_and_unknown_ids_are_named(cli, tmp_path, write, exported):
+    out = exported.parent
+    assert cli("override", out, "--student", "99522086", "--part", "q3b", "--score", "3",
+               "--comment", "Clear, = right").status == 0
+    roster = write("roster.csv", "ID number,Full name\n99522086,Mina\n99522001,Sara\n")
+    run = cli("export", out, "--format", "moodle,csv", "--roster", roster)
+    assert run.status == 0
+    assert "6 student id(s) the roster does not know: 99522014, 99522027" in run.err
+    rows = list(csv.DictReader((exported / "moodle.csv").open(encoding="utf-8", newline="")))
+    assert len(rows) == 8
+    mina = next(r for r in rows if r["ID number"] == "99522086")
+    assert mina["RNNs and attention (Real)"] == "16"
+    assert "q3b 3/3 correct (instructor: Clear, = right)" in mina["RNNs and attention (Feedback)"]
+    run = cli("export", out, "--format", "moodle,csv,canvas", "--roster", roster, "--known-only")
+    assert run.status == 0 and "left out of the grade sheets" in run.err
+    for sheet, column in (("moodle.csv", 0), ("grades.csv", 0), ("canvas.csv", 2)):
+        rows = list(csv.reader((exported / sheet).open(encoding="utf-8", newline="")))
+        ids = {r[column] for r in rows[1:]} - {""}
+        assert ids == {"99522086", "99522001"}, sheet
+    assert cli("export", out, "--format", "moodle", "--known-only").status == 2  # needs a roster
+    assert "Moodle stops the whole import" in cli("export", out, "--format", "moodle").err
+
+
+def test_the_job_summary_cuts_feedback_before_escaping(cli, tmp_path, write):
+    spec = write("s.yaml", """
+    id: cut
+    title: Cut
+    parts:
+      - id: p
+        kind: numeric
+        points: 1
+        prompt: x
+        answer: 1
+        feedback: {entries: "%s"}
+    """ % ("<" * 400))
+    out = tmp_path / "out"
+    assert cli("grade", spec, write("a.yaml", "student: s\nanswers: {p: 5}\n"), "--out", out).status == 0
+    assert cli("export", out, "--format", "md").status == 0
+    row = next(line for line in (out / "export" / "summary.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| p |"))
+    feedback = row.split(" | ")[-1].rstrip(" |")
+    assert feedback.endswith("&lt;…") and "&l…" not in feedback
+    shown = feedback.replace("&lt;", "<").replace("\\|", "|")  # as a reader sees it
+    assert len(shown) == 300 and shown.endswith("<…")
+
+
+# --- the Gradescope autograder script of docs/ci.md -----------------------------------------------
+
+SCRIPT = ROOT / "docs" / "gradescope" / "run_autograder"
+
+
+def run_autograder(tmp_path: Path, files: dict[str, str]) -> dict:
+    source, submission, results = tmp_path / "source", tmp_path / "submission", tmp_path / "results"
+    source.mkdir()
+    submission.mkdir()
+    (source / "spec.yaml").write_text(SEED_SPEC.read_text(encoding="utf-8"), encoding="utf-8")
+    for name, text in files.items():
+        (submission / name).write_text(text, encoding="utf-8")
+    env = {**os.environ, "GRADER_SOURCE": str(source), "GRADER_SUBMISSION": str(submission),
+           "GRADER_RESULTS": str(results), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results_json = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(results_json, json.loads((FORMATS / "gradescope-results.schema.json").read_text("utf-8")))
+    return results_json
+
+
+def test_the_gradescope_script_is_the_one_the_docs_show():
+    assert SCRIPT.read_text(encoding="utf-8") in (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["answers.yaml", "hw3 answers.yml", "submission.json"])
+def test_the_gradescope_script_grades_the_file_whatever_its_name(tmp_path, name):
+    text = (SEED_CLASS / "99522086.yaml").read_text(encoding="utf-8")
+    if name.endswith(".json"):
+        text = json.dumps(yaml.safe_load(text), ensure_ascii=False)
+    results = run_autograder(tmp_path, {name: text, "README.txt": "not answers"})
+    assert results["score"] == 15 and len(results["tests"]) == 9
+
+
+@pytest.mark.parametrize("files, words", [
+    ({}, "No answers were found"),
+    ({"notes.txt": "hello"}, "No answers were found"),
+    ({"a.yaml": "student: s1\nanswers: {q1b: c}\n", "b.yaml": "student: s2\nanswers: {q1b: c}\n"},
+     "answers for 2 different students"),
+])
+def test_the_gradescope_script_always_leaves_a_result_that_says_why(tmp_path, files, words):
+    results = run_autograder(tmp_path, files)
+    assert results["score"] == 0 and words in results["output"]
+
+
+def test_an_unreadable_file_in_gradescope_is_graded_invalid_with_its_line(tmp_path):
+    results = run_autograder(tmp_path, {"answers.yaml": "student: s1\nanswers:\n\tq1a: b\n"})
+    assert results["score"] == 0 and "answers.yaml:3:1: a tab character" in results["output"]

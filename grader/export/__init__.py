@@ -1,20 +1,22 @@
 """Class-wide exports from the gradebook, into ``OUT/export/``: LMS sheets, CI formats, pages.
 
-``EXPORTERS`` maps a ``--format`` name to a function ``(book, assignment, directory) ->
+``EXPORTERS`` maps a ``--format`` name to a function ``(book, assignment, directory, options) ->
 written paths``; adding a format is one module and one line. Every exporter reads the
 gradebook (overrides applied), streams where a class can be large, and writes each file
 atomically inside the export directory.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ..files import writable_folder
 from ..gradebook import Gradebook
 from . import ci, pages, sheets
+from .options import Options
 
-Exporter = Callable[[Gradebook, dict[str, Any], Path], list[Path]]
+Exporter = Callable[[Gradebook, dict[str, Any], Path, Options], list[Path]]
 
 EXPORTERS: dict[str, Exporter] = {
     "canvas": sheets.canvas,
@@ -33,11 +35,12 @@ def export_folder(out: Path) -> Path:
     return writable_folder(out / "export")
 
 
-def export(book: Gradebook, assignment: dict[str, Any], directory: Path, formats: list[str]) -> list[Path]:
+def export(book: Gradebook, assignment: dict[str, Any], directory: Path, formats: list[str],
+           options: Options | None = None) -> list[Path]:
     written: list[Path] = []
     for name in formats:
-        written += EXPORTERS[name](book, assignment, directory)
+        written += EXPORTERS[name](book, assignment, directory, options or Options())
     return written
 
 
-__all__ = ["EXPORTERS", "export", "export_folder"]
+__all__ = ["EXPORTERS", "Options", "export", "export_folder"]

@@ -1,10 +1,14 @@
 """Formats CI systems and autograder hosts display: JUnit XML, Gradescope's results.json, and a
 Markdown summary for a job's summary page.
 
-JUnit follows the schema pytest's own reports are checked against (junit-10.xsd, the
-Jenkins xunit plugin's): one testsuite per student, one testcase per part; a part short of
-full marks is a ``failure`` whose message is the feedback; free text awaiting review is
-``skipped``; scores are suite ``properties`` (the schema allows properties on suites only).
+JUnit: one testsuite per student, one testcase per part, named by the part alone (its id and
+title, never its score), so a CI system that tracks a test by name across runs sees the same
+test when a score changes. A part short of full marks is a ``failure`` whose message is the
+feedback, the grader's own failure an ``error``, free text awaiting review ``skipped``. Each
+part's score, points and status are suite ``properties`` (``q1a.score``...), which every schema
+allows. The default family (``ci``) also puts ``file`` and the same properties on each
+testcase, where GitLab and Jenkins' JUnit plugin read them; ``strict`` leaves them out, for
+Jenkins' xUnit plugin, whose schema rejects them (docs/formats.md).
 """
 from __future__ import annotations
 
@@ -16,62 +20,88 @@ from xml.sax.saxutils import XMLGenerator
 from ..files import atomic_writer, writable_folder, write_atomic
 from ..gradebook import Gradebook
 from ..stats import class_stats, describe_diagnosis
+from .options import Options
+from .sheets import number
 
 _GOOD = {"correct"}
 _SKIPPED = {"needs_review"}
+_ERROR = {"error"}
+SUMMARY_CHARS = 300  # feedback shown per part in a job summary
 
 
-def junit(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
+def test_name(part: dict[str, Any], titles: dict[str, str]) -> str:
+    """A part's test name: its id and title (of the part, or of its question), and nothing that changes
+    with a student's score."""
+    title = titles.get(part["id"], "")
+    return f"{part['id']}: {title}" if title else part["id"]
+
+
+def junit(book: Gradebook, assignment: dict[str, Any], directory: Path, options: Options) -> list[Path]:
     rows = list(book.rows(assignment["id"]))
-    tests = sum(len(r.report["parts"]) for r in rows)
-    failures = sum(1 for r in rows for p in r.report["parts"] if p["status"] not in _GOOD | _SKIPPED)
+    titles = {p["id"]: p.get("title", "") for p in assignment["parts"]}
+    parts = [p for r in rows for p in r.report["parts"]]
+    totals = {"tests": str(len(parts)), "failures": str(sum(_failed(p) for p in parts)),
+              "errors": str(sum(p["status"] in _ERROR for p in parts)), "time": "0"}
     with atomic_writer(directory, "junit.xml") as (handle, target):
         xml = XMLGenerator(handle, encoding="utf-8", short_empty_elements=True)
         xml.startDocument()
-        xml.startElement("testsuites", {"name": f"grader: {assignment['title']}", "tests": str(tests),
-                                        "failures": str(failures), "errors": "0", "time": "0"})
+        xml.startElement("testsuites", {"name": f"grader: {assignment['title']}", **totals})
         for row in rows:
-            _suite(xml, assignment, row.student, row.source, row.report)
+            _suite(xml, assignment, titles, row.student, row.source, row.report, options.junit == "strict")
         xml.endElement("testsuites")
         xml.endDocument()
         handle.write("\n")
     return [target]
 
 
-def _suite(xml: XMLGenerator, assignment: dict[str, Any], student: str, source: str, report: dict[str, Any]) -> None:
+def _failed(part: dict[str, Any]) -> bool:
+    return part["status"] not in _GOOD | _SKIPPED | _ERROR
+
+
+def _suite(xml: XMLGenerator, assignment: dict[str, Any], titles: dict[str, str], student: str, source: str,
+           report: dict[str, Any], strict: bool) -> None:
     parts = report["parts"]
-    failed = [p for p in parts if p["status"] not in _GOOD | _SKIPPED]
-    skipped = [p for p in parts if p["status"] in _SKIPPED]
     xml.startElement("testsuite", {"name": f"{assignment['id']}: {student}", "tests": str(len(parts)),
-                                   "failures": str(len(failed)), "errors": "0", "skipped": str(len(skipped)),
+                                   "failures": str(sum(_failed(p) for p in parts)),
+                                   "errors": str(sum(p["status"] in _ERROR for p in parts)),
+                                   "skipped": str(sum(p["status"] in _SKIPPED for p in parts)),
                                    "time": "0", "file": source})
-    xml.startElement("properties", {})
-    props = [("student", student), ("score", _num(report["score"])), ("max_score", _num(report["max_score"]))]
-    props += [(f"{p['id']}.score", _num(p["score"])) for p in parts]
-    props += [(f"{p['id']}.max_score", _num(p["max_score"])) for p in parts]
-    for name, value in props:
-        xml.startElement("property", {"name": name, "value": value})
-        xml.endElement("property")
-    xml.endElement("properties")
+    props = [("student", student), ("score", number(report["score"])), ("max_score", number(report["max_score"]))]
     for p in parts:
-        name = f"{p['id']} ({p['kind']}, {_num(p['score'])}/{_num(p['max_score'])})"
-        xml.startElement("testcase", {"classname": f"{assignment['id']}.{student}", "name": name, "time": "0"})
+        props += [(f"{p['id']}.{name}", value) for name, value in _part_properties(p)]
+    _properties(xml, props)
+    for p in parts:
+        attributes = {"classname": f"{assignment['id']}.{student}", "name": test_name(p, titles), "time": "0"}
+        if not strict:
+            attributes["file"] = source
+        xml.startElement("testcase", attributes)
+        if not strict:
+            _properties(xml, _part_properties(p))
         body = "\n".join([p["feedback"], *[f"- {d}" for d in p.get("details", [])]] +
                          ([f"instructor: {p['override'].get('comment', '')}"] if p.get("override") else []))
-        if p["status"] in _SKIPPED:
-            xml.startElement("skipped", {"type": p["status"], "message": p["feedback"]})
+        outcome = ("skipped" if p["status"] in _SKIPPED else "error" if p["status"] in _ERROR
+                   else "failure" if _failed(p) else None)
+        if outcome:
+            xml.startElement(outcome, {"type": p.get("diagnosis") or p["status"], "message": p["feedback"]})
             xml.characters(body)
-            xml.endElement("skipped")
-        elif p["status"] not in _GOOD:
-            kind = p.get("diagnosis") or p["status"]
-            xml.startElement("failure", {"type": kind, "message": p["feedback"]})
-            xml.characters(body)
-            xml.endElement("failure")
+            xml.endElement(outcome)
         xml.endElement("testcase")
     xml.endElement("testsuite")
 
 
-def gradescope(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
+def _part_properties(part: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("score", number(part["score"])), ("max_score", number(part["max_score"])), ("status", part["status"])]
+
+
+def _properties(xml: XMLGenerator, props: list[tuple[str, str]]) -> None:
+    xml.startElement("properties", {})
+    for name, value in props:
+        xml.startElement("property", {"name": name, "value": value})
+        xml.endElement("property")
+    xml.endElement("properties")
+
+
+def gradescope(book: Gradebook, assignment: dict[str, Any], directory: Path, options: Options) -> list[Path]:
     """One ``results.json`` per submission, in ``gradescope/<report name>/``, as Gradescope's
     autograder specification describes (a test per part)."""
     root = writable_folder(directory / "gradescope")
@@ -85,26 +115,26 @@ def gradescope(book: Gradebook, assignment: dict[str, Any], directory: Path) -> 
 
 def results_json(report: dict[str, Any]) -> dict[str, Any]:
     tests = []
-    for number, p in enumerate(report["parts"], start=1):
+    for position, p in enumerate(report["parts"], start=1):
         lines = [p["feedback"], *[f"- {d}" for d in p.get("details", [])]]
         if p.get("override"):
             lines.append(f"Instructor: {p['override'].get('comment') or 'score set by hand'}")
         if p.get("reference") is not None:
             lines.append(f"Reference answer: {json.dumps(p['reference'], ensure_ascii=False)}")
         tests.append({
-            "name": f"{p['id']} ({p['kind']})", "number": str(number), "score": p["score"],
+            "name": f"{p['id']} ({p['kind']})", "number": str(position), "score": p["score"],
             "max_score": p["max_score"], "status": "passed" if p["status"] == "correct" else "failed",
             "output": "\n".join(lines), "output_format": "text", "tags": [p["status"]] + (
                 [p["diagnosis"]] if p.get("diagnosis") else []), "visibility": "visible",
         })
-    output = f"{_num(report['score'])} / {_num(report['max_score'])} points."
+    output = f"{number(report['score'])} / {number(report['max_score'])} points."
     if report.get("problem"):
         output += f" This submission could not be read: {report['problem']}"
     return {"score": report["score"], "output": output, "output_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def markdown_summary(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
+def markdown_summary(book: Gradebook, assignment: dict[str, Any], directory: Path, options: Options) -> list[Path]:
     """A page for a CI job summary ($GITHUB_STEP_SUMMARY): scores, then how each part went."""
     from ..report.markdown import text
 
@@ -112,22 +142,24 @@ def markdown_summary(book: Gradebook, assignment: dict[str, Any], directory: Pat
     lines = [f"## {text(assignment['title'])}", ""]
     if stats.students == 1:
         row = next(book.rows(assignment["id"]))
-        lines += [f"**{text(row.student)}: {_num(row.report['score'])} / {_num(row.report['max_score'])}**", "",
+        lines += [f"**{text(row.student)}: {number(row.report['score'])} / {number(row.report['max_score'])}**", "",
                   "| Part | Score | Status | Feedback |", "|---|---:|---|---|"]
         for p in row.report["parts"]:
-            lines.append(f"| {text(p['id'])} | {_num(p['score'])} / {_num(p['max_score'])} | "
-                         f"{p['status'].replace('_', ' ')} | {text(p['feedback'])[:300]} |")
+            lines.append(f"| {text(p['id'])} | {number(p['score'])} / {number(p['max_score'])} | "
+                         f"{p['status'].replace('_', ' ')} | {text(clip(p['feedback'], SUMMARY_CHARS))} |")
     else:
         lines += [f"{stats.students} students · mean **{stats.mean:.2f}** · median {stats.median:.2f} · "
-                  f"sd {stats.stdev:.2f} (of {_num(stats.max_score)})", "",
+                  f"sd {stats.stdev:.2f} (of {number(stats.max_score)})", "",
                   "| Part | Points | Mean | Facility | Discrimination | Most frequent |",
                   "|---|---:|---:|---:|---:|---|"]
         for p in stats.parts:
             disc = "–" if p.discrimination is None else f"{p.discrimination:+.2f}"
             top = "; ".join(f"{share:.0%} {text(describe_diagnosis(d))}" for d, _, share in p.diagnoses[:2])
-            lines.append(f"| {text(p.id)} | {_num(p.points)} | {p.mean:.2f} | {p.facility:.0%} | {disc} | {top} |")
+            lines.append(f"| {text(p.id)} | {number(p.points)} | {p.mean:.2f} | {p.facility:.0%} | {disc} | {top} |")
     return [write_atomic(directory, "summary.md", "\n".join(lines) + "\n")]
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+def clip(value: str, limit: int) -> str:
+    """At most ``limit`` characters of plain text, with an ellipsis where it was cut (before escaping, so
+    the cut never splits an entity or an escape)."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"

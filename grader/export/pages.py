@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..files import unique_stem, writable_folder, write_atomic
 from ..gradebook import Gradebook
 from ..stats import class_stats, describe_diagnosis, histogram
+from .options import Options
 
 _ENV = Environment(loader=PackageLoader("grader.export", "templates"), autoescape=select_autoescape(["j2", "html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -27,7 +28,7 @@ def student_page(report: dict[str, Any]) -> str:
     return _ENV.get_template("student.html.j2").render(r=report)
 
 
-def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
+def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path, options: Options) -> list[Path]:
     folder = writable_folder(directory / "html")
     written, rows = [], []
     for row in book.rows(assignment["id"]):
@@ -45,7 +46,8 @@ def page_name(stem: str, student: str, source: str) -> str:
     return f"{unique_stem(student, source) if stem.casefold() == 'index' else stem}.html"
 
 
-def class_report(book: Gradebook, assignment: dict[str, Any], directory: Path) -> list[Path]:
+def class_report(book: Gradebook, assignment: dict[str, Any], directory: Path,
+                 options: Options | None = None) -> list[Path]:
     stats = class_stats(book, assignment)
     bins = 10
     bars = histogram(stats.scores, stats.max_score, bins)
