@@ -53,3 +53,22 @@ def test_the_quick_submission_check_never_accepts_what_the_schema_refuses():
         doc = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, len(keys)))}
         if plainly_valid(doc):
             assert schema.is_valid(doc), doc
+
+
+def test_the_report_schema_declares_every_field_and_forbids_others(cli, tmp_path):
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", out).status == 0
+    assert cli("override", out, "--student", "99522086", "--part", "q3b", "--score", "3", "--comment", "Good").status == 0
+    report = json.loads((out / "99522086.json").read_text(encoding="utf-8"))
+    q3b = next(p for p in report["parts"] if p["id"] == "q3b")
+    assert q3b["override"] == {"score": 3, "comment": "Good", "automatic_score": 2}
+    schema = json.loads((HERE / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    for change in (lambda r: r.update(extra=1), lambda r: r["parts"][0].update(extra=1),
+                   lambda r: q3b["override"].pop("comment"), lambda r: q3b["override"].update(by="TA"),
+                   lambda r: r["counts"].update(great=1)):
+        broken = json.loads(json.dumps(report))
+        q3b = next(p for p in broken["parts"] if p["id"] == "q3b")
+        change(broken)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, schema)

@@ -103,8 +103,19 @@ def submission_schema() -> dict[str, Any]:
 
 
 def report_schema() -> dict[str, Any]:
+    """Every field a report has, and no others: a field added to the model without its place here fails the
+    tests (every report they produce is checked against this), so readers of reports learn of it."""
+    override = {
+        "type": "object", "additionalProperties": False, "required": ["score", "comment", "automatic_score"],
+        "description": "An instructor's score for this part, which replaces the automatic one (grader override).",
+        "properties": {
+            "score": {"type": "number", "minimum": 0}, "comment": {"type": "string"},
+            "automatic_score": {"type": "number", "minimum": 0, "description": "What grading gave, kept beside."},
+        },
+    }
     part = {
         "type": "object",
+        "additionalProperties": False,
         "required": ["id", "kind", "score", "max_score", "status", "feedback", "diagnosis"],
         "properties": {
             "id": {"type": "string"}, "kind": {"type": "string"},
@@ -116,6 +127,7 @@ def report_schema() -> dict[str, Any]:
             "answer": {"description": "The student's answer, as given."},
             "details": {"type": "array", "items": {"type": "string"}},
             "reference": {"description": "The reference answer, only when the spec releases it."},
+            "override": override,
         },
     }
     return {
@@ -123,6 +135,7 @@ def report_schema() -> dict[str, Any]:
         "$id": "https://grader.example/schemas/report.schema.json",
         "title": "grader report",
         "type": "object",
+        "additionalProperties": False,
         "required": ["assignment", "student", "score", "max_score", "parts"],
         "properties": {
             "assignment": {"type": "string"}, "title": {"type": "string"},
@@ -131,7 +144,9 @@ def report_schema() -> dict[str, Any]:
             "score": {"type": "number", "minimum": 0}, "max_score": {"type": "number", "minimum": 0},
             "problem": {"type": ["string", "null"], "description": "Why the submission could not be read, if so."},
             "warnings": {"type": "array", "items": {"type": "string"}},
-            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "counts": {"type": "object", "propertyNames": {"enum": STATUSES},
+                       "additionalProperties": {"type": "integer", "minimum": 0},
+                       "description": "How many parts have each status."},
             "parts": {"type": "array", "items": part},
             "grader_version": {"type": "string"},
         },
