@@ -430,3 +430,22 @@ def test_the_gradescope_script_always_leaves_a_result_that_says_why(tmp_path, fi
 def test_an_unreadable_file_in_gradescope_is_graded_invalid_with_its_line(tmp_path):
     results = run_autograder(tmp_path, {"answers.yaml": "student: s1\nanswers:\n\tq1a: b\n"})
     assert results["score"] == 0 and "answers.yaml:3:1: a tab character" in results["output"]
+
+
+def test_junit_stays_well_formed_whatever_names_and_answers_hold(cli, tmp_path):
+    """A file name may hold a control character, and a YAML escape can put one in an answer or a name:
+    XML 1.0 cannot hold them, and one would make the whole report unreadable to every CI system."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "c\x01d.yaml").write_text("student: cc\nanswers: {q1b: c}\n", encoding="utf-8")
+    (folder / "b.yaml").write_text('student: "t\\x01y"\nname: "M\\x1b[2J"\nanswers:\n  q1a: "\\x01"\n'
+                                   '  q3a: "[6, 1, \\x02]"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, folder, "--out", out).status == 0
+    for family in ("ci", "strict"):
+        assert cli("export", out, "--format", "junit", "--junit-family", family).status == 0
+        tree = ElementTree.parse(out / "export" / "junit.xml")  # well-formed
+        assert len(list(tree.iter("testcase"))) == 18
+        if family == "strict":
+            for xsd in JUNIT_SCHEMAS:
+                xmlschema.XMLSchema(str(FORMATS / xsd)).validate(str(out / "export" / "junit.xml"))

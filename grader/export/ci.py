@@ -13,6 +13,7 @@ Jenkins' xUnit plugin, whose schema rejects them (docs/formats.md).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
@@ -43,7 +44,7 @@ def junit(book: Gradebook, assignment: dict[str, Any], directory: Path, options:
     totals = {"tests": str(len(parts)), "failures": str(sum(_failed(p) for p in parts)),
               "errors": str(sum(p["status"] in _ERROR for p in parts)), "time": "0"}
     with atomic_writer(directory, "junit.xml") as (handle, target):
-        xml = XMLGenerator(handle, encoding="utf-8", short_empty_elements=True)
+        xml = _SafeXML(handle, encoding="utf-8", short_empty_elements=True)
         xml.startDocument()
         xml.startElement("testsuites", {"name": f"grader: {assignment['title']}", **totals})
         for row in rows:
@@ -52,6 +53,25 @@ def junit(book: Gradebook, assignment: dict[str, Any], directory: Path, options:
         xml.endDocument()
         handle.write("\n")
     return [target]
+
+
+class _SafeXML(XMLGenerator):
+    """XMLGenerator, but characters XML 1.0 cannot hold (control characters other than tab and line breaks,
+    lone surrogates, U+FFFE and U+FFFF) become U+FFFD: a file name or a YAML escape can carry them, and one
+    would make the whole report unreadable to every CI system."""
+
+    def startElement(self, name, attrs):  # noqa: N802 - the SAX method's name
+        super().startElement(name, {k: xml_text(v) for k, v in attrs.items()})
+
+    def characters(self, content):
+        super().characters(xml_text(content))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def _failed(part: dict[str, Any]) -> bool:
