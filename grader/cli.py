@@ -11,16 +11,14 @@ import argparse
 import json
 import os
 import sqlite3
-import stat
 import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from . import __version__
-from .document import not_a_file
-from .errors import GraderError, InputError, SpecErrors, quote, shown_path
+from .errors import GraderError, InputError, SpecErrors, quote
 from .batch import default_jobs, grade_class
-from .collect import collect
+from .collect import collect, regular_file
 from .gradebook import Gradebook, unusable
 from .overrides import OverrideEntry, check_overrides, read_override_csv, rewrite_reports
 from .grading import grade_safely
@@ -160,7 +158,7 @@ def _summary_line(summary, files: int, left_out: int, out: Path) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _regular_file(args.submission)
+    regular_file(args.submission)
     spec = load_spec(args.spec)
     report = grade_safely(spec, load_submission(args.submission))
     if report.problem:  # nothing to show part by part: say why, in one line
@@ -254,7 +252,7 @@ def cmd_override(args: argparse.Namespace) -> int:
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
         if args.import_csv:
-            entries = read_override_csv(_regular_file(args.import_csv), assignment)
+            entries = read_override_csv(regular_file(args.import_csv), assignment)
         elif args.student and args.part and args.score is not None:
             entries = [OverrideEntry(student_id(args.student), args.part, args.score, args.comment or "",
                                      "command line")]
@@ -276,7 +274,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     formats = _formats(args.format, EXPORTERS)
     if args.known_only and not args.roster:
         raise UsageError("--known-only needs --roster ROSTER.csv (the ids your LMS knows)")
-    roster = {e.student for e in read_roster(_regular_file(args.roster))} if args.roster else None
+    roster = {e.student for e in read_roster(regular_file(args.roster))} if args.roster else None
     sheets = [f for f in formats if f in ("canvas", "moodle", "csv")]
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
@@ -365,20 +363,6 @@ def cmd_solvers(args: argparse.Namespace) -> int:
 
 def _out_dir(raw: str) -> Path:
     return ensure_folder(Path(raw), parents=True)
-
-
-def _regular_file(raw: str) -> Path:
-    """A file named on the command line: refused at once unless it is a regular file (a pipe would
-    keep the grader waiting for a writer; a device would never end)."""
-    try:
-        info = os.stat(raw)
-    except FileNotFoundError:
-        raise UsageError(f"{shown_path(raw)}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{shown_path(raw)}: cannot be examined ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a file")
-    return Path(raw)
 
 
 def _formats(raw: str, choices: Iterable[str] = RENDERERS) -> list[str]:

@@ -41,6 +41,25 @@ class Collected:
     notes: list[str] = field(default_factory=list)  # one line per entry left out, and why
 
 
+def examine(raw: str) -> os.stat_result:
+    """What a path named on the command line is (links followed), or one line saying why it cannot be told."""
+    try:
+        return os.stat(raw)
+    except FileNotFoundError:
+        raise CollectError(f"{shown_path(raw)}: no such file or directory") from None
+    except OSError as exc:
+        raise CollectError(f"{shown_path(raw)}: cannot be examined ({exc.strerror or exc})") from None
+
+
+def regular_file(raw: str) -> Path:
+    """A file named on the command line: refused at once unless it is a regular file (a pipe would keep
+    the grader waiting for a writer; a device would never end)."""
+    info = examine(raw)
+    if not stat.S_ISREG(info.st_mode):
+        raise CollectError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a file")
+    return Path(raw)
+
+
 def output_marker(folder: str | Path) -> str | None:
     """The marker that makes ``folder`` a grader output folder, or None. Markers are looked at, never
     followed: a link named gradebook.sqlite marks the folder as well as the file would."""
@@ -57,12 +76,7 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
     seen: set[str] = set()  # real paths of the files collected: a link to one of them adds nothing
     out_real = os.path.realpath(out) if out is not None else None
     for raw in paths:
-        try:
-            info = os.stat(raw)
-        except FileNotFoundError:
-            raise CollectError(f"{shown_path(raw)}: no such file or directory") from None
-        except OSError as exc:
-            raise CollectError(f"{shown_path(raw)}: cannot be examined ({exc.strerror or exc})") from None
+        info = examine(raw)
         if stat.S_ISREG(info.st_mode):
             found.files.append(Path(raw))
             seen.add(os.path.realpath(raw))
