@@ -280,3 +280,16 @@ def test_schema_for_editors_of_an_installed_grader(cli, tmp_path):
         assert (tmp_path / "schemas" / name).read_text(encoding="utf-8") == render(name)
     where = (tmp_path / "schemas" / "problem.schema.json").resolve()
     assert f"# yaml-language-server: $schema={where}" in run.out
+
+
+def test_schema_messages_show_names_as_written(cli, write):
+    path = write("b.yaml", r"""
+    id: '\delta'
+    title: T
+    parts:
+      - {id: '\p', kind: choice, points: 1, prompt: x, options: {a: '1', b: '2'}, answer: a, scoring: '\all'}
+    """)
+    run = cli("validate", path)
+    assert run.status == 2 and "\\\\" not in run.err
+    assert "id: '\\delta' is not a valid name here: use letters, digits and _ . - (starting with a letter" in run.err
+    assert "scoring: '\\all' is not one of 'all-or-nothing', 'partial'" in run.err

@@ -124,7 +124,21 @@ def _explain(doc: Document, error: jsonschema.ValidationError) -> list[InputErro
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return [doc.error(path, f"{prefix}must be {' or '.join(_TYPE_WORDS.get(t, t) for t in wanted)}, "
                                 f"not {_describe(error.instance)}{_right_form(path, error)}")]
+    if error.validator == "pattern":
+        form = _PATTERNS.get(error.validator_value, f"the pattern {error.validator_value}")
+        return [doc.error(path, f"{prefix}{_short(error.instance)} is not a valid name here: use {form}")]
+    if error.validator == "enum":
+        return [doc.error(path, f"{prefix}{_short(error.instance)} is not one of "
+                                f"{', '.join(quote(v) if isinstance(v, str) else _flow(v) for v in error.validator_value)}")]
     return [doc.error(path, f"{prefix}{error.message}")]
+
+
+# the patterns of the schemas, as a person reads them (messages show text as written, not as Python repr)
+_PATTERNS = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits and _ . - (starting with a letter or a digit)",
+    r"^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and _ (not starting with a digit)",
+    r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$": "a module and a name in lower case, as in attention.argmax",
+}
 
 
 def _right_form(path: tuple, error: jsonschema.ValidationError) -> str:
