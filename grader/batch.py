@@ -54,6 +54,7 @@ class Summary:
     skipped: int = 0
     unreadable: int = 0
     left_out: int = 0  # files that turned out to be grader's own output
+    gone: int = 0  # submissions graded before whose files are no longer in the class folder
     errors: int = 0
     total_score: float = 0.0
     max_score: float = 0.0
@@ -61,6 +62,7 @@ class Summary:
     problems: list[str] = field(default_factory=list)  # one line per unreadable file (the first 100)
     warnings: list[str] = field(default_factory=list)  # e.g. two files claiming one student (the first 100)
     students: dict[str, str] = field(default_factory=dict)  # student -> first source seen in this run
+    folded: dict[str, str] = field(default_factory=dict)  # casefolded id -> the first id seen so spelled
     rows: list[dict[str, Any]] = field(default_factory=list)  # the table, for small classes
 
 
@@ -69,16 +71,18 @@ class Summary:
 _STATE: dict[str, Any] = {}
 
 
-def _start(spec_path: str, fingerprints: dict[str, tuple[str, str, str]], spec_hash: str, regrade: bool,
+def _start(spec_path: str, fingerprints: dict[str, tuple[str, str, str, str]], spec_hash: str, regrade: bool,
            formats: list[str], overrides: dict[tuple[str, str], Override], out: Path,
            spec: LoadedSpec | None = None) -> None:
     _STATE.update(spec=spec or load_spec(spec_path), fingerprints=fingerprints, spec_hash=spec_hash,
-                  regrade=regrade, formats=formats, overrides=overrides, staging=out / STAGING)
+                  regrade=regrade, formats=formats, overrides=overrides, out=out, staging=out / STAGING)
 
 
 def source_key(path: Path) -> str:
-    """A file's path as gradebook text: exact for UTF-8 names, escaped (not lost) for other bytes."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A file's path as gradebook text, one to one: UTF-8 names as they are, other bytes as ``\\xNN`` and a
+    backslash as two, so no two files share a key (a name with the bytes ``\\xff`` written out is not the
+    name holding the byte 0xff)."""
+    return os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
 def _work(task: tuple[str, str]) -> Work:
@@ -98,8 +102,9 @@ def _work(task: tuple[str, str]) -> Work:
     stamp = raw if isinstance(raw, bytes) else unread
     content_hash = hashlib.sha256(stamp).hexdigest()
     known = state["fingerprints"].get(source)
-    if not state["regrade"] and known == (content_hash, state["spec_hash"], __version__):
-        return Work(source, content_hash, modified, skipped=True)
+    if not state["regrade"] and known is not None and known[:3] == (content_hash, state["spec_hash"], __version__) \
+            and all(os.path.isfile(state["out"] / (known[3] + RENDERERS[fmt].suffix)) for fmt in state["formats"]):
+        return Work(source, content_hash, modified, skipped=True)  # graded, and its report files are all there
     submission = load_submission(path, raw=raw) if isinstance(raw, bytes) else unreadable(path, raw)
     if submission.output_of_grader:
         return Work(source, content_hash, modified, left_out=f"{submission.source}: skipped, "
@@ -119,8 +124,11 @@ def _work(task: tuple[str, str]) -> Work:
 # --- the coordinating side --------------------------------------------------------------------
 
 def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path, *, jobs: int, formats: list[str],
-                regrade: bool = False, progress: bool = False, table_limit: int = 50) -> Summary:
-    """Grade ``files`` (the list is consumed, to hold a class's paths once) into ``out``."""
+                regrade: bool = False, progress: bool = False, table_limit: int = 50,
+                folders: Iterable[str] = ()) -> Summary:
+    """Grade ``files`` (the list is consumed, to hold a class's paths once) into ``out``. ``folders``: the
+    class folders they were listed from, complete: a submission graded before from one of them that is no
+    longer there (withdrawn, renamed) leaves the gradebook and its reports, so no export shows it."""
     started = time.monotonic()
     ensure_folder(out, parents=True)
     ensure_folder(out / STAGING)
@@ -140,6 +148,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
     summary = Summary()
     args = (str(spec_path), fingerprints, spec_hash, regrade, formats, overrides, out)
     try:
+        _forget_gone(book, a.id, out, folders, {key for key, _ in tasks}, summary)  # first: their names are free
         flushed = time.monotonic()
         for work in _results(tasks, args, spec, jobs, progress):
             _take(work, book, a.id, spec_hash, out, summary, table_limit)
@@ -195,6 +204,11 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
     if first != work.source and len(summary.warnings) < 100:
         summary.warnings.append(f"{work.source}: student {quote(report['student'])} also submitted {first}; "
                                 "both are graded, and exports take the file modified last")
+    alike = summary.folded.setdefault(report["student"].casefold(), report["student"])
+    if alike != report["student"] and len(summary.warnings) < 100:
+        summary.warnings.append(f"{work.source}: student {quote(report['student'])} and {quote(alike)} differ only "
+                                "in case: one student for their numbers, two in the gradebook and exports; write the "
+                                "id one way in both files")
     summary.graded += 1
     summary.total_score += report["score"]
     summary.max_score = report["max_score"]
@@ -203,6 +217,26 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
         if len(summary.problems) < 100:
             summary.problems.append(report["problem"])
     summary.errors += sum(1 for p in report["parts"] if p["status"] == "error")
+
+
+def _forget_gone(book: Gradebook, assignment: str, out: Path, folders: Iterable[str], listed: set[str],
+                 summary: Summary) -> None:
+    # the folder's files as their keys begin (Path drops a leading ./, so "." is every relative path below)
+    prefixes = [source_key(Path(folder) / "x")[:-1] for folder in folders]
+    if not prefixes:
+        return
+    below = lambda source, prefix: source.startswith(prefix) and (  # noqa: E731
+        prefix or not (os.path.isabs(source) or source.startswith(os.pardir + os.sep)))
+    gone = [(source, stem) for source, stem in book.sources(assignment)
+            if source not in listed and any(below(source, prefix) for prefix in prefixes)]
+    book.forget(assignment, [source for source, _ in gone])
+    for source, stem in gone:
+        for renderer in RENDERERS.values():
+            (out / (stem + renderer.suffix)).unlink(missing_ok=True)  # a name, never followed through a link
+        if len(summary.warnings) < 100:
+            summary.warnings.append(f"{source}: graded before, no longer in the class folder: its report and "
+                                    "gradebook rows are removed")
+    summary.gone = len(gone)
 
 
 def _table_rows(book: Gradebook, assignment: str, sources: list[str]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -16,11 +17,12 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from . import __version__
-from .errors import GraderError, InputError, SpecErrors, quote
+from .errors import GraderError, InputError, SpecErrors, quote, shown_path
 from .batch import default_jobs, grade_class
 from .collect import collect, regular_file
-from .gradebook import Gradebook, unusable
-from .overrides import OverrideEntry, check_overrides, read_override_csv, rewrite_reports
+from .gradebook import Gradebook, sqlite_problem
+from .overrides import OverrideEntry, check_overrides, check_report_files, comment_text, read_override_csv, \
+    rewrite_reports
 from .grading import grade_safely
 from .kinds import KINDS
 from .report import RENDERERS, terminal
@@ -56,9 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except sqlite3.Error as exc:  # a gradebook damaged beyond the pages read when it was opened
+    except sqlite3.Error as exc:  # a gradebook damaged beyond the pages read when it was opened, or a full disk
         book = Path(getattr(args, "out", None) or ".") / "gradebook.sqlite"
-        print(f"grader: {unusable(book, f'SQLite: {exc}')}", file=sys.stderr)
+        print(f"grader: {sqlite_problem(book, exc)}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:  # the file system said no (a full disk, a folder we may not write in): not a bug
+        where = f"{shown_path(exc.filename)}: " if exc.filename else ""
+        print(f"grader: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
@@ -72,7 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grader: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
         return EXIT_INPUT
     finally:
-        sys.stdout.flush()
+        try:
+            if sys.stdout is not None:
+                sys.stdout.flush()
+        except (OSError, ValueError):  # stdout closed, or a full disk behind it: nothing more can be said there
+            pass
 
 
 # --- subcommands ------------------------------------------------------------------------------
@@ -122,14 +132,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     spec_path = Path(args.spec)
     spec = load_spec(spec_path)
     formats = _formats(args.format)
+    found = collect(args.paths, Path(args.out))  # before OUT is made: a refused run leaves nothing behind
     out = _out_dir(args.out)
     jobs = args.jobs or default_jobs()
     progress = not args.quiet and sys.stderr.isatty()
-    found = collect(args.paths, out)
     for note in found.notes:
         print(terminal.clean(note, 500), file=sys.stderr)
     summary = grade_class(spec_path, spec, found.files, out, jobs=jobs, formats=formats,
-                          regrade=args.regrade, progress=progress)
+                          regrade=args.regrade, progress=progress, folders=found.folders)
     for problem in summary.problems + summary.warnings:
         print(terminal.clean(problem, 500), file=sys.stderr)
     if summary.unreadable > len(summary.problems):
@@ -148,6 +158,8 @@ def _summary_line(summary, files: int, left_out: int, out: Path) -> str:
     mean = summary.total_score / summary.graded if summary.graded else 0.0
     parts = [f"{files} submission(s): {summary.graded} graded, {summary.skipped} unchanged (skipped)",
              f"{summary.unreadable} unreadable"]
+    if summary.gone:
+        parts.append(f"{summary.gone} graded before and gone from the class folder (removed)")
     if left_out:
         parts.append(f"{left_out} other entr{'y' if left_out == 1 else 'ies'} left out (each said why above)")
     if summary.errors:
@@ -251,18 +263,23 @@ def cmd_override(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
+        other = 0
         if args.import_csv:
-            entries = read_override_csv(regular_file(args.import_csv), assignment)
+            sheet = read_override_csv(regular_file(args.import_csv), assignment,
+                                      [a["id"] for a in book.assignments()])
+            entries, other = sheet.entries, sheet.other_assignments
         elif args.student and args.part and args.score is not None:
-            entries = [OverrideEntry(student_id(args.student), args.part, args.score, args.comment or "",
+            entries = [OverrideEntry(args.student, args.part, args.score, comment_text(args.comment or ""),
                                      "command line")]
         else:
             raise UsageError("give --student, --part and --score, or --import FILE.csv")
         check_overrides(book, assignment, entries)
-        book.set_overrides(assignment["id"], [(e.student, e.part, e.score, e.comment) for e in entries])
         students = {entry.student for entry in entries}
+        check_report_files(book, out, assignment["id"], students)
+        book.set_overrides(assignment["id"], [(e.student, e.part, e.score, e.comment) for e in entries])
         rewritten = rewrite_reports(book, out, assignment["id"], students)
-    print(f"{len(entries)} override(s) recorded for {len(students)} student(s); {rewritten} report file(s) rewritten")
+    print(f"{len(entries)} override(s) recorded for {len(students)} student(s); {rewritten} report file(s) rewritten"
+          + (f"; {other} row(s) for other assignments left as they are" if other else ""))
     return EXIT_OK
 
 
@@ -280,12 +297,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         assignment = _assignment(book, args.assignment)
         options = Options(canvas_assignment_id=args.canvas_assignment_id, junit=args.junit_family,
                           only=frozenset(roster) if args.known_only else None)
-        for line in _export_notes(book, assignment, formats, roster, options):
+        written = export(book, assignment, export_folder(out), formats, options)
+        for line in _export_notes(book, assignment, formats, roster, options):  # once the files are there
             print(f"export: {line}", file=sys.stderr)
         if "canvas" in formats and any(word in canvas_column(assignment, options) for word in CANVAS_TOTALS):
             print(f"export: the Canvas column {quote(canvas_column(assignment, options))} holds a name Canvas keeps for "
                   "its own totals, so Canvas will skip it: rename the assignment", file=sys.stderr)
-        written = export(book, assignment, export_folder(out), formats, options)
     print(f"{len(written)} file(s) written in {out / 'export'}/" + (
         f"; {', '.join(sheets)} without the students the roster does not know" if args.known_only and sheets else ""))
     return EXIT_OK
@@ -399,6 +416,24 @@ def _positive(text: str) -> int:
     return value
 
 
+def _student(text: str) -> str:
+    """A student id as the grader reads ids everywhere (Persian digits as ASCII...); never empty."""
+    sid = student_id(text)
+    if not sid:
+        raise argparse.ArgumentTypeError("a student id cannot be empty")
+    return sid
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return value
+
+
 def _percent(text: str) -> float:
     try:
         value = float(text.rstrip("%"))
@@ -462,12 +497,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", parents=[common], help="the instructor's view: every part's reference answer")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--student", help="randomized specs: whose variant (their numbers and references)")
+    p.add_argument("--student", type=_student, help="randomized specs: whose variant (their numbers and references)")
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser("handout", parents=[common], help="a student's problem set with their own numbers")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--student", help="print this student's handout")
+    p.add_argument("--student", type=_student, help="print this student's handout")
     p.add_argument("--roster", metavar="ROSTER.csv", help="one handout per student (columns student[, name])")
     p.add_argument("--out", metavar="DIR", help="where --roster writes the handouts")
     p.add_argument("--format", choices=["md", "html"], default="md")
@@ -477,7 +512,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="randomized specs: wrong answers that are right for another student's numbers")
     p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
     p.add_argument("--spec", help="the spec (default: the one the class was graded with)")
-    p.add_argument("--threshold", type=float, default=0.01, metavar="E",
+    p.add_argument("--threshold", type=_positive_number, default=0.01, metavar="E",
                    help="flag a pair when fewer than E such pairs are expected by chance in the class (default 0.01)")
     p.add_argument("--all", action="store_true", help="list every matching pair, flagged or not")
     p.add_argument("--samples", type=_positive, default=2000, metavar="N",
@@ -490,7 +525,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("override", parents=[common],
                        help="an instructor's score and comment for a student's part (survives regrading)")
     p.add_argument("out", metavar="OUT", help="the directory a class was graded into (--out)")
-    p.add_argument("--student", help="student id")
+    p.add_argument("--student", type=_student, help="student id")
     p.add_argument("--part", help="part id")
     p.add_argument("--score", type=float, help="the score to give (points, not percent)")
     p.add_argument("--comment", help="shown to the student with the score")

@@ -39,6 +39,7 @@ class CollectError(GraderError):
 class Collected:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # one line per entry left out, and why
+    folders: list[str] = field(default_factory=list)  # the class folders listed, whole
 
 
 def examine(raw: str) -> os.stat_result:
@@ -71,15 +72,19 @@ def output_marker(folder: str | Path) -> str | None:
 
 def collect(paths: list[str], out: Path | None = None) -> Collected:
     """The submission files under ``paths`` (files and class folders), sorted within each folder given;
-    ``out``: this run's output folder, never read and never to be a class folder itself."""
+    ``out``: this run's output folder, never read and never to be a class folder itself. A file reached twice
+    (the same folder given twice, a folder and its subfolder, a link to a file graded anyway) is graded once."""
     found = Collected()
-    seen: set[str] = set()  # real paths of the files collected: a link to one of them adds nothing
+    seen: dict[tuple[int, int], str] = {}  # (device, inode) of each file collected -> its path
     out_real = os.path.realpath(out) if out is not None else None
     for raw in paths:
         info = examine(raw)
         if stat.S_ISREG(info.st_mode):
-            found.files.append(Path(raw))
-            seen.add(os.path.realpath(raw))
+            first = seen.setdefault((info.st_dev, info.st_ino), raw)
+            if first is raw:
+                found.files.append(Path(raw))
+            else:
+                found.notes.append(f"{shown_path(raw)}: skipped, the same file as {shown_path(first)}, graded once")
             continue
         if not stat.S_ISDIR(info.st_mode):
             raise CollectError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a submission file or a class "
@@ -92,21 +97,26 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
         if marker:
             raise CollectError(f"{shown_path(raw)}: is a grader output folder (it holds {marker}), not a class "
                                "folder; give the folder of submissions")
-        files = _walk(raw, root, out_real, found.notes, seen)
-        if not files:
+        if os.path.basename(root) == "export" and output_marker(os.path.dirname(root)):
+            raise CollectError(f"{shown_path(raw)}: is where grader exports a graded class, not a class folder; give "
+                               "the folder of submissions")
+        before = len(found.files)
+        found.files += [Path(p) for p in _walk(raw, root, out_real, found.notes, seen)]
+        found.folders.append(raw)
+        if len(found.files) == before and not any(first.startswith(os.path.join(raw, "")) for first in seen.values()):
             raise CollectError(f"{shown_path(raw)}: no submission files (*.yaml, *.yml, *.json) in this directory")
-        found.files += [Path(p) for p in files]
     return found
 
 
-def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: set[str]) -> list[str]:
-    files: list[str] = []
-    links: list[str] = []  # links to files inside the class folder: kept unless their target is graded anyway
+def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: dict[tuple[int, int], str]) -> list[str]:
+    files: list[tuple[tuple[int, int], str]] = []
+    links: list[tuple[tuple[int, int], str]] = []  # links to files inside the class folder: kept unless graded anyway
     said: list[str] = []
     folders = [top]
     while folders:
         folder = folders.pop()
         try:
+            device = os.stat(folder).st_dev
             with os.scandir(folder) as entries:
                 listed = list(entries)
         except OSError as exc:
@@ -117,22 +127,26 @@ def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: set
                 continue
             try:
                 kept = _entry(entry, root, out_real, said, folders)
+                if kept:
+                    if entry.is_symlink():
+                        target = os.stat(entry.path)
+                        links.append(((target.st_dev, target.st_ino), entry.path))
+                    else:
+                        files.append(((device, entry.inode()), entry.path))
             except OSError as exc:  # anything else the file system says: this entry only
                 said.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
-                continue
-            if kept:
-                (links if entry.is_symlink() else files).append(entry.path)
-    seen.update(os.path.realpath(f) for f in files)
-    for link in sorted(links):
-        target = os.path.realpath(link)
-        if target in seen:
-            said.append(f"{shown_path(link)}: skipped, a symbolic link to {shown_path(os.path.relpath(target, root))}, "
-                        "which is graded under its own name")
+    kept_files = []
+    for identity, path in sorted(files, key=lambda item: item[1].split(os.sep)) + sorted(links, key=lambda i: i[1]):
+        first = seen.setdefault(identity, path)
+        if first is path:
+            kept_files.append(path)
+        elif os.path.islink(path):
+            said.append(f"{shown_path(path)}: skipped, a symbolic link to {shown_path(first)}, which is graded under "
+                        "its own name")
         else:
-            seen.add(target)
-            files.append(link)
+            said.append(f"{shown_path(path)}: skipped, the same file as {shown_path(first)}, graded once")
     notes += sorted(said)
-    return sorted(files, key=lambda p: p.split(os.sep))
+    return sorted(kept_files, key=lambda p: p.split(os.sep))
 
 
 def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], folders: list[str]) -> bool:

@@ -76,12 +76,7 @@ _STAGED = itertools.count()
 def stage(directory: Path, text: str) -> str:
     """Write ``text`` to a new temporary file in ``directory`` and return its path: the first half of
     an atomic write whose :func:`publish` (a rename) may happen in another process."""
-    try:  # a name unique to this process and call: cheaper than mkstemp's random tries, as safe (O_EXCL)
-        tmp = os.path.join(directory, f".tmp-{os.getpid()}-{_TOKEN}-{next(_STAGED)}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)  # & ~umask
-    except FileExistsError:  # a leftover of a killed run that drew the same token: let mkstemp choose
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as readable as any file the user writes
+    fd, tmp = _temporary(directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -91,9 +86,24 @@ def stage(directory: Path, text: str) -> str:
     return tmp
 
 
+def _temporary(directory: Path) -> tuple[int, str]:
+    """A new, empty temporary file in ``directory``, with the permissions any file the user writes gets;
+    a folder grader may not write in is one line, not a traceback."""
+    try:  # a name unique to this process and call: cheaper than mkstemp's random tries, as safe (O_EXCL)
+        tmp = os.path.join(directory, f".tmp-{os.getpid()}-{_TOKEN}-{next(_STAGED)}.part")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), tmp
+        except FileExistsError:  # a leftover of a killed run that drew the same token: let mkstemp choose
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as readable as any file the user writes
+            return fd, tmp
+    except OSError as exc:
+        raise OutputError(f"{shown_path(directory)}: cannot write here ({exc.strerror or exc})") from None
+
+
 def publish(staged: str, directory: Path, filename: str) -> Path:
     """Rename a staged file to ``directory/filename`` (a safe name: one path component, no '..')."""
-    target = _target(directory, filename)
+    target = writable_target(directory, filename)
     try:
         os.replace(staged, target)
     except IsADirectoryError:
@@ -102,8 +112,9 @@ def publish(staged: str, directory: Path, filename: str) -> Path:
     return target
 
 
-def _target(directory: Path, filename: str) -> Path:
-    """``directory/filename`` for a plain file name (one path component, no '..'), not yet a folder."""
+def writable_target(directory: Path, filename: str) -> Path:
+    """``directory/filename`` for a plain file name (one path component, no '..'); an :class:`OutputError` if
+    a folder stands where the file would go."""
     if os.sep in filename or (os.altsep and os.altsep in filename) or filename in (".", "..") or not filename:
         raise ValueError(f"refusing to write {filename!r}: not a plain file name")
     target = directory / filename
@@ -129,14 +140,9 @@ def atomic_writer(directory: Path, filename: str, newline: str = "\n") -> Iterat
     A killed process leaves the old file or the new one, never half of one (the rename is atomic),
     and a symbolic link at ``filename`` is replaced, never written through. There is no fsync: that
     would guard against a power cut, not a killed process, and costs more than grading a submission."""
-    target = _target(directory, filename)
-    try:  # a name unique to this process and call: cheaper than mkstemp's random tries, as safe (O_EXCL)
-        tmp = os.path.join(directory, f".tmp-{os.getpid()}-{_TOKEN}-{next(_STAGED)}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-    except FileExistsError:  # a leftover of a killed run that drew the same token: let mkstemp choose
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    target = writable_target(directory, filename)
+    fd, tmp = _temporary(directory)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report should get the usual permissions
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle, target
         os.replace(tmp, target)

@@ -13,6 +13,7 @@ regrades exactly what is missing.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -92,6 +93,22 @@ def unusable(path: Path, why: object) -> GradebookError:
                           "the class again (overrides live in it: keep the old file if it has any)")
 
 
+def sqlite_problem(path: Path, exc: sqlite3.Error) -> GradebookError:
+    """What a SQLite error means for the user: a full disk or a folder it may not write in are not a damaged
+    gradebook, and sending the instructor to move a good one away (with its overrides) would be wrong."""
+    said = str(exc)
+    if "disk is full" in said or "disk I/O error" in said:
+        return GradebookError(f"{shown_path(path.parent)}: no room left to write the gradebook (SQLite: {said}); "
+                              "free some space and run the same command again: nothing committed is lost")
+    if "readonly" in said or "unable to open" in said:
+        return GradebookError(f"{shown_path(path)}: cannot be written (SQLite: {said}); make it and its folder "
+                              "writable, or work on a copy")
+    return unusable(path, f"SQLite: {said}")
+
+
+GRADER_TABLES = frozenset({"assignments", "students", "submissions", "part_results", "overrides", "report_names"})
+
+
 SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the gradebook, following links
 
 
@@ -105,15 +122,21 @@ class Gradebook:
                                      "in an output folder: remove it")
             if side.exists() and not side.is_file():
                 raise unusable(side, "not a regular file")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise GradebookError(f"{shown_path(path.parent)}: cannot write in this folder, where the gradebook keeps "
+                                 "its journal; make it writable, or work on a copy")
         try:
             self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and not GRADER_TABLES <= tables:  # never write grader's tables into another program's file
+                raise unusable(path, "it is another program's database, with tables " + ", ".join(sorted(tables)[:5]))
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
             self.db.executescript(SCHEMA)
             _check_columns(self.db)
         except sqlite3.Error as exc:
-            raise unusable(path, f"SQLite: {exc}") from None
+            raise sqlite_problem(path, exc) from None
         self._pending: list[tuple[str, tuple | list[tuple]]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
         self._pending_submissions = 0
@@ -141,25 +164,41 @@ class Gradebook:
 
     def assignments(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT id, title, max_score, spec_path, parts, spec_hash FROM assignments ORDER BY id")
-        return [{"id": r[0], "title": r[1], "max_score": r[2], "spec_path": r[3], "parts": json.loads(r[4]),
-                 "spec_hash": r[5]} for r in rows]
+        out = []
+        for r in rows:
+            parts = self._json(r[4], f"the parts of assignment {quote(r[0])}")
+            if not (isinstance(parts, list) and all(isinstance(p, dict) and {"id", "kind", "points"} <= p.keys()
+                                                    for p in parts)):
+                raise unusable(self.path, f"the parts of assignment {quote(r[0])} are damaged")
+            out.append({"id": r[0], "title": r[1], "max_score": r[2], "spec_path": r[3], "parts": parts,
+                        "spec_hash": r[5]})
+        return out
+
+    def _json(self, text: Any, what: str) -> Any:
+        """A JSON column as data; a damaged one (edited by hand, half a disk block) is the gradebook's problem."""
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError):
+            raise unusable(self.path, f"{what} is not JSON") from None
 
     def assignment(self, assignment_id: str | None) -> dict[str, Any]:
-        found = self.assignments()
-        if assignment_id is not None:
-            found = [a for a in found if a["id"] == assignment_id]
+        everything = self.assignments()
+        if not everything:
+            raise LookupError(f"{shown_path(self.path)} holds no graded class yet: grade one with --out "
+                              f"{shown_path(self.path.parent)} first")
+        found = everything if assignment_id is None else [a for a in everything if a["id"] == assignment_id]
         if len(found) != 1:
-            known = ", ".join(a["id"] for a in self.assignments()) or "none"
+            known = ", ".join(a["id"] for a in everything)
             raise LookupError(f"name one assignment with --assignment (in this gradebook: {known})"
                               if found else f"no assignment {quote(assignment_id)} in the gradebook (known: {known})")
         return found[0]
 
     # --- grading ----------------------------------------------------------------------------
-    def fingerprints(self, assignment: str) -> dict[str, tuple[str, str, str]]:
-        """source -> (content hash, spec hash, grader version) of what is already graded."""
-        rows = self.db.execute("SELECT source, content_hash, spec_hash, grader_version FROM submissions "
+    def fingerprints(self, assignment: str) -> dict[str, tuple[str, str, str, str]]:
+        """source -> (content hash, spec hash, grader version, report file stem) of what is already graded."""
+        rows = self.db.execute("SELECT source, content_hash, spec_hash, grader_version, report_stem FROM submissions "
                                "WHERE assignment = ?", (assignment,))
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
     def stem_for(self, assignment: str, source: str, student: str) -> str:
         """The report file stem of a submission: kept from earlier runs, else the student's id made
@@ -210,7 +249,8 @@ class Gradebook:
                 self.db.executemany(sql, many)
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk): keep its own error
+                self.db.execute("ROLLBACK")
             raise
         self._pending.clear()
         self._pending_stems.clear()
@@ -232,7 +272,8 @@ class Gradebook:
                                  for student, part, score, comment in entries])
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
 
     def overrides(self, assignment: str) -> dict[tuple[str, str], Override]:
@@ -253,7 +294,35 @@ class Gradebook:
             if (latest_only and student == last) or (students is not None and student not in students):
                 continue
             last = student
-            yield Row(source, student, name, stem, apply_overrides(json.loads(report), overrides))
+            data = self._json(report, f"the report of {quote(source)}")
+            if not (isinstance(data, dict) and isinstance(data.get("parts"), list) and all(
+                    isinstance(p, dict) and {"id", "score", "max_score", "status"} <= p.keys() for p in data["parts"])):
+                raise unusable(self.path, f"the report of {quote(source)} is damaged")
+            yield Row(source, student, name, stem, apply_overrides(data, overrides))
+
+    def sources(self, assignment: str) -> list[tuple[str, str]]:
+        """(source, report file stem) of every submission graded for ``assignment``."""
+        return list(self.db.execute("SELECT source, report_stem FROM submissions WHERE assignment = ?", (assignment,)))
+
+    def forget(self, assignment: str, sources: list[str]) -> None:
+        """Remove these submissions (files no longer in the class) and their names, in one transaction."""
+        if not sources:
+            return
+        self.db.execute("BEGIN")
+        try:
+            for table in ("submissions", "part_results", "report_names"):
+                self.db.executemany(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
+                                    [(assignment, source) for source in sources])
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def stems(self, assignment: str, students: set[str]) -> list[str]:
+        """The report file stems of these students' submissions."""
+        return [stem for student, stem in self.db.execute(
+            "SELECT student, report_stem FROM submissions WHERE assignment = ?", (assignment,)) if student in students]
 
     def students(self, assignment: str) -> set[str]:
         """Every student with a submission to ``assignment``."""

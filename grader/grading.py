@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .kinds import KINDS
-from .model import Outcome, Part, PartResult, Report, Status, Submission
+from .model import SCORE_DECIMALS, Outcome, Part, PartResult, Report, Status, Submission
 from .numbers import Unreadable
 from .spec import LoadedSpec
 from .errors import quote
@@ -40,7 +40,7 @@ def grade(spec: LoadedSpec, submission: Submission) -> Report:
                    for part in variant.parts]
     return Report(
         assignment=assignment.id, title=assignment.title, student=submission.student,
-        score=round(sum(r.score for r in results), 6), max_score=assignment.max_score, parts=results,
+        score=round(sum(r.score for r in results), SCORE_DECIMALS), max_score=assignment.max_score, parts=results,
         name=submission.name, source=submission.source, problem=problem,
         warnings=submission.warnings + warnings,
     )
@@ -98,7 +98,7 @@ def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:
 
 def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartResult:
     return PartResult(
-        id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, 6), max_score=part.points,
+        id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, SCORE_DECIMALS), max_score=part.points,
         status=outcome.status, feedback=outcome.feedback, diagnosis=outcome.diagnosis, answer=answer,
         details=list(outcome.details), reference=reference, reading=outcome.reading,
     )

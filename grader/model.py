@@ -11,6 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 
+SCORE_DECIMALS = 6  # scores are kept to a millionth of a point (and a part's points have no more decimals)
+
+
 class Status(StrEnum):
     CORRECT = "correct"
     PARTIAL = "partial"

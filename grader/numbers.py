@@ -75,7 +75,7 @@ def parse_scalar(text: str, deadline: float | None = None) -> float:
     return _finite(float(to_decimal(text)), text)
 
 
-_EXPRESSION_HINTS = re.compile(r"[\\^()a-zA-Z]")
+_EXPRESSION_HINTS = re.compile(r"[\\^()!a-zA-Z]")  # what makes text a formula rather than a list of numbers
 
 
 def constant_expression(text: str, deadline: float | None = None) -> float:
@@ -83,6 +83,8 @@ def constant_expression(text: str, deadline: float | None = None) -> float:
     from .expr import ExprError, Evaluator, Namespace, infer, parse  # the expression language builds on this module
     from .expr.evaluate import Bindings, quiet
 
+    if deadline is not None and time.monotonic() > deadline:  # every formula of one answer shares the time
+        raise Unreadable(f"the formulas in this answer take more than {FORMULA_SECONDS:g} s to work out")
     try:
         ns = Namespace()
         tree = parse(text, ns)
@@ -134,7 +136,7 @@ def read_numbers(raw: Any) -> Numbers:
             try:  # one number written as a formula: e^2/(1+e^2)
                 return Numbers(np.asarray(constant_expression(raw.strip(), deadline)), (raw.strip(),))
             except Unreadable as second:
-                raise (second if re.search(r"[\\a-zA-Z]", raw) else first) from None
+                raise (second if re.search(r"[\\a-zA-Z^!]", raw) else first) from None
     values, texts = _read_data(raw, 0, deadline)
     return _to_numbers(values, texts)
 

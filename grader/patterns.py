@@ -30,9 +30,46 @@ PROBE_LENGTH = 40
 Error = regex.error
 
 
+MAX_EXPANSION = 100_000  # steps a compiled pattern may unroll its counted repeats into
+
+
 def compile_pattern(text: str, *, ignore_case: bool = False) -> Any:
-    """A compiled pattern; :class:`Error` if the text is not a regular expression."""
+    """A compiled pattern; :class:`Error` if the text is not a regular expression, or if its counted repeats
+    nest so deep that compiling it would take gigabytes ((?:(?:a{200}){200}){100} unrolls 4 million times)."""
+    if _expansion(text) > MAX_EXPANSION:
+        raise Error(f"its counted repeats unroll to more than {MAX_EXPANSION:,} steps when compiled; count less, "
+                    "or use + and *")
     return regex.compile(text, regex.IGNORECASE if ignore_case else 0)
+
+
+def _expansion(text: str) -> int:
+    """How many steps the pattern unrolls into: nested counted repeats multiply (an open repeat counts once)."""
+    try:
+        tree = _sre.parse(text)
+    except Exception:  # regex-only syntax: regex itself will say what is wrong, or compile it
+        return 0
+    return _size(tree)
+
+
+def _size(items: Any) -> int:
+    total = 0
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, body = arg
+            times = max(low, 1) if high == _sre.MAXREPEAT else max(high, 1)
+            total += times * _size(body)
+        elif name == "SUBPATTERN":
+            total += _size(arg[-1])
+        elif name == "BRANCH":
+            total += sum(_size(branch) for branch in arg[1])
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            total += _size(arg[1])
+        else:
+            total += 1
+        if total > MAX_EXPANSION:
+            return total
+    return total
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +40,10 @@ def read_roster(path: str | Path) -> list[Enrolled]:
         text = decode(read_bytes(Path(path), LIMITS), name)
     except OSError as exc:
         raise InputError(name, None, None, f"cannot read the roster: {exc.strerror or exc}") from None
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter_of(text)))
+    rows = read_csv(text, name)
     if not rows:
         raise InputError(name, 1, 1, "the roster is empty")
-    header = [h.strip().casefold() for h in rows[0]]
+    header = [h.strip().casefold() for h in rows[0][1]]
     id_col = next((header.index(c) for c in ID_COLUMNS if c in header), None)
     name_col = next((header.index(c) for c in NAME_COLUMNS if c in header), None)
     if name_col is None and id_col is not None and header[id_col] != "student" and "student" in header:
@@ -54,7 +55,7 @@ def read_roster(path: str | Path) -> list[Enrolled]:
         id_col, body = 0, rows  # a bare list of ids
     out: list[Enrolled] = []
     seen: set[str] = set()
-    for line, row in enumerate(body, start=len(rows) - len(body) + 1):
+    for line, row in body:
         if not any(cell.strip() for cell in row) or any(cell.strip().casefold() in NOT_STUDENTS for cell in row):
             continue
         if id_col >= len(row) or not row[id_col].strip():
@@ -71,9 +72,24 @@ def read_roster(path: str | Path) -> list[Enrolled]:
     return out
 
 
+def read_csv(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """Every row of a CSV file's text with the line it starts on, whatever the line endings (\\n, \\r\\n, a
+    Mac's \\r) and the separator (comma, semicolon, tab); a quote left open, a cell over the csv module's limit
+    or a NUL byte is an :class:`InputError` at the line where that row starts."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), strict=True)
+    rows, start = [], 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(name, start, None, f"not readable as CSV: {exc} (is a quote left open?)") from None
+    return rows
+
+
 def delimiter_of(text: str) -> str:
     """Comma, semicolon or tab: whichever splits the header row (the first that does, in that order)."""
-    first = text.split("\n", 1)[0]
+    first = re.match(r"[^\r\n]*", text).group()
     for candidate in (",", ";", "\t"):
         if candidate in first:
             return candidate

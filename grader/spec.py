@@ -22,7 +22,7 @@ from .document import SPEC_LIMITS, Document, load_file, read_bytes
 from .errors import InputError, SpecErrors, quote
 from .kinds import KINDS
 from .kinds.common import SpecProblem
-from .model import Assignment, Group, Part
+from .model import SCORE_DECIMALS, Assignment, Group, Part
 from .schemas.explain import located_non_finite, located_schema_problems, non_finite, schema_problems
 from .solvers import SolverError
 from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_plan, student_key, substitute, \
@@ -324,6 +324,11 @@ class _Collect:
 def build_part(raw: dict[str, Any], group: str | None, release_all: bool, spot: Any) -> tuple[Part | None, Any]:
     """One part's fields -> (Part, reference): configured by its kind, then solved. Problems go to ``spot``."""
     kind = KINDS[raw["kind"]]
+    points = float(raw["points"])
+    if abs(points * 10**SCORE_DECIMALS - round(points * 10**SCORE_DECIMALS)) > 1e-6:
+        spot.error(("points",), f"points {raw['points']} has more decimals than scores keep ({SCORE_DECIMALS}): a "
+                                "full answer would score less than the part's points")
+        return None, None
     release = bool(raw.get("release_answer", release_all))
     config = kind.configure({**raw, "release_answer": release}, spot)  # kinds see the resolved flag
     if config is None:

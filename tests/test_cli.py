@@ -189,3 +189,13 @@ def test_console_script_and_module_entry_points():
     for command in commands:
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert done.returncode == 0 and done.stdout.startswith("grader ")
+
+
+@pytest.mark.parametrize("args", [("solve", "PRACTICE", "--student", ""), ("handout", "PRACTICE", "--student", " "),
+                                  ("suspicious", "OUT", "--threshold", "nan"), ("suspicious", "OUT", "--threshold", "-1")])
+def test_empty_ids_and_thresholds_that_are_not_numbers_are_usage_errors(cli, tmp_path, args):
+    from conftest import PRACTICE
+
+    args = [PRACTICE if a == "PRACTICE" else tmp_path if a == "OUT" else a for a in args]
+    run = cli(*args)
+    assert run.status == 2 and "internal error" not in run.err and "see grader --help" in run.err

@@ -108,7 +108,8 @@ def test_out_inside_the_class_is_skipped_every_run(cli, tmp_path):
     for run_number in range(2):
         run = cli("grade", SEED_SPEC, class_folder, "--out", class_folder / "reports")
         assert run.status == 0
-        assert f"{class_folder / 'reports'}: skipped, this run's --out" in run.err
+        said = f"{class_folder / 'reports'}: skipped, this run's --out" in run.err
+        assert said == (run_number > 0)  # the first run lists the class before it makes its --out
         assert "8 submission(s)" in run.out
     assert cli("export", class_folder / "reports", "--format", "csv").status == 0
     rows = (class_folder / "reports" / "export" / "grades.csv").read_text(encoding="utf-8").splitlines()
@@ -258,22 +259,164 @@ def test_stale_temporaries_of_killed_runs_are_removed_by_the_next(cli, graded):
     assert running.exists()
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign", "another-program", "report", "parts"])
 def test_a_damaged_gradebook_gets_one_clear_line(cli, graded, damage):
     book = graded / "gradebook.sqlite"
     if damage == "garbage":
         book.write_bytes(b"this is not a database" * 100)
     elif damage == "truncated":
         book.write_bytes(book.read_bytes()[:5000])
-    else:  # another program's database, with a table of the same name
+    elif damage in ("foreign", "another-program"):  # another program's database, tables named like ours or not
         book.unlink()
         db = sqlite3.connect(book)
-        db.execute("CREATE TABLE submissions (id INTEGER, grade TEXT)")
+        db.execute("CREATE TABLE submissions (id INTEGER, grade TEXT)" if damage == "foreign" else
+                   "CREATE TABLE foo (x)")
         db.commit()
         db.close()
-    for args in (("grade", SEED_SPEC, SEED_CLASS, "--out", graded), ("export", graded, "--format", ALL),
-                 ("stats", graded), ("override", graded, "--student", "99522086", "--part", "q3b", "--score", "3")):
+    else:  # rows edited by hand
+        db = sqlite3.connect(book)
+        db.execute("UPDATE submissions SET report = 'not json'" if damage == "report" else
+                   "UPDATE assignments SET parts = '[1, 2]'")
+        db.commit()
+        db.close()
+    before = book.read_bytes()
+    for args in (("export", graded, "--format", ALL), ("stats", graded),
+                 ("override", graded, "--student", "99522086", "--part", "q3b", "--score", "3"),
+                 ("grade", SEED_SPEC, SEED_CLASS, "--out", graded)):
         run = cli(*args)
+        if damage == "parts" and args[0] == "grade":  # grading writes the assignment's parts anew
+            assert run.status == 0 and cli("export", graded, "--format", ALL).status == 0
+            continue
         assert run.status == 2, (args, run.err)
         assert "gradebook.sqlite: cannot be used as a gradebook" in run.err and "internal error" not in run.err
         assert len(run.err.strip().splitlines()) == 1
+    if damage == "another-program":
+        assert book.read_bytes() == before  # not a byte of grader's written into it
+
+
+def test_an_empty_gradebook_says_there_is_nothing_graded_yet(cli, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "gradebook.sqlite").write_bytes(b"")
+    run = cli("export", tmp_path / "out", "--format", "csv")
+    assert run.status == 2 and "holds no graded class yet: grade one with --out" in run.err and "None" not in run.err
+
+
+def test_a_folder_grader_may_not_write_in_is_said_so_not_called_damaged(tmp_path):
+    out = tmp_path / "out"
+    assert run_grader("grade", SEED_SPEC, SEED_CLASS, "--out", out, "--quiet").returncode == 0
+    assert run_grader("export", out, "--format", "csv").returncode == 0
+    for folder, args in ((out, ("stats", out)), (out / "export", ("export", out, "--format", "csv")),
+                         (tmp_path / "ro", ("schema", "--write", tmp_path / "ro"))):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o555)
+        try:
+            done = grade_as_a_user(*args)
+        finally:
+            folder.chmod(0o755)
+        assert done.returncode == 2, done.stderr
+        assert "cannot write in this folder" in done.stderr or "cannot write here (Permission denied)" in done.stderr
+        assert "internal error" not in done.stderr and "cannot be used as a gradebook" not in done.stderr
+
+
+def test_a_full_disk_is_not_called_a_damaged_gradebook():
+    from grader.gradebook import sqlite_problem
+
+    full = str(sqlite_problem(Path("out/gradebook.sqlite"), sqlite3.OperationalError("database or disk is full")))
+    assert full.startswith("out: no room left to write the gradebook") and "move it away" not in full
+    damaged = str(sqlite_problem(Path("out/gradebook.sqlite"), sqlite3.DatabaseError("file is not a database")))
+    assert "cannot be used as a gradebook" in damaged
+
+
+# --- one file, one gradebook row, one set of reports ----------------------------------------------
+
+def test_a_file_reached_twice_is_graded_once(cli, tmp_path):
+    class_folder = tmp_path / "class"
+    shutil.copytree(SEED_CLASS, class_folder)
+    (class_folder / "sub").mkdir()
+    shutil.move(class_folder / "99522001.yaml", class_folder / "sub" / "99522001.yaml")
+    out = tmp_path / "out"
+    run = cli("grade", SEED_SPEC, class_folder, class_folder / "sub", class_folder / "sub" / "99522001.yaml",
+              class_folder, "--out", out)
+    assert run.status == 0, run.err
+    assert "8 submission(s): 8 graded" in run.out
+    assert f"{class_folder / 'sub' / '99522001.yaml'}: skipped, the same file as" in run.err
+    assert sorted(p.stem for p in out.glob("*.json")) == sorted(p.stem for p in SEED_CLASS.iterdir())
+
+
+def test_file_names_that_look_alike_stay_two_students(cli, tmp_path):
+    """A name holding the byte 0xff and a name spelling out the characters \\xff once shared a gradebook key,
+    and one of the two students vanished from every export."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / os.fsdecode(b"a\xff.yaml")).write_text("student: alice\nanswers: {q3a: '[6, 1, 2]'}\n", encoding="utf-8")
+    (folder / "a\\xff.yaml").write_text("student: bob\nanswers: {q3a: '[0, 0, 0]'}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert cli("grade", SEED_SPEC, folder, "--out", out).status == 0
+    assert cli("export", out, "--format", "csv").status == 0
+    rows = (out / "export" / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert {r.split(",")[0] for r in rows[1:]} == {"alice", "bob"}
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM submissions").fetchone() == (2,)
+
+
+def test_report_files_a_run_asks_for_are_there_after_it(cli, tmp_path):
+    """An unchanged submission is skipped only when its report files are all there: a new --format, or a
+    report someone deleted, is written again."""
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", out, "--format", "json").status == 0
+    assert not list(out.glob("*.md"))
+    run = cli("grade", SEED_SPEC, SEED_CLASS, "--out", out, "--format", "json,md")
+    assert "8 graded, 0 unchanged" in run.out and len(list(out.glob("*.md"))) == 8
+    (out / "99522014.json").unlink()
+    run = cli("grade", SEED_SPEC, SEED_CLASS, "--out", out, "--format", "json,md")
+    assert "1 graded, 7 unchanged" in run.out and (out / "99522014.json").is_file()
+
+
+def test_an_override_stopped_by_an_obstacle_records_nothing(cli, graded):
+    (graded / "99522001.json").unlink()
+    (graded / "99522001.json").mkdir()
+    run = cli("override", graded, "--student", "99522001", "--part", "q3b", "--score", "1")
+    assert run.status == 2 and "99522001.json: is a directory, where grader writes a file" in run.err
+    with sqlite3.connect(graded / "gradebook.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM overrides").fetchone() == (0,)
+
+
+def test_an_export_folder_is_no_class_and_a_refused_run_makes_no_out(cli, tmp_path):
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", tmp_path / "out").status == 0
+    assert cli("export", tmp_path / "out", "--format", "gradescope").status == 0
+    run = cli("grade", SEED_SPEC, tmp_path / "out" / "export", "--out", tmp_path / "new" / "out")
+    assert run.status == 2 and "is where grader exports a graded class" in run.err
+    assert not (tmp_path / "new").exists()
+
+
+def test_ids_that_differ_only_in_case_are_warned_about(cli, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("student: S001\nanswers: {q1b: c}\n", encoding="utf-8")
+    (folder / "b.yaml").write_text("student: s001\nanswers: {q1b: c}\n", encoding="utf-8")
+    run = cli("grade", SEED_SPEC, folder, "--out", tmp_path / "out")
+    assert run.status == 0 and "student 's001' and 'S001' differ only in case" in run.err
+
+
+def test_a_withdrawn_submission_leaves_the_gradebook_and_its_reports(cli, tmp_path):
+    """Rows were only ever added: a draft deleted from the class (whose file date, kept by unzip, was newer
+    than the final's) went on winning every export."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    draft = folder / "draft.yaml"
+    draft.write_text("student: '77'\nanswers: {q3a: '[0, 0, 0]'}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, folder, "--out", out).status == 0
+    draft.unlink()
+    final = folder / "final.yaml"
+    final.write_text("student: '77'\nanswers: {q3a: '[6, 1, 2]'}\n", encoding="utf-8")
+    os.utime(final, (0, 0))  # older than the draft, as an unzipped file can be
+    run = cli("grade", SEED_SPEC, folder, "--out", out)
+    assert run.status == 0 and f"{draft}: graded before, no longer in the class folder" in run.err
+    assert "1 graded before and gone from the class folder (removed)" in run.out
+    assert cli("export", out, "--format", "csv").status == 0
+    rows = (out / "export" / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 2 and rows[1].startswith("77,,2,") and rows[1].endswith("final.yaml")
+    assert sorted(p.name for p in out.glob("77*")) == ["77.json", "77.md"]
+    assert "[6, 1, 2]" in (out / "77.md").read_text(encoding="utf-8")

@@ -129,3 +129,14 @@ def test_huge_yaml_integers_are_numbers_too_large_not_crashes():
     for raw in doc.data.values():
         with pytest.raises(Unreadable, match="not a finite number"):
             read_numbers(raw)
+
+
+@pytest.mark.parametrize("text, value", [("3!", 6.0), ("720/5!", 6.0), ("3!+0", 6.0), ("(3)!", 6.0),
+                                         ("2000!/1999!", 2000.0)])
+def test_a_factorial_in_a_numeric_answer_is_a_formula(text, value):
+    assert float(read_numbers(text).values) == value
+
+
+def test_a_formulas_own_problem_is_the_one_shown():
+    with pytest.raises(Unreadable, match="the exponent is too large"):
+        read_numbers("2^2000/2^1999")

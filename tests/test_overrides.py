@@ -118,3 +118,46 @@ def test_an_import_is_one_transaction_and_one_pass_over_the_class(cli, tmp_path,
                         sum(not s.startswith("INSERT OR REPLACE INTO overrides") for s in statements))
     assert counts[1][:2] == counts[7][:2] == (1, 1)  # one transaction, one read of the class's reports
     assert counts[1][2] == counts[7][2]  # and no statement but the row's own insert repeats per row
+
+
+@pytest.mark.parametrize("content, words", [
+    ("student,part,score,comment\n99522001,q3b,1,first\n99522001,q3b,2,second\n",
+     "bad.csv:3: student '99522001''s q3b already has 1 from"),
+    ("student,part,score,assignment\n99522001,q3b,1,rnn-atention\n",
+     "bad.csv:2: no assignment 'rnn-atention' in this gradebook (it holds rnn-attention)"),
+    ("student,part,score\n99522001,q3b,1_5\n", "bad.csv:2: score '1_5' is not a number"),
+    ("student,part,score\n99522001,q3b,nan\n", "bad.csv:2: score 'nan' is not a number"),
+    ("student,part,score\n99522001,q3b,3.0000000001\n", "score 3.0000000001 for q3b must be from 0 to 3"),
+])
+def test_sheets_that_would_land_other_than_meant_are_refused(cli, tmp_path, write, content, words):
+    out = graded(cli, tmp_path)
+    run = cli("override", out, "--import", write("bad.csv", content))
+    assert run.status == 2 and words in run.err, run.err
+
+
+def test_sheet_rows_count_once_and_other_assignments_are_said(cli, tmp_path, write):
+    out = graded(cli, tmp_path)
+    sheet = write("s.csv", "student,part,score,comment,assignment\n99522001,q3b,۲٫۵,same,RNN-Attention\n"
+                           "99522001,q3b,2.5,same,rnn-attention\n99522014,q3b,1,x,\n")
+    run = cli("override", out, "--import", sheet)
+    assert run.status == 0 and "2 override(s) recorded for 2 student(s)" in run.out, run.err
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert book.overrides("rnn-attention")[("99522001", "q3b")] == Override(2.5, "same")
+
+
+def test_a_long_comment_is_refused_on_the_command_line_too(cli, tmp_path):
+    out = graded(cli, tmp_path)
+    run = cli("override", out, "--student", "99522086", "--part", "q3b", "--score", "1", "--comment", "x" * 20_000)
+    assert run.status == 2 and "the comment is 20,000 characters long" in run.err
+
+
+def test_a_sheet_for_several_assignments_lands_each_row_where_it_belongs(cli, tmp_path, write):
+    from conftest import PRACTICE, ROOT
+
+    out = graded(cli, tmp_path)
+    assert cli("grade", PRACTICE, ROOT / "submissions" / "attention-practice", "--out", out).status == 0
+    sheet = write("s.csv", "assignment,student,part,score\nrnn-attention,99522001,q3b,2\n"
+                           "attention-practice,40110001,att-argmax,1\n")
+    run = cli("override", out, "--import", sheet, "--assignment", "rnn-attention")
+    assert run.status == 0 and "1 override(s) recorded" in run.out
+    assert "1 row(s) for other assignments left as they are" in run.out

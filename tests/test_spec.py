@@ -293,3 +293,12 @@ def test_schema_messages_show_names_as_written(cli, write):
     assert run.status == 2 and "\\\\" not in run.err
     assert "id: '\\delta' is not a valid name here: use letters, digits and _ . - (starting with a letter" in run.err
     assert "scoring: '\\all' is not one of 'all-or-nothing', 'partial'" in run.err
+
+
+def test_points_finer_than_scores_are_kept_are_refused(cli, write):
+    """Scores are kept to a millionth: with points 0.3333333 a full answer would score 0.333333, below the
+    part's points, and --fail-under 100 would fail a perfect student."""
+    path = write("p.yaml", "id: p\ntitle: P\nparts:\n  - {id: a, kind: numeric, points: 0.3333333, prompt: x, answer: 1}\n")
+    run = cli("validate", path)
+    assert run.status == 2 and "p.yaml:4:36: part a: points 0.3333333 has more decimals than scores keep (6)" in run.err
+    assert cli("validate", write("q.yaml", path.read_text().replace("0.3333333", "0.333333"))).status == 0

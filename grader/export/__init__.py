@@ -7,7 +7,6 @@ atomically inside the export directory.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
