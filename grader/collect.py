@@ -80,8 +80,9 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
     for raw in paths:
         info = examine(raw)
         if stat.S_ISREG(info.st_mode):
-            first = seen.setdefault((info.st_dev, info.st_ino), raw)
-            if first is raw:
+            first = seen.get((info.st_dev, info.st_ino))
+            if first is None:
+                seen[(info.st_dev, info.st_ino)] = raw
                 found.files.append(Path(raw))
             else:
                 found.notes.append(f"{shown_path(raw)}: skipped, the same file as {shown_path(first)}, graded once")
@@ -100,15 +101,17 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
         if os.path.basename(root) == "export" and output_marker(os.path.dirname(root)):
             raise CollectError(f"{shown_path(raw)}: is where grader exports a graded class, not a class folder; give "
                                "the folder of submissions")
-        before = len(found.files)
-        found.files += [Path(p) for p in _walk(raw, root, out_real, found.notes, seen)]
-        found.folders.append(raw)
-        if len(found.files) == before and not any(first.startswith(os.path.join(raw, "")) for first in seen.values()):
+        files, candidates = _walk(raw, root, out_real, found.notes, seen)
+        if not candidates:
             raise CollectError(f"{shown_path(raw)}: no submission files (*.yaml, *.yml, *.json) in this directory")
+        found.files += [Path(p) for p in files]
+        found.folders.append(raw)
     return found
 
 
-def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: dict[tuple[int, int], str]) -> list[str]:
+def _walk(top: str, root: str, out_real: str | None, notes: list[str],
+          seen: dict[tuple[int, int], str]) -> tuple[list[str], int]:
+    """(the new submission files below ``top``, how many it found, those reached before included)."""
     files: list[tuple[tuple[int, int], str]] = []
     links: list[tuple[tuple[int, int], str]] = []  # links to files inside the class folder: kept unless graded anyway
     said: list[str] = []
@@ -137,8 +140,9 @@ def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: dic
                 said.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
     kept_files = []
     for identity, path in sorted(files, key=lambda item: item[1].split(os.sep)) + sorted(links, key=lambda i: i[1]):
-        first = seen.setdefault(identity, path)
-        if first is path:
+        first = seen.get(identity)
+        if first is None:
+            seen[identity] = path
             kept_files.append(path)
         elif os.path.islink(path):
             said.append(f"{shown_path(path)}: skipped, a symbolic link to {shown_path(first)}, which is graded under "
@@ -146,7 +150,7 @@ def _walk(top: str, root: str, out_real: str | None, notes: list[str], seen: dic
         else:
             said.append(f"{shown_path(path)}: skipped, the same file as {shown_path(first)}, graded once")
     notes += sorted(said)
-    return sorted(kept_files, key=lambda p: p.split(os.sep))
+    return sorted(kept_files, key=lambda p: p.split(os.sep)), len(files) + len(links)
 
 
 def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], folders: list[str]) -> bool:
