@@ -127,6 +127,9 @@ class Gradebook:
                                  "its journal; make it writable, or work on a copy")
         try:
             self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+        except sqlite3.Error as exc:
+            raise sqlite_problem(path, exc) from None
+        try:
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables and not GRADER_TABLES <= tables:  # never write grader's tables into another program's file
                 raise unusable(path, "it is another program's database, with tables " + ", ".join(sorted(tables)[:5]))
@@ -135,8 +138,11 @@ class Gradebook:
             self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
             self.db.executescript(SCHEMA)
             _check_columns(self.db)
-        except sqlite3.Error as exc:
-            raise sqlite_problem(path, exc) from None
+        except BaseException as exc:
+            self.db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise sqlite_problem(path, exc) from None
+            raise
         self._pending: list[tuple[str, tuple | list[tuple]]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
         self._pending_submissions = 0
