@@ -29,7 +29,7 @@ from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_pla
     uses_variables
 
 PROBE_STUDENTS = 8  # variants drawn when a randomized spec loads, so a spec that loads grades every student
-PROBE_SECONDS = 20.0  # validate's budget for building --students N variants
+PROBE_SECONDS = 10.0  # validate's budget for building --students N variants
 MAX_CACHED = 2_000  # variants and built parts remembered per spec
 
 

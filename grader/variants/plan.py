@@ -11,7 +11,7 @@ from ..errors import PathProblem, quote
 from ..normalize import fold, student_id
 
 MAX_TRIES = 1000  # attempts at meeting every constraint before the spec is called impossible
-MAX_NUMBERS = 500_000  # random numbers drawn for one student's values, all attempts together (about a second)
+MAX_NUMBERS = 200_000  # random numbers drawn for one student's values, all attempts together (under a second)
 DRAW_SECONDS = 5.0  # one student's values, computed ones included: a safety net beyond MAX_NUMBERS
 MAX_ENTRIES = 10_000  # numbers in one variable
 MAX_DIM = 1000
