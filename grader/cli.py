@@ -115,8 +115,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _warning(problem: InputError) -> str:
     """``file:line:col: warning: message``, the form editors and CI annotations read."""
-    where = str(problem)[: -len(problem.message) - 2]
-    return f"{where}: warning: {problem.message}"
+    return f"{problem.where}: warning: {problem.message}"
 
 
 def _probe_students(spec: LoadedSpec, args: argparse.Namespace) -> list[str]:
@@ -209,7 +208,7 @@ def cmd_handout(args: argparse.Namespace) -> int:
     if (args.student is None) == (args.roster is None):
         raise UsageError("give --student S (printed) or --roster ROSTER.csv --out DIR (one file per student)")
     if args.student is not None:
-        sys.stdout.write(render(handout(spec, student_id(args.student)), args.format))
+        sys.stdout.write(render(handout(spec, args.student), args.format))
         return EXIT_OK
     if not args.out:
         raise UsageError("--roster needs --out DIR for the handouts")
@@ -428,7 +427,7 @@ def _positive_number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a number") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError("must be a number above 0")
     return value

@@ -46,13 +46,18 @@ class InputError(GraderError):
         self.col = col
         self.message = message
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
+        """``file:line:col``, as much of it as is known."""
         where = self.file
         if self.line is not None:
             where += f":{self.line}"
             if self.col is not None:
                 where += f":{self.col}"
-        return f"{where}: {self.message}"
+        return where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
 
 
 class SpecErrors(GraderError):

@@ -108,7 +108,7 @@ def publish(staged: str, directory: Path, filename: str) -> Path:
         os.replace(staged, target)
     except IsADirectoryError:
         Path(staged).unlink(missing_ok=True)
-        raise OutputError(f"{shown_path(target)}: is a directory, where grader writes a file; move it away") from None
+        raise _in_the_way(target) from None
     return target
 
 
@@ -120,7 +120,7 @@ def writable_target(directory: Path, filename: str) -> Path:
     target = directory / filename
     try:
         if stat.S_ISDIR(os.lstat(target).st_mode):
-            raise OutputError(f"{shown_path(target)}: is a directory, where grader writes a file; move it away")
+            raise _in_the_way(target)
     except FileNotFoundError:
         pass
     return target
@@ -148,7 +148,7 @@ def atomic_writer(directory: Path, filename: str, newline: str = "\n") -> Iterat
         os.replace(tmp, target)
     except IsADirectoryError:  # became a folder while we wrote
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{shown_path(target)}: is a directory, where grader writes a file; move it away") from None
+        raise _in_the_way(target) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -156,6 +156,10 @@ def atomic_writer(directory: Path, filename: str, newline: str = "\n") -> Iterat
 
 class OutputError(GraderError):
     """Something in an output folder that grader will not write through or over: one line, exit status 2."""
+
+
+def _in_the_way(target: Path) -> OutputError:
+    return OutputError(f"{shown_path(target)}: is a directory, where grader writes a file; move it away")
 
 
 def ensure_folder(path: Path, *, parents: bool = False) -> Path:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -147,6 +148,19 @@ class Gradebook:
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
         self._pending_submissions = 0
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One explicit transaction: committed whole, or rolled back (unless SQLite has already done so, as on
+        a full disk, when a second ROLLBACK would hide its error behind its own)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         self.flush()
         self.db.close()
@@ -160,13 +174,12 @@ class Gradebook:
     # --- assignments --------------------------------------------------------------------------
     def register(self, assignment_id: str, title: str, max_score: float, parts: list[dict], spec_path: str,
                  spec_hash: str) -> None:
-        self.db.execute("BEGIN")
-        self.db.execute(
-            "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title=excluded.title, "
-            "max_score=excluded.max_score, spec_path=excluded.spec_path, spec_hash=excluded.spec_hash, "
-            "parts=excluded.parts",
-            (assignment_id, title, max_score, spec_path, spec_hash, json.dumps(parts)))
-        self.db.execute("COMMIT")
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title=excluded.title, "
+                "max_score=excluded.max_score, spec_path=excluded.spec_path, spec_hash=excluded.spec_hash, "
+                "parts=excluded.parts",
+                (assignment_id, title, max_score, spec_path, spec_hash, json.dumps(parts)))
 
     def assignments(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT id, title, max_score, spec_path, parts, spec_hash FROM assignments ORDER BY id")
@@ -249,15 +262,9 @@ class Gradebook:
         rows: dict[str, list[tuple]] = {}  # one executemany per statement; each table's rows keep their order
         for sql, params in self._pending:
             rows.setdefault(sql, []).extend(params if isinstance(params, list) else [params])
-        self.db.execute("BEGIN")
-        try:
+        with self._transaction():
             for sql, many in rows.items():
                 self.db.executemany(sql, many)
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk): keep its own error
-                self.db.execute("ROLLBACK")
-            raise
         self._pending.clear()
         self._pending_stems.clear()
         self._pending_submissions = 0
@@ -271,16 +278,10 @@ class Gradebook:
     def set_overrides(self, assignment: str, entries: Iterable[tuple[str, str, float, str]]) -> None:
         """(student, part, score, comment) rows, all in one transaction: a sheet lands whole or not at all."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.db.execute("BEGIN")
-        try:
+        with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?)",
                                 [(assignment, student, part, score, comment, now)
                                  for student, part, score, comment in entries])
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
 
     def overrides(self, assignment: str) -> dict[tuple[str, str], Override]:
         rows = self.db.execute("SELECT student, part, score, comment FROM overrides WHERE assignment = ?",
@@ -314,16 +315,10 @@ class Gradebook:
         """Remove these submissions (files no longer in the class) and their names, in one transaction."""
         if not sources:
             return
-        self.db.execute("BEGIN")
-        try:
+        with self._transaction():
             for table in ("submissions", "part_results", "report_names"):
                 self.db.executemany(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
                                     [(assignment, source) for source in sources])
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
 
     def stems(self, assignment: str, students: set[str]) -> list[str]:
         """The report file stems of these students' submissions."""

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-JUNIT_FAMILIES = ("ci", "strict")
-
 
 @dataclass(frozen=True)
 class Options:
