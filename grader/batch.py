@@ -123,6 +123,16 @@ def _work(task: tuple[str, str]) -> Work:
 
 # --- the coordinating side --------------------------------------------------------------------
 
+def register(book: Gradebook, spec: LoadedSpec, spec_path: Path) -> None:
+    """The assignment in the gradebook, with what exports show of each part (the service registers the same)."""
+    a = spec.assignment
+    questions = {g.id: g.title for g in a.groups}
+    book.register(a.id, a.title, a.max_score,
+                  [{"id": p.id, "kind": p.kind, "points": p.points, "group": p.group,
+                    "title": p.title or questions.get(p.group or "", "")} for p in a.parts],
+                  str(spec_path), spec.digest)
+
+
 def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path, *, jobs: int, formats: list[str],
                 regrade: bool = False, progress: bool = False, table_limit: int = 50,
                 folders: Iterable[str] = ()) -> Summary:
@@ -136,11 +146,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
     spec_hash = spec.digest
     book = Gradebook(out / "gradebook.sqlite")
     a = spec.assignment
-    questions = {g.id: g.title for g in a.groups}
-    book.register(a.id, a.title, a.max_score,
-                  [{"id": p.id, "kind": p.kind, "points": p.points, "group": p.group,
-                    "title": p.title or questions.get(p.group or "", "")} for p in a.parts],
-                  str(spec_path), spec_hash)
+    register(book, spec, spec_path)
     fingerprints = book.fingerprints(a.id)
     overrides = book.overrides(a.id)
     tasks = [(source_key(f), str(f)) for f in files]

@@ -110,6 +110,8 @@ def sqlite_problem(path: Path, exc: sqlite3.Error) -> GradebookError:
 GRADER_TABLES = frozenset({"assignments", "students", "submissions", "part_results", "overrides", "report_names"})
 
 
+BUSY_MS = 30_000  # how long a writer waits for another (a service's other worker, an export) before giving up
+
 SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the gradebook, following links
 
 
@@ -134,6 +136,7 @@ class Gradebook:
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables and not GRADER_TABLES <= tables:  # never write grader's tables into another program's file
                 raise unusable(path, "it is another program's database, with tables " + ", ".join(sorted(tables)[:5]))
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
@@ -152,7 +155,7 @@ class Gradebook:
     def _transaction(self) -> Iterator[None]:
         """One explicit transaction: committed whole, or rolled back (unless SQLite has already done so, as on
         a full disk, when a second ROLLBACK would hide its error behind its own)."""
-        self.db.execute("BEGIN")
+        self.db.execute("BEGIN IMMEDIATE")  # the write lock now: a service's workers queue here, never deadlock
         try:
             yield
             self.db.execute("COMMIT")
@@ -259,12 +262,16 @@ class Gradebook:
     def flush(self) -> None:
         if not self._pending:
             return
+        with self._transaction():
+            self.write_pending()
+
+    def write_pending(self) -> None:
+        """Write what :meth:`record` queued, inside a transaction the caller holds."""
         rows: dict[str, list[tuple]] = {}  # one executemany per statement; each table's rows keep their order
         for sql, params in self._pending:
             rows.setdefault(sql, []).extend(params if isinstance(params, list) else [params])
-        with self._transaction():
-            for sql, many in rows.items():
-                self.db.executemany(sql, many)
+        for sql, many in rows.items():
+            self.db.executemany(sql, many)
         self._pending.clear()
         self._pending_stems.clear()
         self._pending_submissions = 0
@@ -350,7 +357,12 @@ def apply_overrides(report: dict[str, Any], overrides: dict[tuple[str, str], Ove
         fraction = override.score / part["max_score"] if part["max_score"] else 0.0
         part["status"] = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
     if changed:
-        report["score"] = round(sum(p["score"] for p in report["parts"]), 6)
+        total = sum(p["score"] for p in report["parts"])
+        late = report.get("late")
+        if late:  # a late submission's penalty applies to the score the instructor decided, too
+            late["score_before_penalty"] = round(total, 6)
+            total *= 1 - late["penalty_percent"] / 100
+        report["score"] = round(total, 6)
         counts = {k: 0 for k in report.get("counts", {})}
         for part in report["parts"]:
             counts[part["status"]] = counts.get(part["status"], 0) + 1

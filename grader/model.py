@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .policy import Policy
+
 
 SCORE_DECIMALS = 6  # scores are kept to a millionth of a point (and a part's points have no more decimals)
 
@@ -56,6 +58,8 @@ class Assignment:
     groups: tuple[Group, ...] = ()
     source: str = ""
     description: str = ""  # as written: a randomized spec's {placeholders} are filled per student
+    policy: Policy = Policy()  # due date, late penalty, attempts: the service's rules
+
 
     @property
     def max_score(self) -> float:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .document import SPEC_LIMITS, Document, load_file, read_bytes
+from .policy import read_policy
 from .errors import InputError, SpecErrors, quote
 from .kinds import KINDS
 from .kinds.common import SpecProblem
@@ -372,7 +373,7 @@ class _Builder:
         references: dict[str, Any] = {}
         seen: dict[str, tuple] = {}
         group_ids: dict[str, tuple] = {}
-        release_all = bool(data.get("release_answers", False))
+        release_all = data.get("release_answers") is True  # "after_due" is the service's, by the clock
         located = [(("parts", i), raw, None) for i, raw in enumerate(data.get("parts", []))]
         written = self.raw if self.raw is not None else data  # group text as written: a variant fills it in
         for g, raw_group in enumerate(data.get("questions", [])):
@@ -424,8 +425,9 @@ class _Builder:
             if abs(total - float(data["total"])) > 1e-9:
                 self.problems.append(self.doc.error(("total",), f"total is {data['total']:g} but the parts add up "
                                                                 f"to {total:g}"))
+        policy = read_policy(data, lambda path, message: self.problems.append(self.doc.error(path, message)))
         assignment = Assignment(str(data.get("id", "")), str(data.get("title", "")), tuple(parts), tuple(groups),
-                                self.doc.name, str(data.get("description", "")))
+                                self.doc.name, str(data.get("description", "")), policy)
         return LoadedSpec(assignment, references, plan=self.plan, templates=tuple(self.templates),
                           warnings=tuple(sorted(self.warnings, key=lambda w: (w.line or 0, w.col or 0))))
 

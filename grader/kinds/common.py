@@ -8,6 +8,13 @@ from ..model import Outcome
 from ..errors import PathProblem, quote
 from ..tolerance import Tolerance
 
+class Timing:
+    """How long checking one answer may take (evaluating an expression at its points, an author's patterns
+    against a text): a process-wide setting, so a service can bound it (``grader serve --part-seconds``)."""
+
+    answer_seconds: float = 1.0
+
+
 TOLERANCE_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
     "description": "{rtol, atol} (numpy isclose), or {sigfigs: n}, or {decimals: n}; strict: true "

@@ -33,7 +33,7 @@ from ..model import Outcome, Status
 from ..numbers import Unreadable
 from ..solvers import InstanceSolver, ParamError, SolverError
 from ..tolerance import Tolerance
-from .common import TOLERANCE_SCHEMA, Probe, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
+from .common import TOLERANCE_SCHEMA, Probe, Timing, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
 from ..errors import quote
 
 DEFAULT = Tolerance(rtol=1e-6, atol=1e-9)
@@ -389,8 +389,8 @@ def _values(config: Config, reference: Reference, answer: Node) -> Sampled:
     """The student's, the right and each mistake's values, at the same points."""
     if not reference.instances:
         trees = [answer, config.answer] + [m.tree for m in config.mistakes]
-        return sample(trees, config.ns, config.seed, need=config.samples)
-    deadline = time.monotonic() + 1.0
+        return sample(trees, config.ns, config.seed, need=config.samples, seconds=Timing.answer_seconds)
+    deadline = time.monotonic() + Timing.answer_seconds
     out = Sampled([], [[] for _ in range(2 + len(config.mistakes))])
     for j, (point, target) in enumerate(zip(reference.instances, reference.targets)):
         out.reference_defined += 1

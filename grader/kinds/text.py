@@ -20,7 +20,7 @@ from .. import patterns
 from ..model import Outcome, Status
 from ..normalize import fold, fold_letters
 from ..numbers import Unreadable
-from .common import Probe, Spot
+from .common import Probe, Spot, Timing
 from ..errors import quote
 
 MAX_CHARS = 20_000
@@ -130,7 +130,7 @@ def read(config: Config, raw: Any) -> str:
 
 
 def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
-    budget = patterns.Budget()
+    budget = patterns.Budget(seconds=Timing.answer_seconds)
     found = _found(config, answer, budget)
     missed = [c for c in config.concepts if c not in found]
     earned = min(config.points, sum(c.points for c in found))

@@ -21,6 +21,7 @@ STATUSES = ["correct", "partial", "incorrect", "invalid", "missing", "needs_revi
 
 def problem_schema() -> dict[str, Any]:
     from ..kinds import KINDS
+    from ..policy import SCHEMA as POLICY_SCHEMA
     from ..variants import RECIPE_SCHEMA
 
     common = {
@@ -69,7 +70,7 @@ def problem_schema() -> dict[str, Any]:
             "title": {"type": "string"},
             "description": {"type": "string"},
             "total": {"type": "number", "exclusiveMinimum": 0, "description": "Optional: checked against the parts."},
-            "release_answers": {"type": "boolean", "description": "Show reference answers in student reports."},
+            **POLICY_SCHEMA,
             "salt": {"type": ["string", "integer"],
                      "description": "Secret text that seeds every student's variant; a new salt reshuffles everyone."},
             "variables": {"type": "object", "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
@@ -149,6 +150,13 @@ def report_schema() -> dict[str, Any]:
                        "description": "How many parts have each status."},
             "parts": {"type": "array", "items": part},
             "grader_version": {"type": "string"},
+            "late": {"type": "object", "additionalProperties": False,
+                     "required": ["days", "penalty_percent", "score_before_penalty"],
+                     "description": "A submission to the service after the due date, and what that cost.",
+                     "properties": {"days": {"type": "integer", "minimum": 1, "description": "Started days late."},
+                                    "penalty_percent": {"type": "number", "minimum": 0, "maximum": 100},
+                                    "score_before_penalty": {"type": "number", "minimum": 0},
+                                    "due": {"type": "string"}, "submitted_at": {"type": "string"}}},
         },
     }
 
