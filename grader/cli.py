@@ -367,6 +367,42 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .service.course import ServiceLimits
+    from .service.server import Settings, instructor_token, serve
+
+    limits = ServiceLimits(request_bytes=args.max_request_kb * 1024, answer_chars=args.max_answer_chars,
+                           checks_per_minute=args.checks_per_minute, part_seconds=args.part_seconds)
+    token = instructor_token(args.instructor_token_file)
+    if token is None:
+        print("grader: no instructor token (GRADER_INSTRUCTOR_TOKEN or --instructor-token-file): the instructor's "
+              "endpoints answer 403", file=sys.stderr)
+    serve(Settings(args.problems, str(regular_file(args.roster)), args.data, limits), token, args.host, args.port,
+          args.workers)
+    return EXIT_OK
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    import csv
+
+    from .service.store import Store
+
+    roster = [e.student for e in read_roster(regular_file(args.roster))]
+    if args.rotate is not None and args.rotate not in roster:
+        raise UsageError(f"{quote(args.rotate)} is not in {args.roster}")
+    data = ensure_folder(Path(args.data), parents=True)
+    store = Store(data)
+    issued = store.issue_tokens(roster, rotate=args.rotate)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["student", "token"])
+    writer.writerows(issued)
+    kept = len(roster) - len(issued) if args.rotate is None else 0
+    print(f"{len(issued)} token(s) issued" + (f"; {kept} student(s) keep the token they have (--rotate STUDENT "
+                                              "replaces one)" if kept else "") +
+          ". Only their hashes are kept: this is the one time they are shown.", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_solvers(args: argparse.Namespace) -> int:
     from .solvers import SOLVERS
 
@@ -421,6 +457,16 @@ def _student(text: str) -> str:
     if not sid:
         raise argparse.ArgumentTypeError("a student id cannot be empty")
     return sid
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return port
 
 
 def _positive_number(text: str) -> float:
@@ -559,6 +605,34 @@ def _parser() -> argparse.ArgumentParser:
                    help="which schema to print (default: problem)")
     p.add_argument("--write", metavar="DIR", help="write all three into DIR and print the modeline that uses them")
     p.set_defaults(run=cmd_schema)
+
+    p = sub.add_parser("serve", parents=[common],
+                       help="the checking service: students see their questions, check and submit over HTTP")
+    p.add_argument("problems", metavar="PROBLEMS_DIR", help="a folder of specs (or one spec); they stay on the server")
+    p.add_argument("--roster", metavar="ROSTER.csv", required=True, help="the students (tokens from 'grader tokens')")
+    p.add_argument("--data", metavar="DIR", default="grader-data",
+                   help="the gradebook and every submission as received (default: grader-data)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only; "
+                                                       "put a TLS reverse proxy in front)")
+    p.add_argument("--port", type=_port, default=8000)
+    p.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    p.add_argument("--instructor-token-file", metavar="FILE",
+                   help="the instructor's token (else $GRADER_INSTRUCTOR_TOKEN; neither: no instructor endpoints)")
+    p.add_argument("--max-request-kb", type=_positive, default=256, metavar="KB", help="largest request (default 256)")
+    p.add_argument("--max-answer-chars", type=_positive, default=20_000, metavar="N",
+                   help="longest answer to one part (default 20000)")
+    p.add_argument("--checks-per-minute", type=_positive, default=20, metavar="N",
+                   help="self-checks a student may make per minute (default 20)")
+    p.add_argument("--part-seconds", type=_positive_number, default=1.0, metavar="S",
+                   help="time to check one answer (default 1)")
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("tokens", parents=[common],
+                       help="the service's student tokens: printed once as CSV (student,token), kept as hashes")
+    p.add_argument("roster", metavar="ROSTER.csv")
+    p.add_argument("--data", metavar="DIR", default="grader-data", help="the service's data folder (default grader-data)")
+    p.add_argument("--rotate", type=_student, metavar="STUDENT", help="replace this student's token (a lost or leaked one)")
+    p.set_defaults(run=cmd_tokens)
 
     p = sub.add_parser("solvers", parents=[common], help="list the reference solvers, their params and mistakes")
     p.set_defaults(run=cmd_solvers)
