@@ -7,13 +7,16 @@ student's text reached the page unescaped, it could not run.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import hmac
 import io
 import logging
 import math
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +136,7 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
         return JSONResponse({"error": "the service failed on this request; it is logged for the instructor",
                              "field": None, "retry_after": None}, 500)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     # --- the page --------------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -177,14 +175,14 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
     async def check(assignment: str, request: Request, who: str = Depends(student)) -> dict[str, Any]:
         """Grade your answers and say what is wrong, without recording anything as a grade."""
         body = await request.body()
-        return await _threaded(course.check, who, assignment, body, utc_now())
+        return JSONResponse(await _threaded(course.check, who, assignment, body, utc_now()))
 
     @app.post("/api/assignments/{assignment}/submit", responses=_errors(401, 403, 404, 409, 413, 422),
               openapi_extra=answers_body)
     async def submit(assignment: str, request: Request, who: str = Depends(student)) -> dict[str, Any]:
         """Grade your answers and record them: the report, with which submission this was."""
         body = await request.body()
-        return await _threaded(course.submit, who, assignment, body, utc_now())
+        return JSONResponse(await _threaded(course.submit, who, assignment, body, utc_now()))
 
     @app.get("/api/assignments/{assignment}/submissions", responses=_errors(401, 403, 404))
     def history(assignment: str, who: str = Depends(student)) -> list[dict[str, Any]]:
@@ -254,6 +252,27 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
     return app
 
 
+class SecurityHeaders:
+    """Every response gets :data:`SECURITY_HEADERS` (a plain ASGI wrapper: no cost per request beyond the
+    headers themselves)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in self.extra if h[0] not in present]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class BodyLimit:
     """413 for a body over ``limit`` bytes, told by Content-Length or counted as it streams in, before any
     route reads it whole."""
@@ -293,8 +312,13 @@ class _TooLarge(Exception):
     pass
 
 
-async def _threaded(fn, *args):
-    """Grading is arithmetic in numpy: run it in a thread, so the event loop keeps answering."""
-    from starlette.concurrency import run_in_threadpool
+GRADING_THREADS = 2
+_GRADING = ThreadPoolExecutor(GRADING_THREADS, thread_name_prefix="grading")
 
-    return await run_in_threadpool(fn, *args)
+
+async def _threaded(fn, *args):
+    """Grading runs in a small pool of its own, so the event loop keeps answering. Small, because grading
+    holds the GIL: more threads would not grade faster, and an answer's time budget (wall clock) must be
+    spent on that answer, not on waiting for forty other threads' turns. Requests beyond the pool wait
+    in its queue, before their budget starts."""
+    return await asyncio.get_running_loop().run_in_executor(_GRADING, functools.partial(fn, *args))

@@ -17,10 +17,11 @@ import json
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..files import ensure_folder, safe_name, write_atomic
 from ..gradebook import Gradebook
@@ -78,8 +79,17 @@ class Store:
         self.path = data / "gradebook.sqlite"
         self.files = data / "submissions"
         self._local = threading.local()
+        # one writer at a time within this process: threads queue here and wake at once, instead of meeting at
+        # SQLite's lock, whose busy handler sleeps for growing spans; other processes still meet there
+        self._writing = threading.Lock()
         with self._book() as book:
             book.db.executescript(TABLES)
+
+    @contextmanager
+    def _write(self) -> Iterator[Gradebook]:
+        book = self.book()
+        with self._writing, book._transaction():
+            yield book
 
     def book(self) -> Gradebook:
         found = getattr(self._local, "book", None)
@@ -98,10 +108,9 @@ class Store:
 
     def issue_tokens(self, students: list[str], rotate: str | None = None) -> list[tuple[str, str]]:
         """New tokens for the students who have none (or for ``rotate`` only, replacing theirs)."""
-        book = self.book()
         now = _now()
         issued = []
-        with book._transaction():
+        with self._write() as book:
             having = {r[0] for r in book.db.execute("SELECT student FROM service_tokens")}
             wanted = [rotate] if rotate is not None else [s for s in students if s not in having]
             for student in wanted:
@@ -117,10 +126,9 @@ class Store:
     # --- rate limit ---------------------------------------------------------------------------
     def take_check(self, student: str, per_minute: int) -> float | None:
         """Count a self-check; None if allowed, else the seconds until the next one is."""
-        book = self.book()
         now = time.time()
-        with book._transaction():
-            book.db.execute("DELETE FROM service_checks WHERE at < ?", (now - 60,))
+        with self._write() as book:
+            book.db.execute("DELETE FROM service_checks WHERE student = ? AND at < ?", (student, now - 60))
             recent = [r[0] for r in book.db.execute(
                 "SELECT at FROM service_checks WHERE student = ? ORDER BY at", (student,))]
             if len(recent) >= per_minute:
@@ -137,12 +145,11 @@ class Store:
                spec_hash: str, limit: int | None, counts: str) -> Attempt:
         """Keep the body as received, record the attempt and, if it is now the one that counts, put it in the
         gradebook in its student's place: all under one write lock."""
-        book = self.book()
         folder = ensure_folder(self.files, parents=True)
         folder = ensure_folder(folder / safe_name(assignment))
         folder = ensure_folder(folder / safe_name(student))
         received = _now()
-        with book._transaction():
+        with self._write() as book:
             used = book.db.execute("SELECT count(*) FROM service_attempts WHERE assignment = ? AND student = ?",
                                    (assignment, student)).fetchone()[0]
             if limit is not None and used >= limit:
