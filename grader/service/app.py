@@ -79,7 +79,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def create_app(course: Course, instructor_token: str | None) -> FastAPI:
-    app = FastAPI(title="grader checking service", version=__version__,
+    app = FastAPI(title="grader checking service", version=__version__, docs_url=None, redoc_url=None,
                   description="Students see their own questions and check and submit answers; the answer key "
                               "stays on the server. Every call carries `Authorization: Bearer TOKEN`.")
     app.add_middleware(BodyLimit, limit=course.limits.request_bytes)

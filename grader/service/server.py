@@ -70,5 +70,5 @@ def serve(settings: Settings, token: str | None, host: str, port: int, workers: 
     prepare(settings)  # every spec checked here, in the parent: a bad one stops the start with exit status 2
     os.environ[SETTINGS_VARIABLE] = json.dumps({**asdict(settings), "instructor": token or ""})
     uvicorn.run("grader.service.server:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="info", access_log=False, proxy_headers=True,
+                workers=workers, log_level="info", access_log=False, proxy_headers=True, timeout_keep_alive=75,
                 server_header=False)
