@@ -132,6 +132,13 @@ def test_no_token_or_a_wrong_one_is_401(served):
     assert call(served.url + "/api/assignments", None).headers.get("www-authenticate") == "Bearer"
 
 
+def test_a_student_taken_off_the_roster_is_refused(served):
+    served.course.store.issue_tokens(["99999999"])
+    [(_, token)] = served.course.store.issue_tokens([], rotate="99999999")
+    answer = call(served.url + "/api/assignments", token)
+    assert answer.status == 403 and "roster" in answer.json["error"]
+
+
 def test_students_cannot_reach_instructor_endpoints_nor_the_instructor_a_students(served):
     for path in ("/api/instructor/assignments/rnn-attention/results", "/api/instructor/assignments/rnn-attention/stats",
                  "/api/instructor/assignments/rnn-attention/export/csv"):

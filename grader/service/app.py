@@ -97,6 +97,8 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
         student = course.store.student_of(token) if len(token) <= 200 else None
         if student is None:
             raise Refused(401, "this token is not known: check it, or ask your instructor for a new one")
+        if student not in course.roster:
+            raise Refused(403, "this token's student is not on the course's roster any more; ask your instructor")
         return student
 
     def student(who: str = Depends(caller)) -> str:
