@@ -86,13 +86,13 @@ def test_a_check_gives_what_grader_check_gives_and_records_nothing(served, capsy
 
 
 def test_a_submission_is_kept_counted_and_exported_like_a_graded_class(served, capsys):
-    answer = api(served, "/api/assignments/rnn-attention/submit", OTHER_ID,
-                 body={"answers": {"q1a": ["b", "c"], "q1b": "a", "q3a": "[6, 1, 2]"}})
+    raw = '{"answers": {"q1a": ["b", "c"], "q1b": "a",\r\n "q3a": "[6, 1, 2]", "q2a": "σ\'(z_t)"}}'.encode()
+    answer = api(served, "/api/assignments/rnn-attention/submit", OTHER_ID, raw=raw, method="POST")
     assert answer.status == 200, answer.body
     report = answer.json
     assert report["submission"]["number"] == 1 and report["submission"]["counted"] is True
     kept = Path(report["source"])
-    assert kept.is_relative_to(served.data) and json.loads(kept.read_text())["answers"]["q1b"] == "a"
+    assert kept.is_relative_to(served.data) and kept.read_bytes() == raw  # exactly as received
     history = api(served, "/api/assignments/rnn-attention/submissions", OTHER_ID).json
     assert [h["number"] for h in history] == [1] and history[0]["score"] == report["score"]
     assert grader(["export", str(served.data), "--assignment", "rnn-attention", "--format", "csv"]) == 0
