@@ -22,6 +22,7 @@ from . import __version__
 from .files import ensure_folder, publish, remove_stale_temporaries, stage
 from .gradebook import Gradebook, Override, apply_overrides
 from .grading import grade_safely
+from .outline import stored_parts
 from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
 from .document import SUBMISSION_LIMITS, read_bytes
@@ -126,11 +127,7 @@ def _work(task: tuple[str, str]) -> Work:
 def register(book: Gradebook, spec: LoadedSpec, spec_path: Path) -> None:
     """The assignment in the gradebook, with what exports show of each part (the service registers the same)."""
     a = spec.assignment
-    questions = {g.id: g.title for g in a.groups}
-    book.register(a.id, a.title, a.max_score,
-                  [{"id": p.id, "kind": p.kind, "points": p.points, "group": p.group,
-                    "title": p.title or questions.get(p.group or "", "")} for p in a.parts],
-                  str(spec_path), spec.digest)
+    book.register(a.id, a.title, a.max_score, stored_parts(spec), str(spec_path), spec.digest)
 
 
 def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path, *, jobs: int, formats: list[str],

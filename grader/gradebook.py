@@ -27,7 +27,7 @@ from .files import safe_name, unique_stem
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assignments (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, max_score REAL NOT NULL, spec_path TEXT, spec_hash TEXT,
-    parts TEXT NOT NULL                              -- JSON: [{id, kind, points, group, title}]
+    parts TEXT NOT NULL          -- JSON: [{id, kind, points, group, title, prompt, ...}], see grader/outline.py
 );
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT);
 CREATE TABLE IF NOT EXISTS submissions (
