@@ -1,13 +1,18 @@
 """How each question went, from the gradebook: score distribution, facility, discrimination,
-option picks, and the most frequent diagnoses ("37% returned the key instead of the value").
+option picks, the most frequent diagnoses ("37% returned the key instead of the value") and the
+most frequent wrong answers.
 
 - facility: the mean score of a part as a share of its points (1 = everyone got it);
 - discrimination: the correlation between a part's score and the rest of the test (the total
   without that part) across students - the point-biserial for a right/wrong part; near 0 or
   negative means the part does not separate stronger from weaker students.
+
+A submission that could not be read (its report's ``problem`` is set) says nothing about the
+questions: it is left out of every figure and counted apart (``ClassStats.unreadable``).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
@@ -15,6 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .gradebook import Gradebook
+
+WRONG = frozenset({"incorrect", "partial", "invalid"})  # answers short of full marks (not missing, not awaiting review)
+TOP_ANSWERS = 5
+ANSWER_CHARS = 80  # a wrong answer is shown up to this many characters
 
 
 @dataclass
@@ -29,6 +38,7 @@ class PartStats:
     statuses: dict[str, int] = field(default_factory=dict)
     diagnoses: list[tuple[str, int, float]] = field(default_factory=list)  # (diagnosis, count, share)
     options: list[tuple[str, int, float]] = field(default_factory=list)  # (option, picked by, share)
+    wrong_answers: list[tuple[str, int]] = field(default_factory=list)  # (answer as shown, given by), most first
 
 
 @dataclass
@@ -36,20 +46,46 @@ class ClassStats:
     assignment: str
     title: str
     max_score: float
-    students: int
+    students: int  # whose submission was read: every figure is about them
     mean: float
     median: float
     stdev: float
     scores: list[float]
     parts: list[PartStats]
+    unreadable: int = 0  # students whose latest submission could not be read, left out of every figure
+
+
+@dataclass
+class _Answers:
+    """Wrong answers of one part, counted by their text with runs of white space made one; kept as a digest
+    and a clipped copy, so a class of long answers costs little memory."""
+
+    counts: Counter = field(default_factory=Counter)
+    shown: dict[bytes, str] = field(default_factory=dict)
+
+    def add(self, answer: str) -> None:
+        text = " ".join(answer.split())
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        self.counts[key] += 1
+        self.shown.setdefault(key, clip(text, ANSWER_CHARS))
+
+    def top(self, k: int) -> list[tuple[str, int]]:
+        return [(self.shown[key], count) for key, count in self.counts.most_common(k)]
 
 
 def class_stats(book: Gradebook, assignment: dict[str, Any]) -> ClassStats:
-    rows = list(book.rows(assignment["id"]))  # one per student, overrides applied
+    rows, unreadable = [], 0
+    for row in book.rows(assignment["id"]):  # one per student, overrides applied
+        if row.report.get("problem"):
+            unreadable += 1
+        else:
+            rows.append(row)
     totals = [row.report["score"] for row in rows]
     by_part: dict[str, list[float]] = {p["id"]: [] for p in assignment["parts"]}
     statuses: dict[str, Counter] = {p["id"]: Counter() for p in assignment["parts"]}
     diagnoses: dict[str, Counter] = {p["id"]: Counter() for p in assignment["parts"]}
+    wrong: dict[str, _Answers] = {p["id"]: _Answers() for p in assignment["parts"]}
+    readings = _choice_readings(book, assignment["id"], {row.source for row in rows})
     for row in rows:
         for part in row.report["parts"]:
             if part["id"] in by_part:
@@ -57,7 +93,9 @@ def class_stats(book: Gradebook, assignment: dict[str, Any]) -> ClassStats:
                 statuses[part["id"]][part["status"]] += 1
                 if part.get("diagnosis"):
                     diagnoses[part["id"]][part["diagnosis"]] += 1
-    picks = _option_picks(book, assignment["id"], {row.source for row in rows})
+                answer = _answer_text(part, readings.get((row.source, part["id"])))
+                if part["status"] in WRONG and answer is not None:
+                    wrong[part["id"]].add(answer)
     parts = []
     n = len(rows)
     for spec_part in assignment["parts"]:
@@ -72,27 +110,50 @@ def class_stats(book: Gradebook, assignment: dict[str, Any]) -> ClassStats:
             rest = [t - s for t, s in zip(totals, scores)]
             stats.discrimination = _correlation(scores, rest)
         stats.diagnoses = [(d, c, c / n) for d, c in diagnoses[pid].most_common(5)] if n else []
-        if pid in picks:
-            stats.options = [(o, c, c / n) for o, c in sorted(picks[pid].items())] if n else []
+        if spec_part["kind"] == "choice" and n:
+            stats.options = _picks(spec_part, [readings.get((row.source, pid)) for row in rows], n)
+        stats.wrong_answers = wrong[pid].top(TOP_ANSWERS)
         parts.append(stats)
     ordered = sorted(totals)
     mean = sum(totals) / n if n else 0.0
     median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2 if n else 0.0
     stdev = math.sqrt(sum((t - mean) ** 2 for t in totals) / (n - 1)) if n > 1 else 0.0
     return ClassStats(assignment["id"], assignment["title"], assignment["max_score"], n, mean, median, stdev,
-                      totals, parts)
+                      totals, parts, unreadable)
 
 
-def _option_picks(book: Gradebook, assignment: str, sources: set[str]) -> dict[str, Counter]:
-    """For choice parts: how many students picked each option (from the picks recorded at grading)."""
-    picks: dict[str, Counter] = {}
+def _choice_readings(book: Gradebook, assignment: str, sources: set[str]) -> dict[tuple[str, str], list[str]]:
+    """(source, part) -> the labels a student picked in a choice part, by the spec's labels (as recorded at
+    grading, so a shuffled part's picks count for the options the students saw)."""
+    readings = {}
     for source, part, kind, _, _, _, _, answer_key in book.part_results(assignment):
-        if kind != "choice" or source not in sources:
-            continue
-        counter = picks.setdefault(part, Counter())
-        for option in json.loads(answer_key) if answer_key else []:
-            counter[option] += 1
-    return picks
+        if kind == "choice" and answer_key and source in sources:
+            readings[(source, part)] = json.loads(answer_key)
+    return readings
+
+
+def _picks(part: dict[str, Any], readings: list[list[str] | None], n: int) -> list[tuple[str, int, float]]:
+    """How many students picked each option: every option the gradebook knows, in the spec's order (an older
+    gradebook knows only the picked ones, in label order)."""
+    counter = Counter(label for picks in readings if picks for label in picks)
+    labels = [label for label, _ in part.get("options", [])] or sorted(counter)
+    labels += sorted(set(counter) - set(labels))
+    return [(label, counter[label], counter[label] / n) for label in labels]
+
+
+def _answer_text(part: dict[str, Any], picks: list[str] | None) -> str | None:
+    """A wrong answer as the class report lists it: a choice by the labels picked (so "b, c", "[b, c]" and
+    "ب و ج" count as one), anything else as the student wrote it."""
+    if picks:
+        return ", ".join(sorted(picks))
+    answer = part.get("answer")
+    return None if answer is None else answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+
+
+def clip(value: str, limit: int) -> str:
+    """At most ``limit`` characters of plain text, with an ellipsis where it was cut (before escaping, so
+    the cut never splits an entity or an escape)."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def _correlation(xs: list[float], ys: list[float]) -> float | None:
@@ -129,6 +190,8 @@ def text_report(stats: ClassStats) -> str:
     """What ``grader stats`` prints."""
     lines = [f"{stats.title} ({stats.assignment}): {stats.students} students, mean {stats.mean:.2f}, median "
              f"{stats.median:.2f}, sd {stats.stdev:.2f} of {stats.max_score:g}", ""]
+    if stats.unreadable:
+        lines[1:1] = [left_out(stats.unreadable)]
     width = max([len(p.id) + 2 for p in stats.parts] + [8])  # ids as long as att-weights keep their column
     lines.append(f"{'part':<{width}}{'kind':<11}{'points':>7}{'mean':>7}{'facility':>10}{'discrim.':>10}  most frequent")
     for p in stats.parts:
@@ -139,3 +202,9 @@ def text_report(stats: ClassStats) -> str:
         if p.options:
             lines.append(f"{p.id} picks: " + ", ".join(f"({o}) {share:.0%}" for o, _, share in p.options))
     return "\n".join(lines) + "\n"
+
+
+def left_out(unreadable: int) -> str:
+    """The line every class summary gives to the submissions its figures leave out."""
+    return (f"{unreadable} submission could not be read and is left out" if unreadable == 1 else
+            f"{unreadable} submissions could not be read and are left out")

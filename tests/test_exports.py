@@ -261,9 +261,40 @@ def test_statistics_by_hand(cli, tmp_path, write):
     assert (out / "export" / "class-report.html").is_file()
 
 
+def test_unreadable_submissions_are_left_out_of_the_statistics_and_counted(cli, tmp_path, write):
+    """Two unreadable files would add two zeros to every part: facility, discrimination, the histogram and the
+    means would describe the files, not the questions."""
+    spec = write("s.yaml", """
+    id: tiny
+    title: Tiny
+    parts:
+      - {id: a, kind: choice, points: 1, prompt: x, options: {a: x, b: y, c: z, d: w}, answer: a}
+      - {id: b, kind: numeric, points: 1, prompt: x, answer: 2}
+    """)
+    answers = [("a", 2), ("b", 3), ("B", " 3 "), ("(b)", 5), ("c", 2), ("a", 7)]
+    for i, (pick, number) in enumerate(answers):
+        write(f"class/s{i}.yaml", f"student: s{i}\nanswers: {{a: '{pick}', b: '{number}'}}\n")
+    write("class/t1.yaml", "student: t1\nanswers:\n\ta: a\n")  # a tab: unreadable
+    write("class/t2.yaml", "student: t2\nanswers: [\n")
+    out = tmp_path / "out"
+    cli("grade", spec, tmp_path / "class", "--out", out)
+    with Gradebook(out / "gradebook.sqlite") as book:
+        stats = class_stats(book, book.assignment(None))
+    assert (stats.students, stats.unreadable) == (6, 2)
+    assert stats.scores == [2, 0, 0, 0, 1, 1] and stats.mean == 4 / 6
+    a, b = stats.parts
+    assert a.facility == 2 / 6 and a.answered == 6
+    assert a.options == [("a", 2, 2 / 6), ("b", 3, 0.5), ("c", 1, 1 / 6), ("d", 0, 0.0)]
+    assert a.wrong_answers == [("b", 3), ("c", 1)]  # counted by the option picked, however written
+    assert b.wrong_answers == [("3", 2), ("5", 1), ("7", 1)]  # as written, white space aside
+    run = cli("stats", out)
+    assert "6 students, mean 0.67" in run.out and "2 submissions could not be read and are left out" in run.out
+
+
 def test_markdown_summary_for_one_student_and_a_class(cli, tmp_path, exported):
     summary = (exported / "summary.md").read_text(encoding="utf-8")
-    assert "8 students" in summary and "| q3a | 2 |" in summary
+    assert "7 students" in summary and "| q3a | 2 |" in summary  # the eighth could not be read:
+    assert "1 submission could not be read and is left out" in summary
     out = tmp_path / "one"
     cli("grade", SEED_SPEC, SEED_CLASS / "99522086.yaml", "--out", out)
     cli("export", out, "--format", "md")

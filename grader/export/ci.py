@@ -20,7 +20,7 @@ from xml.sax.saxutils import XMLGenerator
 
 from ..files import atomic_writer, writable_folder, write_atomic
 from ..gradebook import Gradebook
-from ..stats import class_stats, describe_diagnosis
+from ..stats import class_stats, clip, describe_diagnosis, left_out
 from .options import Options
 from .sheets import number
 
@@ -160,7 +160,7 @@ def markdown_summary(book: Gradebook, assignment: dict[str, Any], directory: Pat
 
     stats = class_stats(book, assignment)
     lines = [f"## {text(assignment['title'])}", ""]
-    if stats.students == 1:
+    if stats.students + stats.unreadable == 1:  # one student: their parts, read or not
         row = next(book.rows(assignment["id"]))
         lines += [f"**{text(row.student)}: {number(row.report['score'])} / {number(row.report['max_score'])}**", "",
                   "| Part | Score | Status | Feedback |", "|---|---:|---|---|"]
@@ -169,7 +169,8 @@ def markdown_summary(book: Gradebook, assignment: dict[str, Any], directory: Pat
                          f"{p['status'].replace('_', ' ')} | {text(clip(p['feedback'], SUMMARY_CHARS))} |")
     else:
         lines += [f"{stats.students} students · mean **{stats.mean:.2f}** · median {stats.median:.2f} · "
-                  f"sd {stats.stdev:.2f} (of {number(stats.max_score)})", "",
+                  f"sd {stats.stdev:.2f} (of {number(stats.max_score)})"
+                  + (f" · {left_out(stats.unreadable)}" if stats.unreadable else ""), "",
                   "| Part | Points | Mean | Facility | Discrimination | Most frequent |",
                   "|---|---:|---:|---:|---:|---|"]
         for p in stats.parts:
@@ -179,7 +180,3 @@ def markdown_summary(book: Gradebook, assignment: dict[str, Any], directory: Pat
     return [write_atomic(directory, "summary.md", "\n".join(lines) + "\n")]
 
 
-def clip(value: str, limit: int) -> str:
-    """At most ``limit`` characters of plain text, with an ellipsis where it was cut (before escaping, so
-    the cut never splits an entity or an escape)."""
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"

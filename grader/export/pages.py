@@ -15,12 +15,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..files import unique_stem, writable_folder, write_atomic
 from ..gradebook import Gradebook
-from ..stats import class_stats, describe_diagnosis, histogram
+from ..stats import class_stats, describe_diagnosis, histogram, left_out
 from .options import Options
 
 _ENV = Environment(loader=PackageLoader("grader.export", "templates"), autoescape=select_autoescape(["j2", "html"]),
                    trim_blocks=True, lstrip_blocks=True)
-_ENV.globals.update(num=lambda x: f"{x:g}", describe=describe_diagnosis,
+_ENV.globals.update(num=lambda x: f"{x:g}", describe=describe_diagnosis, left_out=left_out,
                     shown=lambda v: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 
 
