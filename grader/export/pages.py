@@ -1,20 +1,26 @@
 """Pages a person reads: a feedback page per student, an index, and the class report.
 
 Rendered with Jinja2 and autoescaping on, so student text (answers, names, even feedback
-quoting an answer) is always escaped; text that may be Persian or Arabic is marked
-``dir="auto"`` so each paragraph runs in its own direction. A page shows reference answers
-only where the report carries them, i.e. where the spec releases them.
+quoting an answer) is always escaped; prompts, option texts and feedback go through
+:func:`grader.mathtext.html` (the ``math`` filter), which escapes too and draws LaTeX as MathML.
+Text that may be Persian or Arabic is marked ``dir="auto"`` so each paragraph runs in its own
+direction. The question texts come from the gradebook (:mod:`grader.outline`), never the spec.
+
+A student page shows reference answers only where the report carries them, i.e. where the spec
+releases them; the right options of choice parts are the class report's alone.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from .. import mathtext
 from ..files import unique_stem, writable_folder, write_atomic
 from ..gradebook import Gradebook
+from ..outline import Question, questions
 from ..stats import class_stats, describe_diagnosis, histogram, left_out
 from .options import Options
 
@@ -22,10 +28,37 @@ _ENV = Environment(loader=PackageLoader("grader.export", "templates"), autoescap
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.globals.update(num=lambda x: f"{x:g}", describe=describe_diagnosis, left_out=left_out,
                     shown=lambda v: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+_ENV.filters["math"] = lambda text: mathtext.html(str(text or ""))
+
+Item = TypeVar("Item")
 
 
-def student_page(report: dict[str, Any]) -> str:
-    return _ENV.get_template("student.html.j2").render(r=report)
+Section = tuple[Question, list[tuple[dict[str, Any], Item]]]
+
+
+def sections(stored: list[dict[str, Any]], items: Iterable[tuple[str, Item]]) -> list[Section]:
+    """Each question with its parts, each part as stored beside ``items``' entry for it (a report's part, a
+    part's statistics). A part the stored outline does not know (a gradebook from before parts were stored
+    with their kind) is a question of its own."""
+    by_id = dict(items)
+    known = [p for p in stored if p["id"] in by_id]
+    known += [{"id": pid, "kind": "", "points": 0} for pid in by_id if pid not in {p["id"] for p in stored}]
+    return [(q, [(p, by_id[p["id"]]) for p in q.parts]) for q in questions(known)]
+
+
+def varies(stored: list[dict[str, Any]]) -> bool:
+    """Does any student read their own version of some text (so the pages show the spec's, as written)?"""
+    return any(p.get("varies") or p.get("question", {}).get("varies") for p in stored)
+
+
+def student_page(report: dict[str, Any], stored: list[dict[str, Any]] | None = None) -> str:
+    """A student's feedback, question by question. An unreadable submission is one banner saying why (and any
+    part an instructor scored anyway), not the same message under every part."""
+    parts = report["parts"]
+    if report.get("problem"):
+        parts = [p for p in parts if p.get("override")]
+    found = sections(stored or [], ((p["id"], p) for p in parts))
+    return _ENV.get_template("student.html.j2").render(r=report, sections=found, varies=varies(stored or []))
 
 
 def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path, options: Options) -> list[Path]:
@@ -33,7 +66,7 @@ def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path, 
     written, rows = [], []
     for row in book.rows(assignment["id"]):
         page = page_name(row.stem, row.student, row.source)
-        written.append(write_atomic(folder, page, student_page(row.report)))
+        written.append(write_atomic(folder, page, student_page(row.report, assignment["parts"])))
         rows.append((row, page))
     index = _ENV.get_template("index.html.j2").render(title=assignment["title"], rows=rows)
     written.append(write_atomic(folder, "index.html", index))
@@ -52,5 +85,7 @@ def class_report(book: Gradebook, assignment: dict[str, Any], directory: Path,
     bins = 10
     bars = histogram(stats.scores, stats.max_score, bins)
     edges = [f"{stats.max_score * k / bins:g}" for k in range(bins + 1)]
-    page = _ENV.get_template("class.html.j2").render(s=stats, bars=bars, edges=edges)
+    found = sections(assignment["parts"], ((p.id, p) for p in stats.parts))
+    page = _ENV.get_template("class.html.j2").render(s=stats, bars=bars, edges=edges, sections=found,
+                                                     varies=varies(assignment["parts"]))
     return [write_atomic(directory, "class-report.html", page)]
