@@ -47,11 +47,18 @@ class Segment:
         return self.opening in ("$$", "\\[")
 
 
+@dataclass
+class _Budget:
+    """Characters of formulas a text may still have converted: latex2mathml's time grows with them."""
+
+    chars: int
+
+
 @lru_cache(maxsize=1024)  # a class's pages repeat the same prompts on every page
 def html(text: str) -> Markup:
     """``text`` as HTML: escaped, math as MathML, paragraphs (a blank line apart) kept apart by ``<br><br>``
     (no block elements, so the result fits wherever text does)."""
-    budget = [MAX_CONVERTED]
+    budget = _Budget(MAX_CONVERTED)
     paragraphs = _PARAGRAPHS.split(text.strip())
     return Markup("<br><br>").join(Markup("").join(_render(s, budget) for s in segments(p)) for p in paragraphs)
 
@@ -60,29 +67,27 @@ def segments(paragraph: str) -> list[Segment]:
     """A paragraph cut into text and formulas. ``$`` opens a formula only before a non-space and closes
     only after one, not before a digit (Pandoc's rule), so "costs $5 or $6" stays text; ``\\$`` is a dollar."""
     out: list[Segment] = []
-    text, at = [], 0
+    plain, at = "", 0
     for match in _OPENING.finditer(paragraph):
         if match.start() < at:
-            continue
+            continue  # inside the formula just taken
         opening = match.group()
         if opening == "\\$":
-            text.append(paragraph[at:match.start()] + "$")
+            plain += paragraph[at:match.start()] + "$"
             at = match.end()
             continue
         end = _closing(paragraph, opening, match.end())
         if end is None:
-            continue
+            continue  # opens nothing: stays text
+        plain += paragraph[at:match.start()]
+        if plain:
+            out.append(Segment(plain))
+        plain = ""
         closing = _CLOSING.get(opening, "$")
-        text.append(paragraph[at:match.start()])
-        if text and "".join(text):
-            out.append(Segment("".join(text)))
-        text = []
         out.append(Segment(paragraph[match.end():end], opening, closing))
         at = end + len(closing)
-    text.append(paragraph[at:])
-    if "".join(text):
-        out.append(Segment("".join(text)))
-    return out
+    plain += paragraph[at:]
+    return out + [Segment(plain)] if plain else out
 
 
 def _closing(paragraph: str, opening: str, start: int) -> int | None:
@@ -100,13 +105,13 @@ def _closing(paragraph: str, opening: str, start: int) -> int | None:
     return None
 
 
-def _render(segment: Segment, budget: list[int]) -> Markup:
+def _render(segment: Segment, budget: _Budget) -> Markup:
     if not segment.opening:
         return escape(segment.text)
     latex = segment.text
     mathml = None
-    if len(latex) <= min(MAX_FORMULA, budget[0]):
-        budget[0] -= len(latex)
+    if len(latex) <= min(MAX_FORMULA, budget.chars):
+        budget.chars -= len(latex)
         mathml = formula(latex, segment.display)
     return mathml or Markup("<code>%s</code>") % (segment.opening + latex + segment.closing)
 
