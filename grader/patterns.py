@@ -9,12 +9,12 @@ repeated group that itself repeats) and by timing it on a few answers built to t
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import regex
 
+from . import clock
 from .errors import quote
 
 try:  # the standard library's parser of regular expressions, to read a pattern's shape
@@ -83,11 +83,11 @@ class Budget:
     ran_out: bool = False
 
     def __post_init__(self) -> None:
-        self.deadline = time.monotonic() + self.seconds
+        self.deadline = clock.now() + self.seconds
 
     def search(self, pattern: Any, text: str) -> bool | None:
         """Does ``pattern`` occur in ``text``? None if it could not tell in time."""
-        left = min(self.per_pattern, self.deadline - time.monotonic())
+        left = min(self.per_pattern, clock.left(self.deadline))
         if left <= 0:
             self.ran_out = True
             return None
@@ -122,7 +122,7 @@ def _slow_probe(pattern: Any) -> str | None:
     """An answer built to trip the pattern on which it takes longer than a probe's time, if one is found."""
     units = ["a", "a ", "1", " ", "ab", "aa", "a1", "-", ".", "a-", "aaaaaaaaaa!", "\u0627"]
     ends = ["!", "", "\n", "\x00", "#", " "]
-    spent = time.monotonic() + 1.0  # at most a second on one pattern
+    spent = clock.now() + 1.0  # at most a second on one pattern
     for unit in units:
         body = (unit * PROBE_LENGTH)[:PROBE_LENGTH]
         for end in ends:
@@ -131,7 +131,7 @@ def _slow_probe(pattern: Any) -> str | None:
                 pattern.search(probe, timeout=PROBE_SECONDS)
             except TimeoutError:
                 return probe
-            if time.monotonic() > spent:
+            if clock.passed(spent):
                 return None
     return None
 

@@ -7,12 +7,12 @@ skipped and another drawn, a bounded number of times, as the established checker
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from .. import clock
 from ..tolerance import Tolerance, within
 from .evaluate import Bindings, Evaluator, NeedsPointwise, Value, quiet
 from .lexer import ExprError
@@ -104,7 +104,7 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
     """Draw points until ``need`` of them have the student's and the reference's values defined;
     known mistakes (the trees after ``required``) are evaluated at the same points."""
     rng = np.random.default_rng(seed)
-    deadline = time.monotonic() + seconds
+    deadline = clock.now() + seconds
     with quiet():
         if _all_plain_scalars(ns):
             try:

@@ -1,6 +1,6 @@
 """Evaluate an expression tree with numpy on concrete values of its symbols.
 
-Bounded: a budget of node evaluations and a wall-clock deadline, so a sum nested in a
+Bounded: a budget of node evaluations and a deadline in the thread's CPU time (:mod:`grader.clock`), so a sum nested in a
 sum cannot keep the grader busy. Undefined arithmetic (``log(-1)``, ``0/0``) gives NaN,
 which the checker treats as "not defined here" and resamples; structural problems (an
 index outside its sequence, a budget spent) raise :class:`EvalError`.
@@ -8,12 +8,12 @@ index outside its sequence, a budget spent) raise :class:`EvalError`.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .. import clock
 from .functions import FUNCTIONS
 from .lexer import ExprError
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
@@ -53,7 +53,7 @@ class Evaluator:
         self.ns = ns
         self.bindings = bindings
         self.steps = 0
-        self.deadline = deadline if deadline is not None else time.monotonic() + MAX_SECONDS
+        self.deadline = deadline if deadline is not None else clock.now() + MAX_SECONDS
         self.batched = batched
 
     def run(self, node: Node) -> Value:
@@ -64,12 +64,12 @@ class Evaluator:
         """Called when the step count passes the budget or a multiple of 256: raise if time is up."""
         if self.steps > MAX_STEPS:
             raise BudgetError("too much computation to check this answer", node.col)
-        if time.monotonic() > self.deadline:
+        if clock.passed(self.deadline):
             raise BudgetError("checking this answer took too long", node.col)
 
     def eval(self, node: Node, scope: dict[str, float]) -> Value:
         self.steps += 1
-        if self.steps > MAX_STEPS or (self.steps & 255 == 0 and time.monotonic() > self.deadline):
+        if self.steps > MAX_STEPS or (self.steps & 255 == 0 and clock.passed(self.deadline)):
             self.tick(node)
         return _DISPATCH[type(node)](self, node, scope)
 

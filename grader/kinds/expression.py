@@ -15,12 +15,12 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .. import clock
 from .. import diagnose, solvers
 from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, SymbolSpecError, build_namespace,
                     describe, infer, parse, sample, seed_of)
@@ -221,7 +221,7 @@ def solve(config: Config) -> Reference:
     if config.answer is not None and infer(config.answer, config.ns) != shape:
         raise SpecProblem(("answer",), f"answer is {describe(infer(config.answer, config.ns))}, but "
                                        f"{config.target} is {describe(shape)}")
-    deadline = time.monotonic() + 5.0
+    deadline = clock.now() + 5.0
     with quiet():  # the same for every student: evaluated once here, not once per answer
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
                          for m in config.mistakes)
@@ -252,7 +252,7 @@ def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
 def _check_reference(config: Config) -> None:
     """The reference must evaluate wherever symbols may fall, and be defined at some of those points."""
     rng = np.random.default_rng(config.seed)
-    deadline = time.monotonic() + 2.0
+    deadline = clock.now() + 2.0
     defined = 0
     with quiet():
         for _ in range(64):
@@ -390,7 +390,7 @@ def _values(config: Config, reference: Reference, answer: Node) -> Sampled:
     if not reference.instances:
         trees = [answer, config.answer] + [m.tree for m in config.mistakes]
         return sample(trees, config.ns, config.seed, need=config.samples, seconds=Timing.answer_seconds)
-    deadline = time.monotonic() + Timing.answer_seconds
+    deadline = clock.now() + Timing.answer_seconds
     out = Sampled([], [[] for _ in range(2 + len(config.mistakes))])
     for j, (point, target) in enumerate(zip(reference.instances, reference.targets)):
         out.reference_defined += 1
