@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - older Pythons
 
 PATTERN_SECONDS = 0.1  # one pattern against one answer: a safe pattern takes microseconds
 ANSWER_SECONDS = 1.0  # all the patterns of one part against one answer
+RETRIES = 3  # searches timed out on the wall clock while the thread waited (a loaded server), tried again
 PROBE_SECONDS = 0.02  # one probe of a pattern at validation: a safe pattern takes microseconds
 PROBE_LENGTH = 40
 
@@ -87,15 +88,19 @@ class Budget:
 
     def search(self, pattern: Any, text: str) -> bool | None:
         """Does ``pattern`` occur in ``text``? None if it could not tell in time."""
-        left = min(self.per_pattern, clock.left(self.deadline))
-        if left <= 0:
-            self.ran_out = True
-            return None
-        try:
-            return pattern.search(text, timeout=left) is not None
-        except TimeoutError:
-            self.ran_out = True
-            return None
+        for _ in range(RETRIES + 1):
+            left = min(self.per_pattern, clock.left(self.deadline))
+            if left <= 0:
+                break
+            started = clock.now()
+            try:
+                return pattern.search(text, timeout=left) is not None
+            except TimeoutError:
+                if clock.now() - started >= left / 2:  # the pattern really worked that long: it is too slow
+                    break
+                # regex times out on the wall clock; this thread mostly waited for a core: try again
+        self.ran_out = True
+        return None
 
 
 def risky(text: str, pattern: Any) -> str | None:

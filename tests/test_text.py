@@ -127,3 +127,30 @@ def test_the_warning_reaches_the_author_at_its_line(cli, write):
     run = cli("validate", spec)
     assert run.status == 0 and "1 warning(s)" in run.out
     assert f"{spec}:9:36: warning: part t: this pattern is prone to backtracking" in run.err
+
+
+def test_a_pattern_timed_out_while_waiting_for_a_core_is_tried_again():
+    """regex's timeout runs on the wall clock: a search stalled by a loaded machine (here: a sleep, which uses
+    no CPU) is tried again, while one that really works that long is stopped."""
+    import time
+
+    import regex
+
+    from grader import patterns
+
+    class Stalled:
+        calls = 0
+
+        def search(self, text, timeout):
+            self.calls += 1
+            if self.calls == 1:
+                time.sleep(timeout)  # waiting, not working
+                raise TimeoutError("regex timed out")
+            return regex.search("gradient", text)
+
+    stalled = Stalled()
+    budget = patterns.Budget()
+    assert budget.search(stalled, "no gradient") is True and stalled.calls == 2 and not budget.ran_out
+    slow = regex.compile(r"^(a|aa)+$")
+    budget = patterns.Budget()
+    assert budget.search(slow, "a" * 60 + "b") is None and budget.ran_out
