@@ -126,6 +126,7 @@ def read_numbers(raw: Any) -> Numbers:
     """A student's answer (YAML data: number, string, list, nested list) as numbers; raises :class:`Unreadable`."""
     deadline = clock.now() + FORMULA_SECONDS  # for every formula in this answer together
     if isinstance(raw, str):
+        raw = last_side(raw)
         try:
             return _read_text(raw, deadline)
         except NotFinite:
@@ -139,6 +140,16 @@ def read_numbers(raw: Any) -> Numbers:
                 raise (second if re.search(r"[\\a-zA-Z^!]", raw) else first) from None
     values, texts = _read_data(raw, 0, deadline)
     return _to_numbers(values, texts)
+
+
+_EQUALS = re.compile(r"(?<![=<>!:])=(?!=)")  # an '=' that is not part of ==, <=, >=, !=, :=
+
+
+def last_side(text: str) -> str:
+    """The answer a chain names: ``Values[3] = [6, 1, 2]`` or ``v3 = [6, 1, 2]`` is ``[6, 1, 2]``, and
+    ``1/2 = 0.5`` is ``0.5``, as an expression's ``lhs = ... = rhs`` is graded on its last side."""
+    sides = _EQUALS.split(text)
+    return sides[-1] if len(sides) > 1 and sides[-1].strip() else text
 
 
 def _read_data(raw: Any, depth: int, deadline: float) -> tuple[Any, Any]:

@@ -1,6 +1,8 @@
 """Reading the numbers students type, and what their writing says about precision."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,25 @@ def test_a_factorial_in_a_numeric_answer_is_a_formula(text, value):
 def test_a_formulas_own_problem_is_the_one_shown():
     with pytest.raises(Unreadable, match="the exponent is too large"):
         read_numbers("2^2000/2^1999")
+
+
+@pytest.mark.parametrize("written, value", [
+    ("Values[3] = [6, 1, 2]", [6, 1, 2]),  # the seed student's own notation
+    ("v3 = [6, 1, 2]", [6, 1, 2]),
+    ("v_3 = [6,1,2]", [6, 1, 2]),
+    ("x = 2*3 = 6", 6),
+    ("1/2 = 0.5", 0.5),
+    ("y = ۶٫۵", 6.5),
+])
+def test_a_named_answer_is_read_from_its_last_side(written, value):
+    assert read_numbers(written).values.tolist() == value
+
+
+def test_the_seed_students_values_notation_is_graded(tmp_path):
+    from grader.grading import grade
+    from grader.model import Submission
+    from grader.spec import load_spec
+
+    spec = load_spec(Path(__file__).parent.parent / "problems" / "rnn-attention.yaml")
+    report = grade(spec, Submission("s", {"q3a": "Values[3] = [6, 1, 2]"}))
+    assert next(p for p in report.parts if p.id == "q3a").status == "correct"
