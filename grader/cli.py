@@ -372,7 +372,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .service.server import Settings, instructor_token, serve
 
     limits = ServiceLimits(request_bytes=args.max_request_kb * 1024, answer_chars=args.max_answer_chars,
-                           checks_per_minute=args.checks_per_minute, part_seconds=args.part_seconds)
+                           checks_per_minute=args.checks_per_minute,
+                           grading_seconds_per_minute=args.grading_seconds_per_minute,
+                           part_seconds=args.part_seconds, queue=args.max_queue)
     token = instructor_token(args.instructor_token_file)
     if token is None:
         print("grader: no instructor token (GRADER_INSTRUCTOR_TOKEN or --instructor-token-file): the instructor's "
@@ -622,7 +624,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-answer-chars", type=_positive, default=20_000, metavar="N",
                    help="longest answer to one part (default 20000)")
     p.add_argument("--checks-per-minute", type=_positive, default=20, metavar="N",
-                   help="self-checks a student may make per minute (default 20)")
+                   help="checks and submissions a student may make per minute (default 20)")
+    p.add_argument("--grading-seconds-per-minute", type=_positive_number, default=15.0, metavar="S",
+                   help="CPU seconds of grading a student's requests may use per minute (default 15)")
+    p.add_argument("--max-queue", type=_positive, default=64, metavar="N",
+                   help="requests waiting to be graded, per worker, before the next is asked to retry (default 64)")
     p.add_argument("--part-seconds", type=_positive_number, default=1.0, metavar="S",
                    help="time to check one answer (default 1)")
     p.set_defaults(run=cmd_serve)

@@ -10,9 +10,11 @@ escaped, in ``<code>``: a page never fails, and never carries markup a student w
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from xml.etree import ElementTree
 
 from latex2mathml.converter import convert
@@ -61,6 +63,21 @@ def html(text: str) -> Markup:
     budget = _Budget(MAX_CONVERTED)
     paragraphs = _PARAGRAPHS.split(text.strip())
     return Markup("<br><br>").join(Markup("").join(_render(s, budget) for s in segments(p)) for p in paragraphs)
+
+
+def plain(text: str) -> Markup:
+    """``text`` as HTML without math: escaped, paragraphs kept apart as :func:`html` keeps them."""
+    return Markup("<br><br>").join(escape(p) for p in _PARAGRAPHS.split(text.strip()))
+
+
+def feedback_html(part: dict[str, Any], text: str | None = None) -> Markup:
+    """A part's feedback (or ``text``: one of its details) as HTML. Feedback may quote the student's answer,
+    so math is drawn only when nothing the student wrote could open a formula: a student's ``$...$`` must not
+    lay out, or spoof, what a teacher or they read as grader's words."""
+    text = str(part.get("feedback") or "") if text is None else text
+    answer = part.get("answer")
+    written = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+    return plain(text) if _OPENING.search(written or "") else html(text)
 
 
 def segments(paragraph: str) -> list[Segment]:

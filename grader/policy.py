@@ -17,7 +17,8 @@ DAY = timedelta(days=1)
 SCHEMA: dict[str, Any] = {
     "release_answers": {"oneOf": [{"type": "boolean"}, {"const": "after_due"}],
                         "description": "Show reference answers in student reports: true, false, or after_due (the "
-                                       "service shows them once the due date has passed)."},
+                                       "service shows them once submissions have closed: the due date, or "
+                                       "the last day of a late policy)."},
     "due": {"type": "string", "description": "The due date, ISO 8601 with a time zone (2026-12-10T23:59:00+03:30). "
                                              "Without a late policy the service accepts nothing after it."},
     "late": {"type": "object", "additionalProperties": False,
@@ -63,7 +64,10 @@ class Policy:
         return None
 
     def released(self, at: datetime) -> bool:
-        return self.release_after_due and self.due is not None and at > self.due
+        """Answers are released once no submission can be made: after the last day late ones are accepted
+        (the due date, without a late policy). Released at the due date, a late student could copy them."""
+        closes = self.last or self.due
+        return self.release_after_due and closes is not None and at > closes
 
     def to_json(self) -> dict[str, Any]:
         return {"due": self.due.isoformat() if self.due else None,

@@ -223,3 +223,18 @@ def test_what_the_gradebook_keeps_of_a_spec(practice):
     assert varied["att-scaled"]["prompt"].startswith("Two queries, one per row: Q = {Q}.")
     assert varied["att-scale"]["varies"] and varied["att-scale"]["answer"] == ["a"]  # shuffled: labels as written
     assert "varies" not in varied["att-argmax"] and varied["att-argmax"]["question"]["varies"]
+
+
+def test_math_a_student_wrote_is_shown_as_text_on_the_pages(tmp_path):
+    """Feedback quotes answers: a student's $...$ must not lay out, or spoof, what the page says."""
+    from grader.cli import main
+
+    sheet = tmp_path / "class" / "s1.yaml"
+    sheet.parent.mkdir()
+    sheet.write_text('student: "s1"\nanswers:\n  q3a: \'$\\mspace{300em}$$\\text{Full marks confirmed}$\'\n',
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["grade", str(SEED_SPEC), str(sheet.parent), "--out", str(out), "--quiet"]) == 0
+    assert main(["export", str(out), "--format", "html"]) == 0
+    html = page(out / "export", "s1")
+    assert "mspace" in html and "<mspace" not in html and "<math" not in html.split("q3a", 1)[1].split("q3b")[0]

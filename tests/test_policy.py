@@ -67,3 +67,5 @@ def test_a_due_date_alone_closes_at_the_due_date():
     assert policy.refusal(DUE) is None and policy.refusal(DUE + timedelta(seconds=1))
     assert not Policy(due=DUE, release_after_due=True).released(DUE)
     assert Policy(due=DUE, release_after_due=True).released(DUE + timedelta(seconds=1))
+    late = Policy(due=DUE, last=DUE + timedelta(days=2), release_after_due=True)
+    assert not late.released(DUE + timedelta(days=1)) and late.released(DUE + timedelta(days=2, seconds=1))

@@ -91,8 +91,9 @@ def test_a_submission_is_kept_counted_and_exported_like_a_graded_class(served, c
     assert answer.status == 200, answer.body
     report = answer.json
     assert report["submission"]["number"] == 1 and report["submission"]["counted"] is True
-    kept = Path(report["source"])
-    assert kept.is_relative_to(served.data) and kept.read_bytes() == raw  # exactly as received
+    assert report["source"] == ""  # where the server keeps it is the server's business
+    kept = served.data / "submissions" / "rnn-attention" / OTHER_ID / "1.json"
+    assert kept.read_bytes() == raw  # exactly as received
     history = api(served, "/api/assignments/rnn-attention/submissions", OTHER_ID).json
     assert [h["number"] for h in history] == [1] and history[0]["score"] == report["score"]
     assert grader(["export", str(served.data), "--assignment", "rnn-attention", "--format", "csv"]) == 0
@@ -221,6 +222,13 @@ def test_too_large_is_413(served):
     assert answer.status == 413 and answer.json["field"] == "answers.q3b"
 
 
+def test_math_a_student_wrote_is_never_drawn_in_feedback_quoting_it(served):
+    spoof = r"$\mspace{300em}$$\text{Right. Full marks confirmed}$"
+    report = api(served, "/api/assignments/rnn-attention/check", SEED_ID, body={"answers": {"q3a": spoof}}).json
+    q3a = report["rendered"]["q3a"]
+    assert "<math" not in q3a and "mspace" in q3a  # shown as the text it is
+
+
 def test_security_headers_on_every_response(served):
     for path in ("/", "/page/app.js", "/api/assignments", "/openapi.json"):
         headers = {k.lower(): v for k, v in call(served.url + path, served.tokens[SEED_ID]).headers.items()}
@@ -259,11 +267,12 @@ def policies(tmp_path_factory):
     now = datetime.now(timezone.utc)
     write_spec(folder, "late", f"due: '{(now - timedelta(hours=30)).isoformat()}'\n"
                                f"late: {{penalty_per_day: 10, days: 5}}\nrelease_answers: after_due")
-    write_spec(folder, "closed", f"due: '{(now - timedelta(days=3)).isoformat()}'\nlate: {{days: 1}}")
+    write_spec(folder, "closed", f"due: '{(now - timedelta(days=3)).isoformat()}'\nlate: {{days: 1}}\n"
+                                 "release_answers: after_due")
     write_spec(folder, "limited", "attempts: 2\ncounts: best")
     write_spec(folder, "future", f"due: '{(now + timedelta(days=3)).isoformat()}'\nrelease_answers: after_due")
     running = start_service(folder, ROSTER, tmp_path_factory.mktemp("policy-data"),
-                            ServiceLimits(checks_per_minute=3))
+                            ServiceLimits(checks_per_minute=100))
     yield running
     running.stop()
 
@@ -276,11 +285,13 @@ def test_a_late_submission_loses_its_penalty_and_says_so(policies):
     assert [r["score"] for r in counted if r["student"] == SEED_ID] == [4]
 
 
-def test_answers_released_after_the_due_date_only(policies):
-    late = api(policies, "/api/assignments/late/check", OTHER_ID, body={"answers": {"p1": 1}}).json
-    assert {p["id"]: p.get("reference") for p in late["parts"]} == {"p1": 42, "p2": "b"}
-    future = api(policies, "/api/assignments/future/check", OTHER_ID, body={"answers": {"p1": 1}}).json
-    assert all("reference" not in p for p in future["parts"])
+def test_answers_released_only_once_submissions_have_closed(policies):
+    closed = api(policies, "/api/assignments/closed/check", OTHER_ID, body={"answers": {"p1": 1}}).json
+    assert {p["id"]: p.get("reference") for p in closed["parts"]} == {"p1": 42, "p2": "b"}
+    # past the due date, but late submissions are still accepted: a late student must not get the key
+    for aid in ("late", "future"):
+        report = api(policies, f"/api/assignments/{aid}/check", OTHER_ID, body={"answers": {"p1": 1}}).json
+        assert all("reference" not in p for p in report["parts"]), aid
 
 
 def test_past_the_last_day_a_submission_is_409(policies):
@@ -302,14 +313,68 @@ def test_attempts_are_limited_and_the_best_counts(policies):
     assert [r["score"] for r in counted if r["student"] == OTHER_ID] == [5]
 
 
-def test_too_many_checks_is_429_with_when_to_retry(policies):
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("strict-problems")
+    write_spec(folder, "open", "")
+    (folder / "slow.yaml").write_text("id: slow\ntitle: Slow\nparts:\n  - id: p3\n    kind: expression\n"
+                                      "    points: 1\n    prompt: Twice x.\n    symbols: {x: scalar}\n"
+                                      "    answer: 2*x\n", encoding="utf-8")
+    running = start_service(folder, ROSTER, tmp_path_factory.mktemp("strict-data"),
+                            ServiceLimits(checks_per_minute=3, grading_seconds_per_minute=0.2))
+    yield running
+    running.stop()
+
+
+def test_too_many_checks_and_submissions_is_429_with_when_to_retry(strict):
     student = "99522014"
-    statuses = [api(policies, "/api/assignments/limited/check", student, body={"answers": {"p1": 1}}).status
-                for _ in range(3)]
+    statuses = [api(strict, "/api/assignments/open/check", student, body={"answers": {"p1": 1}}).status,
+                api(strict, "/api/assignments/open/submit", student, body={"answers": {"p1": 1}}).status,
+                api(strict, "/api/assignments/open/check", student, body={"answers": {"p1": 1}}).status]
     assert statuses == [200, 200, 200]
-    answer = api(policies, "/api/assignments/limited/check", student, body={"answers": {"p1": 1}})
-    assert answer.status == 429 and "3 checks a minute" in answer.json["error"]
-    assert 1 <= int(answer.headers["retry-after"]) <= 60 and answer.json["retry_after"] > 0
+    for kind in ("check", "submit"):  # a submission's report is a check too: it counts
+        answer = api(strict, f"/api/assignments/open/{kind}", student, body={"answers": {"p1": 1}})
+        assert answer.status == 429 and "3 checks and submissions a minute" in answer.json["error"]
+        assert 1 <= int(answer.headers["retry-after"]) <= 60 and answer.json["retry_after"] > 0
+    assert api(strict, "/api/assignments/open/check", "99522027", body={"answers": {"p1": 1}}).status == 200
+
+
+def test_answers_slow_to_grade_spend_their_authors_minute(strict):
+    """CPU seconds of grading are counted per student: answers built to be slow stop being graded once the
+    student's minute is spent, and other students are not held up by them."""
+    student = "99522048"
+    slow = {"answers": {"p3": "sum_{i=1}^{300} sum_{j=1}^{300} sum_{k=1}^{300} x/(i+j+k)"}}
+    first = api(strict, "/api/assignments/slow/check", student, body=slow)
+    assert first.status == 200 and first.json["parts"][0]["status"] == "invalid"  # too much computation
+    refused = api(strict, "/api/assignments/slow/check", student, body=slow)
+    assert refused.status == 429 and "0.2 s of grading" in refused.json["error"]
+    assert api(strict, "/api/assignments/slow/check", "99522059", body={"answers": {"p3": "2x"}}).status == 200
+
+
+def test_one_request_per_student_at_a_time_and_a_bounded_queue():
+    from grader.service.app import Gate
+    from grader.service.course import Refused
+
+    gate = Gate(queue=2)
+    with gate.slot("a"):
+        with pytest.raises(Refused) as twice:
+            with gate.slot("a"):
+                pass
+        assert twice.value.status == 429 and "still being graded" in twice.value.message
+        with gate.slot("b"):
+            with pytest.raises(Refused) as full:
+                with gate.slot("c"):
+                    pass
+            assert full.value.status == 503 and full.value.retry_after
+    with gate.slot("a"), gate.slot("c"):  # freed when answered, refused or failed
+        pass
+
+
+def test_the_page_answers_head_and_a_body_too_deep_is_422(served):
+    assert call(served.url + "/", method="HEAD").status == 200
+    deep = b'{"part": "q2b", "text": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    answer = api(served, "/api/assignments/rnn-attention/preview", SEED_ID, raw=deep, method="POST")
+    assert answer.status == 422 and answer.json["error"]
 
 
 def test_concurrent_submissions_are_all_kept(policies):
@@ -379,6 +444,7 @@ def test_no_response_to_a_student_holds_a_reference_answer(served):
                    api(served, base + "/check", student, body={"answers": answers}),
                    api(served, base + "/submit", student, body={"answers": answers}),
                    api(served, base + "/submissions", student), api(served, "/api/me", student)]
+    bodies.append(call(served.url + "/openapi.json"))  # public: its examples must not be real answers
     assert all(b.status == 200 for b in bodies)
     numbers, words = map(set.union, reference_texts(PROBLEMS / "rnn-attention.yaml"),
                          reference_texts(PROBLEMS / "attention-practice.yaml", student))

@@ -29,6 +29,7 @@ _ENV = Environment(loader=PackageLoader("grader.export", "templates"), autoescap
 _ENV.globals.update(num=lambda x: f"{x:g}", describe=describe_diagnosis, left_out=left_out,
                     shown=lambda v: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 _ENV.filters["math"] = lambda text: mathtext.html(str(text or ""))
+_ENV.filters["feedback"] = lambda text, part: mathtext.feedback_html(part, str(text or ""))  # may quote the answer
 
 Item = TypeVar("Item")
 

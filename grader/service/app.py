@@ -16,9 +16,10 @@ import logging
 import math
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,7 +53,7 @@ class Error(BaseModel):
 
 class AnswersBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"answers": {"q1a": ["b", "c"], "q2b": "sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}"}}]})
+        "examples": [{"answers": {"p1": ["a", "c"], "p2": "x_t^2 W h_{t-1}", "p3": [1, 2.5], "p4": "Because ..."}}]})
     answers: dict[str, Any] = Field(description="Part id -> the answer, as the student wrote it.")
 
 
@@ -74,7 +75,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     said = {401: "No token, or a token this service does not know.", 403: "Not yours to see, or not an instructor.",
             404: "No such assignment or part.", 409: "Past the last day, or no submissions left.",
             413: "The request or an answer is too large.", 422: "The body is malformed; 'field' names where.",
-            429: "Too many checks: wait 'retry_after' seconds."}
+            429: "Too many checks, or one still being graded: wait 'retry_after' seconds.",
+            503: "The server has too many answers waiting to be graded: try again in 'retry_after' seconds."}
     return {s: {"model": Error, "description": said[s]} for s in statuses}
 
 
@@ -130,6 +132,9 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not parse a JSON body (too deep, say): that is a 422 here
+            return JSONResponse({"error": f"the body is not JSON this service can read ({exc.detail})",
+                                 "field": None, "retry_after": None}, 422)
         return JSONResponse({"error": str(exc.detail), "field": None, "retry_after": None}, exc.status_code,
                             headers=getattr(exc, "headers", None))
 
@@ -142,7 +147,7 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     # --- the page --------------------------------------------------------------------------------
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8")
 
@@ -173,19 +178,23 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
     answers_body = {"requestBody": {"required": True, "content": {"application/json": {
         "schema": AnswersBody.model_json_schema()}}}}
 
-    @app.post("/api/assignments/{assignment}/check", responses=_errors(401, 403, 404, 413, 422, 429),
+    gate = Gate(course.limits.queue)
+
+    @app.post("/api/assignments/{assignment}/check", responses=_errors(401, 403, 404, 413, 422, 429, 503),
               openapi_extra=answers_body)
     async def check(assignment: str, request: Request, who: str = Depends(student)) -> dict[str, Any]:
         """Grade your answers and say what is wrong, without recording anything as a grade."""
         body = await request.body()
-        return JSONResponse(await _threaded(course.check, who, assignment, body, utc_now()))
+        with gate.slot(who):
+            return JSONResponse(await _threaded(course.check, who, assignment, body, utc_now()))
 
-    @app.post("/api/assignments/{assignment}/submit", responses=_errors(401, 403, 404, 409, 413, 422),
+    @app.post("/api/assignments/{assignment}/submit", responses=_errors(401, 403, 404, 409, 413, 422, 429, 503),
               openapi_extra=answers_body)
     async def submit(assignment: str, request: Request, who: str = Depends(student)) -> dict[str, Any]:
         """Grade your answers and record them: the report, with which submission this was."""
         body = await request.body()
-        return JSONResponse(await _threaded(course.submit, who, assignment, body, utc_now()))
+        with gate.slot(who):
+            return JSONResponse(await _threaded(course.submit, who, assignment, body, utc_now()))
 
     @app.get("/api/assignments/{assignment}/submissions", responses=_errors(401, 403, 404))
     def history(assignment: str, who: str = Depends(student)) -> list[dict[str, Any]]:
@@ -313,6 +322,30 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class Gate:
+    """Who is being graded now, in this worker: one request per student at a time (a second waits for no
+    one: 429), and at most ``queue`` in all (503), so a crowd meets a clear answer, not a growing wait.
+    Used on the event loop only, so it needs no lock."""
+
+    def __init__(self, queue: int):
+        self.queue = queue
+        self.students: set[str] = set()
+
+    @contextmanager
+    def slot(self, student: str) -> Iterator[None]:
+        if student in self.students:
+            raise Refused(429, "your previous check or submission is still being graded; send the next when it "
+                               "has answered", retry_after=1.0)
+        if len(self.students) >= self.queue:
+            raise Refused(503, f"{len(self.students)} answers are waiting to be graded; try again in a few seconds",
+                          retry_after=5.0)
+        self.students.add(student)
+        try:
+            yield
+        finally:
+            self.students.discard(student)
 
 
 GRADING_THREADS = 2

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import clock
 from ..batch import register
 from ..document import SUBMISSION_LIMITS, TextFloat, TextInt
 from ..errors import InputError, SpecErrors, quote
@@ -21,7 +22,7 @@ from ..expr.mathml import to_mathml
 from ..grading import grade_safely, plain
 from ..handout import handout
 from ..kinds import KINDS
-from ..mathtext import html
+from ..mathtext import feedback_html, html
 from ..model import Submission
 from ..numbers import Unreadable
 from ..roster import read_roster
@@ -35,8 +36,10 @@ class ServiceLimits:
 
     request_bytes: int = 256 * 1024
     answer_chars: int = 20_000
-    checks_per_minute: int = 20
+    checks_per_minute: int = 20  # checks and submissions together: a submission's report is a check, too
+    grading_seconds_per_minute: float = 15.0  # CPU time of grading one student may use in a minute
     part_seconds: float = 1.0
+    queue: int = 64  # requests waiting to be graded, per worker, before the next is told to come back
 
 
 class Refused(Exception):
@@ -121,16 +124,26 @@ class Course:
         data["answer_keys"] = {p.id: plain(p.reading) for p in report.parts if p.reading is not None}
         return data
 
+    def graded(self, student: str, assignment: str, answers: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """:meth:`grade` within the student's limits: requests a minute, and CPU seconds of grading a minute
+        (an answer built to be slow costs its author their own minute, not the class's)."""
+        ticket, wait = self.store.admit(student, self.limits.checks_per_minute, self.limits.grading_seconds_per_minute)
+        if ticket is None:
+            raise Refused(429, f"at most {self.limits.checks_per_minute} checks and submissions a minute, and "
+                               f"{self.limits.grading_seconds_per_minute:g} s of grading; try again in "
+                               f"{max(1, round(wait))} s", retry_after=max(1.0, wait))
+        started = clock.now()
+        try:
+            return self.grade(student, assignment, answers, now)
+        finally:
+            self.store.charge(ticket, clock.now() - started)
+
     def check(self, student: str, assignment: str, body: bytes, now: datetime) -> dict[str, Any]:
         self.spec(assignment)
         answers = self.read_answers(body)
-        wait = self.store.take_check(student, self.limits.checks_per_minute)
-        if wait is not None:
-            raise Refused(429, f"at most {self.limits.checks_per_minute} checks a minute; try again in "
-                               f"{max(1, round(wait))} s", retry_after=max(1.0, wait))
-        report = self.grade(student, assignment, answers, now)
+        report = self.graded(student, assignment, answers, now)
         report.pop("answer_keys")
-        return {**report, "rendered": rendered(report)}
+        return student_view(report)
 
     def submit(self, student: str, assignment: str, body: bytes, now: datetime) -> dict[str, Any]:
         spec = self.spec(assignment)
@@ -142,7 +155,7 @@ class Course:
         if policy.attempts is not None and self.store.attempts_used(assignment, student) >= policy.attempts:
             raise Refused(409, f"all {policy.attempts} submissions allowed for {assignment} are used; your "
                                f"{'best' if policy.counts == 'best' else 'latest'} one counts")
-        report = self.grade(student, assignment, answers, now)
+        report = self.graded(student, assignment, answers, now)
         keys = report.pop("answer_keys")
         penalty = policy.penalty(now)
         if penalty and report["problem"] is None:
@@ -155,11 +168,11 @@ class Course:
                                         policy.counts)
         except NoAttemptsLeft as exc:  # another request took the last attempt first
             raise Refused(409, str(exc)) from None
-        return {**attempt.report, "submission": attempt.summary(), "rendered": rendered(attempt.report)}
+        return {**student_view(attempt.report), "submission": attempt.summary()}
 
     def history(self, student: str, assignment: str) -> list[dict[str, Any]]:
         spec = self.spec(assignment)
-        return [{**a.summary(), "report": a.report}
+        return [{**a.summary(), "report": student_view(a.report)}
                 for a in self.store.history(assignment, student, spec.assignment.policy.counts)]
 
     def preview(self, student: str, assignment: str, part_id: str, text: str) -> dict[str, Any]:
@@ -274,9 +287,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def rendered(report: dict[str, Any]) -> dict[str, str]:
-    """Each part's feedback as HTML, math as MathML, for a page (the report itself keeps the plain text)."""
-    return {part["id"]: str(html(part["feedback"])) for part in report["parts"]}
+def student_view(report: dict[str, Any]) -> dict[str, Any]:
+    """A report as a student receives it: the server's path to the stored file is the server's business, and
+    each part's feedback comes also as HTML (``rendered``), math as MathML."""
+    return {**report, "source": "", "rendered": {part["id"]: str(feedback_html(part)) for part in report["parts"]}}
 
 
 def _length(answer: Any) -> int:

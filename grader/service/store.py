@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS service_attempts (
     file TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL, report TEXT NOT NULL,
     PRIMARY KEY (assignment, student, number)
 );
-CREATE TABLE IF NOT EXISTS service_checks (student TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS service_checks (student TEXT NOT NULL, at REAL NOT NULL, cost REAL NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS service_checks_student ON service_checks (student, at);
 """
 
@@ -124,17 +124,32 @@ class Store:
         return self.book().db.execute("SELECT count(*) FROM service_tokens").fetchone()[0]
 
     # --- rate limit ---------------------------------------------------------------------------
-    def take_check(self, student: str, per_minute: int) -> float | None:
-        """Count a self-check; None if allowed, else the seconds until the next one is."""
+    def admit(self, student: str, per_minute: int, seconds_per_minute: float) -> tuple[int | None, float]:
+        """Count a request that grades (a check or a submission): (its ticket, 0) if the student is within
+        both limits over the last minute (requests, and CPU seconds of grading), else (None, seconds to wait)."""
         now = time.time()
         with self._write() as book:
             book.db.execute("DELETE FROM service_checks WHERE student = ? AND at < ?", (student, now - 60))
-            recent = [r[0] for r in book.db.execute(
-                "SELECT at FROM service_checks WHERE student = ? ORDER BY at", (student,))]
+            recent = book.db.execute("SELECT at, cost FROM service_checks WHERE student = ? ORDER BY at",
+                                     (student,)).fetchall()
+            wait = 0.0
             if len(recent) >= per_minute:
-                return max(0.0, recent[len(recent) - per_minute] + 60 - now)
-            book.db.execute("INSERT INTO service_checks VALUES (?, ?)", (student, now))
-        return None
+                wait = recent[len(recent) - per_minute][0] + 60 - now
+            spent = sum(cost for _, cost in recent)
+            for at, cost in recent:  # the cost leaves the window request by request, oldest first
+                if spent < seconds_per_minute:
+                    break
+                spent -= cost
+                wait = max(wait, at + 60 - now)
+            if wait > 0:
+                return None, wait
+            ticket = book.db.execute("INSERT INTO service_checks VALUES (?, ?, 0)", (student, now)).lastrowid
+        return ticket, 0.0
+
+    def charge(self, ticket: int, seconds: float) -> None:
+        """What grading the request admitted with ``ticket`` cost, in CPU seconds."""
+        with self._write() as book:
+            book.db.execute("UPDATE service_checks SET cost = ? WHERE rowid = ?", (seconds, ticket))
 
     # --- submissions ------------------------------------------------------------------------------
     def attempts_used(self, assignment: str, student: str) -> int:
