@@ -126,3 +126,38 @@ def test_spec_problems_are_reported():
                for p in problems_of("choice", {"options": OPTIONS, "answer": "c", "feedback": {"z": "?"}}))
     clash = problems_of("choice", {"options": {"a": "x", "A": "y"}, "answer": "a"})
     assert clash == ["option labels are the same once case and brackets are ignored: A, a"]
+
+
+TASKS = {"a": "A recurrent network, because it sees the whole sequence", "b": "Sentiment classification of a review",
+         "c": "Recognising a speaker's gender from audio", "d": "P(y<t> | y<1>, ..., y<t-1>)"}
+
+
+@pytest.mark.parametrize("raw, picks", [
+    ("option c is correct", {"c"}),
+    ("c) because the label comes at the end", {"c"}),
+    ("b, c (sentiment and gender)", {"b", "c"}),
+    ("Options b and c are correct, since a sequence goes in and one label comes out", {"b", "c"}),
+    ("گزینه‌های ب و ج صحیح هستند.", {"b", "c"}),
+    ("گزینه الف درست است", {"a"}),
+    ("فقط ج", {"c"}),
+    ("the last one, i.e. d", {"d"}),
+    ("a) a recurrent network", {"a"}),
+    ("options a and c", {"a", "c"}),
+    ("Sentiment classification and recognising the speaker's gender", {"b", "c"}),
+    ("P(y<t> | y<1>, ..., y<t-1>)", {"d"}),
+])
+def test_picks_with_words_around_them_or_an_options_text(raw, picks):
+    part = Built("choice", {"options": TASKS, "answer": sorted(picks) if len(picks) > 1 else next(iter(picks)),
+                            "multiple": True})
+    assert part(raw).status == Status.CORRECT, part(raw).feedback
+
+
+@pytest.mark.parametrize("raw", [
+    "I think it is a good question",  # the article is not option a
+    "b or c, I am not sure",  # two picks where one is asked
+    "something else entirely",
+])
+def test_words_that_name_no_single_option_are_still_refused_with_an_example(raw):
+    part = Built("choice", {"options": TASKS, "answer": "c"})
+    outcome = part(raw)
+    assert outcome.status == Status.INVALID and "for example: d" in outcome.feedback

@@ -177,7 +177,13 @@ def read(config: Config, raw: Any) -> frozenset[str]:
         text = str(getattr(item, "text", item))
         if len(text) > MAX_CHARS or len(items) > len(config.options) * 4:
             raise Unreadable("the answer is too long for a choice: write the option labels, for example: b, c")
-        picks.extend(_labels_in(config, text))
+        try:
+            picks.extend(_labels_in(config, text))
+        except Unreadable as strict:
+            found = _labels_in_words(config, text) or _options_by_text(config, text)
+            if not found:
+                raise Unreadable(f"{strict}; write the option's label, for example: {_example(config)}") from None
+            picks.extend(found)
     chosen = frozenset(picks)
     if not config.multiple and len(chosen) > 1:
         raise Unreadable(f"pick one option: this question has a single answer (you picked {_listing(chosen, config)})")
@@ -207,6 +213,77 @@ def _labels_in(config: Config, text: str) -> list[str]:
             raise Unreadable(f"{quote(shown)} is not one of the options ({', '.join(config.options)})")
         labels.append(label)
     return labels
+
+
+_ARTICLE = "a"  # "a" is also the English article: a label only where the text marks it as one
+_MARKERS = {"option", "options", "choice", "choices", "answer", "answers", "is", "are", "and", "or", "گزینه",
+            "گزینههای", "گزینهی", "پاسخ", "جواب", "فقط", "only", "ie"}
+_WORD = re.compile(r"[^\W_]+(?:\.[^\W_]+)*\.?|[)(:]", re.UNICODE)
+
+
+def _labels_in_words(config: Config, text: str) -> list[str]:
+    """Labels among words: "option c is correct", "c) unidirectional", "b, c (sentiment and gender)",
+    "گزینه ج صحیح است". A word counts when it is an option's label and not the article "a" (unless marked:
+    "a)", "option a", "a and c"); text in brackets is the student's reason, not a pick."""
+    folded = re.sub(r"\([^()]*\)", " ", fold(text))  # "(sentiment and gender)"
+    words = [w.rstrip(".").replace(".", "") for w in _WORD.findall(folded)]
+    labels = []
+    for i, word in enumerate(words):
+        label = config.aliases.get(word)
+        if label is None or word in _MARKERS:
+            continue
+        if word == _ARTICLE and not _marked(words, i, config):
+            continue
+        labels.append(label)
+    if not config.multiple and len(set(labels)) > 1:
+        return []  # "b or c?": not a pick
+    return list(dict.fromkeys(labels))
+
+
+def _marked(words: list[str], i: int, config: Config) -> bool:
+    after = words[i + 1] if i + 1 < len(words) else ""
+    before = words[i - 1] if i > 0 else ""
+    near_label = any(config.aliases.get(w) and w != _ARTICLE for w in (before, after, words[i - 2] if i > 1 else "",
+                                                                       words[i + 2] if i + 2 < len(words) else ""))
+    return after in (")", ":") or before in _MARKERS - {"is", "are", "and", "or"} or (
+        near_label and (before in ("and", "or", "و") or after in ("and", "or", "و"))) or len(words) == 1
+
+
+_CONTENT = re.compile(r"[^\W_]{3,}", re.UNICODE)
+
+
+def _options_by_text(config: Config, text: str) -> list[str]:
+    """Options named by their text instead of their label ("A unidirectional RNN, because ...", or
+    "Sentiment classification and recognising the speaker's gender"): each piece of the answer is matched to
+    the one option whose text holds most of its words, if that is most of them and no other option ties."""
+    squeezed = {label: _squeeze(t) for label, t in config.texts.items()}
+    exact = [label for label, t in squeezed.items() if t and t == _squeeze(text)]
+    if len(exact) == 1:  # the option's text, copied: "P(y<t> | y<1>, ..., y<t-1>)"
+        return exact
+    pieces = [text] if not config.multiple else re.split(r"\s+(?:and|و)\s+|[,;\u060c]", text)
+    found = []
+    for piece in pieces:
+        words = set(_CONTENT.findall(fold(piece)))
+        if not words:
+            continue
+        scores = sorted(((len(words & set(_CONTENT.findall(fold(t)))) / len(words), label)
+                         for label, t in config.texts.items()), reverse=True)
+        best, label = scores[0]
+        if best >= 0.6 and (len(scores) == 1 or scores[1][0] < best - 0.15):
+            found.append(label)
+        elif len(pieces) == 1 or not config.multiple:
+            return []
+    if not config.multiple and len(set(found)) != 1:
+        return []
+    return list(dict.fromkeys(found))
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"[\s.]+", "", fold(text))
+
+
+def _example(config: Config) -> str:
+    return f"[{config.options[0]}, {config.options[-1]}]" if config.multiple else config.options[-1]
 
 
 def score_picks(picked: set[str] | frozenset[str], correct: set[str] | frozenset[str],
