@@ -136,6 +136,8 @@ def test_columns_count_the_students_own_characters():
     ("diag(h_t)", "a 3×3 matrix"),
     ("diag(W_hh)", "a 3-vector"),
     ("outer(h_t, h_t)", "a 3×3 matrix"),
+    (r"h_t \otimes h_{t-1}", "a 3×3 matrix"),  # ⊗ between vectors: the outer product
+    ("(W_hh h_t) ⊗ h_t", "a 3×3 matrix"),
     ("softmax(W_hh h_t)", "a 3-vector"),
     ("sum(h_t)", "a number"),
 ])
@@ -346,3 +348,10 @@ def test_derivatives_of_the_new_functions_match_finite_differences():
 def test_a_factorial_beyond_every_bound_stays_undefined_not_slow():
     """10^6! is not worked out exactly (2000! is the bound): it is undefined in floating point, so unequal."""
     assert not compare_scalar("factorial(10^6)/factorial(10^6 - 1)", "10^6", [])
+
+
+def test_otimes_is_the_outer_product():
+    point = _bindings(np.random.default_rng(1))
+    outer = Evaluator(RNN, point).run(parse(r"h_t \otimes h_{t-1}", RNN))
+    written = Evaluator(RNN, point).run(parse("h_t h_{t-1}^T", RNN))
+    assert np.allclose(outer, written)

@@ -41,7 +41,8 @@ _FUNCTION_COMMANDS = {"sigma", "tanh", "exp", "log", "ln", "sin", "cos", "tan", 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
           "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
           "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
-_OPERATOR_COMMANDS = {"cdot": "@", "times": "@", "odot": "*", "circ": "*", "ast": "*", "div": "/"}
+_OPERATOR_COMMANDS = {"cdot": "@", "times": "@", "odot": "*", "circ": "*", "ast": "*", "div": "/",
+                      "otimes": "⊗"}  # an outer product: u ⊗ v is u vᵀ
 _STYLE_COMMANDS = {"mathrm", "operatorname", "text", "mathbf", "boldsymbol", "bm", "mathit", "textrm", "vec",
                    "mathbb", "mathcal", "mathsf", "mathtt", "hat", "bar", "tilde"}
 _IGNORED_COMMANDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "quad", "qquad",
@@ -49,7 +50,7 @@ _IGNORED_COMMANDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "big
 
 # Unicode symbols students paste from documents and phones
 _UNICODE = {
-    "⊙": r"\odot ", "∘": r"\circ ", "×": r"\times ", "·": r"\cdot ", "⋅": r"\cdot ", "∗": "*",
+    "⊙": r"\odot ", "⊗": r"\otimes ", "∘": r"\circ ", "×": r"\times ", "·": r"\cdot ", "⋅": r"\cdot ", "∗": "*",
     "ᵀ": r"^{\top}", "′": "'", "’": "'", "″": "''", "−": "-", "–": "-", "∑": r"\sum ", "Σ": r"\sum ",
     "√": r"\sqrt ", "π": r"\pi ", "σ": r"\sigma ", "δ": r"\delta ", "θ": r"\theta ", "α": r"\alpha ",
     "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "η": r"\eta ", "ε": r"\epsilon ",

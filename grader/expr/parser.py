@@ -194,7 +194,11 @@ class _Parser:
         node = self.unary()
         while True:
             token = self.tok
-            if token.kind == "op" and token.text in "*/@":
+            if token.kind == "op" and token.text == "⊗":  # u ⊗ v, the outer product, is u vᵀ
+                self.advance()
+                self.operand_missing(token)
+                node = Bin("@", node, Transpose(self.unary(), token.col), token.col)
+            elif token.kind == "op" and token.text in "*/@":
                 self.advance()
                 self.operand_missing(token)
                 node = Bin(token.text, node, self.unary(), token.col)
