@@ -66,7 +66,7 @@ WRONG = [
     ("q2b", "-sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}", "sign"),
     ("q2c", "G_T", "mistake:last-step-only"),
     ("q2c", "G_t", "mistake:one-step-only"),
-    ("q2c", "(1/T) sum_{t=1}^{T} G_t", "scale"),
+    ("q2c", "(1/T) sum_{t=1}^{T} G_t", "rule:extra-factor"),  # "you divided by T", never "1/4 times"
     ("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_t)) h_{i-1}^\top", "mistake:sigma-prime-at-t"),
     ("q2d", r"\sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}", "shape"),
     ("q2d", r"\sum_{i=1}^{t} h_{i-1} (g_{t,i} \odot \sigma'(z_i))^T", "transpose"),
@@ -100,7 +100,8 @@ def test_unreadable_and_out_of_range_answers(seed):
     assert unknown.status == Status.INVALID
     assert "col 23: unknown symbol 'W_h' (did you mean W_hh or W_hx?)" in unknown.feedback
     beyond = seed("q2b", "sum_{i=0}^{t} g_{t,i} sigma'(z_i) h_{i-1}")
-    assert beyond.status == Status.INCORRECT and "the indices of g run from 1 to 4" in beyond.feedback
+    assert beyond.status == Status.INCORRECT and beyond.diagnosis == "rule:sum-bounds"
+    assert "wrong lower bound: its first term is i = 1." in beyond.feedback  # not "shift your indices"
     assert seed("q2a", "sum(i, 1, 10^9, h_i)").status == Status.INVALID
     assert seed("q2a", "__import__('os')").status == Status.INVALID
 

@@ -26,6 +26,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
                     describe, infer, parse, sample, seed_of)
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
+from ..expr import mutants
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
 from ..expr.shapes import Shape
@@ -331,7 +332,10 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
             sampled = _values(config, reference, answer.tree)
     except BudgetError as exc:
         raise Unreadable(exc.message) from None
-    except EvalError as exc:
+    except EvalError as exc:  # an index out of its range, say: first, is it a known rule's mistake, as written?
+        written = _written_like_a_mutant(config, answer.tree)
+        if written is not None:
+            return Outcome.of_fraction(0.0, _join(written.said, extra.get("mutant")), _code(written))
         return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
     except ReferenceFailed as exc:  # the spec's expression failed here: never the student's fault
         return Outcome(Status.ERROR, 0.0, "The grader could not evaluate the right answer at a test point; this is "
@@ -344,11 +348,20 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     close = closeness(config.tolerance, right)
     if shape == reference.shape and all(close(s, r) for s, r in zip(student, right)):
         return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
-    for mistake in config.mistakes:
-        if all(v is not None and close(s, v) for s, v in zip(student, wrong[mistake.name])):
-            return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
-                                                                                    f"({mistake.name}).",
-                                       f"mistake:{mistake.name}")
+    written = _written_like_a_mutant(config, answer.tree)  # what the student wrote, rule for rule, comes first...
+    matching = [m for m in config.mistakes if all(v is not None and close(s, v) for s, v in zip(student, wrong[m.name]))]
+    if written is not None and any(mutants.key(m.tree) == mutants.key(answer.tree) for m in matching):
+        written = None  # ...unless the author listed this very mistake, written so
+    if written is not None:  # worded by the rule; credited as a listed mistake of the same value would be
+        return Outcome.of_fraction(max((m.fraction for m in matching), default=0.0),
+                                   _join(written.said, extra.get("mutant")), _code(written))
+    for mistake in matching[:1]:  # the first listed mistake of the answer's value, as the author ordered them
+        return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
+                                                                                f"({mistake.name}).",
+                                   f"mistake:{mistake.name}")
+    found = _mutant_agreeing(config, reference, answer.tree)
+    if found is not None:
+        return Outcome.of_fraction(0.0, _join(found.said, extra.get(_code(found))), _code(found))
     if diagnose.transposed(student, right, close):
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
                                               "expression.", extra.get("transpose")), "transpose")
@@ -370,6 +383,91 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
                                           f"{len(student)} {where}.", _subscript_hint(answer.text),
                                           extra.get("entries")))
+
+
+MUTANT_SECONDS = 0.25  # a safety net of CPU time per stage: the number of mutants is what bounds the search
+MUTANT_POINTS = 6  # points drawn where a part has no solver instances
+_MUTANTS: dict[int, tuple] = {}  # id -> (the part's config, its single mutants, them by tree[, its pairs])  # per configured part (id -> the part, its mutants)
+
+
+def _mutant_agreeing(config: Config, reference: Reference, answer: Node) -> mutants.Mutant | None:
+    """The mutant of the right expression (one rule, then two) that agrees with the student's answer at every
+    test point, if one is found within :data:`MUTANT_SECONDS`."""
+    if config.answer is None:
+        return None
+    deadline = clock.now() + MUTANT_SECONDS
+    with quiet():
+        points, targets = _mutant_points(config, reference, deadline)
+        student = [_try(answer, config.ns, p, deadline) for p in points]
+        kept = [(p, s) for p, s, t in zip(points, student, targets) if s is not None and t is not None]
+        if len(kept) < 2:
+            return None
+        close = closeness(config.tolerance, [t for t in targets if t is not None])
+        for stage in (_singles, _pairs):
+            candidates = stage(config)  # made once per part, outside any answer's time
+            deadline = clock.now() + MUTANT_SECONDS
+            for mutant in candidates:
+                if clock.passed(deadline):
+                    return None
+                if all(_agrees(mutant.tree, config.ns, p, s, close, deadline) for p, s in kept):
+                    return mutant
+    return None
+
+
+def _code(mutant: mutants.Mutant) -> str:
+    """The diagnosis code of a mutant's rule: ``sign`` as before, ``rule:<name>`` for the others."""
+    return mutant.rule if mutant.rule == "sign" else f"rule:{mutant.rule}"
+
+
+def _written_like_a_mutant(config: Config, answer: Node) -> mutants.Mutant | None:
+    """A one-rule mutant written exactly as the student wrote their answer: the diagnosis by structure, before
+    any by value (g_{i,t} in a sum is the index swap, even where it happens to equal a listed mistake's value)."""
+    if config.answer is None:
+        return None
+    _singles(config)
+    return _MUTANTS[id(config)][2].get(mutants.key(answer))
+
+
+def _pairs(config: Config) -> list[mutants.Mutant]:
+    """Two-rule mutants, made once per part on first need (a tenth of a second) and kept with its singles."""
+    _singles(config)
+    entry = _MUTANTS[id(config)]
+    if len(entry) == 3:
+        entry = _MUTANTS[id(config)] = entry + (list(mutants.pairs(entry[1], config.ns)),)
+    return entry[3]
+
+
+def _singles(config: Config) -> list[mutants.Mutant]:
+    cached = _MUTANTS.get(id(config))
+    if cached is None or cached[0] is not config:
+        if len(_MUTANTS) > 512:
+            _MUTANTS.clear()
+        found = mutants.singles(config.answer, config.ns)
+        by_key: dict[str, mutants.Mutant] = {}
+        for m in found:
+            by_key.setdefault(mutants.key(m.tree), m)
+        cached = _MUTANTS[id(config)] = (config, found, by_key)
+    return cached[1]
+
+
+def _mutant_points(config: Config, reference: Reference, deadline: float) -> tuple[list, list]:
+    if reference.instances:
+        return list(reference.instances), list(reference.targets)
+    rng = np.random.default_rng(config.seed + 1)
+    points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
+    return points, [_try(config.answer, config.ns, p, deadline) for p in points]
+
+
+def _agrees(tree: Node, ns: Namespace, point: Bindings, student: Any, close, deadline: float) -> bool:
+    value = _try(tree, ns, point, deadline)
+    return value is not None and close(value, student)
+
+
+def _try(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Any:
+    try:
+        return value_at(tree, ns, point, deadline)
+    except (ExprError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError):
+        return None  # a mutant may not be computable (shapes that do not fit): then it is not the diagnosis
 
 
 _LOOSE_SUBSCRIPT = re.compile(r"([A-Za-z]+)_([A-Za-z0-9]+)\s*([-+])\s*(\d+)")

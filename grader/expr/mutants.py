@@ -1,0 +1,282 @@
+"""Wrong answers made from the right one by general rules, so a wrong expression can be diagnosed
+without the author listing every mistake: σ′ ↔ σ, σ′ taken at another step, a doubly indexed
+symbol's indices swapped, a sum cut to one term or given other bounds, a factor dropped, a
+transpose added or dropped, one product for another, one declared symbol for another of the same
+shape, an extra factor ×T or /T, the sign flipped; and pairs of these.
+
+Each :class:`Mutant` carries the words of the rule that made it. The kinds evaluate mutants at the
+test points and name the one that agrees with the student everywhere (see ``kinds/expression.py``).
+Rules act on the tree alone, never on a spec's names, so they diagnose a dense layer's δ xᵀ as
+well as BPTT.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Iterator
+
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
+from .render import render
+from .symbols import Namespace
+
+DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
+PRODUCTS = {"@": "a matrix product", "*": "an element-wise product (⊙)"}
+MAX_SINGLES = 200
+MAX_PAIRS = 1500
+
+
+@dataclass(frozen=True)
+class Mutant:
+    tree: Node
+    rule: str  # a short code: sigma-for-prime, index-swap, sum-term...
+    said: str  # the rule's words, about the student's answer
+
+
+def key(tree: Node) -> Node:
+    """A tree's structure, as written (columns left out): equal keys are the same expression, written alike."""
+    return _strip(tree)
+
+
+def singles(tree: Node, ns: Namespace) -> list[Mutant]:
+    """One rule applied once, at one place of ``tree``; duplicates (same tree) kept once."""
+    tree = _strip(tree)
+    seen = {tree}
+    out = []
+    for mutant in _top_level(tree, ns):
+        if _key(mutant.tree) not in seen:
+            seen.add(_key(mutant.tree))
+            out.append(mutant)
+    for path, node, bound in _walk(tree, ()):
+        for new, rule, said in _rewrites(node, ns, bound):
+            mutated = _replace(tree, path, new)
+            key = _key(mutated)
+            if key not in seen:
+                seen.add(key)
+                out.append(Mutant(mutated, rule, said))
+            if len(out) >= MAX_SINGLES:
+                return out
+    return out
+
+
+def pairs(first: list[Mutant], ns: Namespace) -> Iterator[Mutant]:
+    """Two rules: each single mutant mutated once more (a rule of another kind, so two mistakes)."""
+    seen: set = set()
+    count = 0
+    for a in first:
+        for b in singles(a.tree, ns):
+            if b.rule == a.rule:
+                continue
+            key = _key(b.tree)
+            if key in seen:
+                continue
+            seen.add(key)
+            count += 1
+            if count > MAX_PAIRS:
+                return
+            yield Mutant(b.tree, f"{a.rule}+{b.rule}", f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}")
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+def _top_level(tree: Node, ns: Namespace) -> Iterator[Mutant]:
+    """Rules on the whole answer: the sign, and an extra factor that is a declared whole number (T, t)."""
+    yield Mutant(Neg(tree), "sign", "The sign is flipped.")
+    for name in sorted(_integer_names(ns) | _plain_scalars(ns)):
+        symbol = Sym(name)
+        yield Mutant(Bin("@", symbol, tree), "extra-factor", f"You multiplied by {name}: the right expression has "
+                                                             f"no factor {name}.")
+        yield Mutant(Bin("/", tree, symbol), "extra-factor", f"You divided by {name} (a factor 1/{name}): the right "
+                                                             f"expression is not divided by {name}.")
+
+
+def _rewrites(node: Node, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tuple[Node, str, str]]:
+    if isinstance(node, Call) and node.fn in DERIVATIVES:
+        name = DERIVATIVES[node.fn]
+        if node.order == 1:
+            yield (dataclasses.replace(node, order=0), "sigma-for-prime",
+                   f"{name} is used where its derivative {name}′ belongs: the chain rule through {name} multiplies "
+                   f"by {name}′ of its input.")
+            yield from _other_steps(node, ns, bound)
+        elif node.order == 0:
+            yield (dataclasses.replace(node, order=1), "sigma-for-prime",
+                   f"{name}′ is used where {name} itself belongs.")
+        for other, shown in DERIVATIVES.items():
+            if other != node.fn:
+                yield (dataclasses.replace(node, fn=other), "activation",
+                       f"{shown}{'′' * node.order} is used where the network's activation is {name}: "
+                       f"{name}{'′' * node.order} belongs here.")
+    if isinstance(node, Index) and len(node.indices) == 2:
+        swapped = Index(node.name, (node.indices[1], node.indices[0]))
+        yield (swapped, "index-swap", f"The two indices of {node.name} are swapped: the right expression has "
+                                      f"{render(node)}, not {render(swapped)}.")
+    if isinstance(node, Sum):
+        yield from _sum_rewrites(node, ns)
+    if isinstance(node, Bin) and node.op in ("@", "*"):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            if _has_symbol(dropped):  # a constant dropped is the scale diagnosis's: naming it would hand it over
+                yield kept, "drop-factor", f"A factor is missing: {render(dropped)}."
+        other = "*" if node.op == "@" else "@"
+        yield (Bin(other, node.left, node.right), "product-kind",
+               f"{render(node)} needs {PRODUCTS[node.op]}, not {PRODUCTS[other]}.")
+        if node.op == "@" and not isinstance(node.right, Transpose):
+            yield (Bin("@", node.left, Transpose(node.right)), "product-kind",
+                   f"{render(node)} is a plain product, not an outer product with {render(node.right)}ᵀ.")
+    if isinstance(node, Transpose):
+        yield node.operand, "transpose", f"A transpose is missing: {render(node)}."
+    elif isinstance(node, (Index, Sym)) and _shape(node, ns) not in ((), None):
+        yield Transpose(node), "transpose", f"{render(node)} needs no transpose here."
+    if isinstance(node, (Index, Sym)):
+        yield from _other_symbols(node, ns)
+    if isinstance(node, Index) and len(node.indices) == 1:
+        for moved in _steps(node, ns, bound):
+            yield moved, "index-step", f"{render(moved)} is used where the right expression has {render(node)}."
+
+
+def _other_steps(node: Call, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tuple[Node, str, str]]:
+    """σ′(z_i) taken at another step: z_t, z_T, z_{i-1}, z_{i+1}."""
+    arg = node.args[0] if len(node.args) == 1 else None
+    if not (isinstance(arg, Index) and len(arg.indices) == 1):
+        return
+    name = DERIVATIVES[node.fn]
+    for moved in _steps(arg, ns, bound):
+        yield (dataclasses.replace(node, args=(moved,)), "sigma-prime-step",
+               f"{name}′ is taken at the wrong step: {render(moved)} where the right expression has {render(arg)}.")
+
+
+def _steps(node: Index, ns: Namespace, bound: tuple[str, ...]) -> Iterator[Index]:
+    """``node`` (one index) at another step: each step variable in scope, and one before or after it."""
+    here = node.indices[0]
+    names = list(dict.fromkeys(list(bound) + sorted(_integer_names(ns))))
+    steps = [Sym(n) for n in names] + [Bin(op, Sym(v), Num(1.0)) for v in names for op in ("-", "+")]
+    for step in steps:
+        if _key(step) != _key(here):
+            yield Index(node.name, (step,))
+
+
+def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
+    v = node.var
+    yield (_substitute(node.body, v, node.hi), "sum-term",
+           f"Only the last term ({v} = {render(node.hi)}) of the sum over {v} is there: sum the terms for {v} = "
+           f"{render(node.lo)}..{render(node.hi)}.")
+    yield (_substitute(node.body, v, node.lo), "sum-term",
+           f"Only the first term ({v} = {render(node.lo)}) of the sum over {v} is there.")
+    los = [Num(0.0) if _is(node.lo, 1) else Num(1.0) if _is(node.lo, 0) else None,
+           Bin("+", node.lo, Num(1.0))]
+    for lo in filter(None, los):
+        yield (dataclasses.replace(node, lo=lo), "sum-bounds",
+               f"The sum over {v} has the wrong lower bound: its first term is {v} = {render(node.lo)}.")
+    his = [Bin("-", node.hi, Num(1.0)), Bin("+", node.hi, Num(1.0))]
+    if isinstance(node.hi, Sym):
+        his += [Sym(n) for n in sorted(_integer_names(ns)) if n != node.hi.name]
+    for hi in his:
+        yield (dataclasses.replace(node, hi=hi), "sum-bounds",
+               f"The sum over {v} has the wrong upper bound: its last term is {v} = {render(node.hi)}.")
+
+
+def _other_symbols(node: Index | Sym, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
+    """One declared symbol for another of the same shape and the same number of indices."""
+    here = ns.symbols.get(node.name)
+    if here is None:
+        return
+    for name, symbol in sorted(ns.symbols.items()):
+        if name == node.name or symbol.shape != here.shape or symbol.integer or here.integer:
+            continue
+        if len(symbol.index) == len(here.index):
+            new = dataclasses.replace(node, name=name)
+        elif not symbol.index:  # a plain symbol for a step of a sequence: W_hh where h_{t-1} belongs
+            new = Sym(name)
+        else:
+            continue
+        yield new, "symbol-swap", f"{render(new)} is used where the right expression has {render(node)}."
+
+
+# --- tree plumbing --------------------------------------------------------------------------------
+
+def _integer_names(ns: Namespace) -> set[str]:
+    """Whole-number scalars a student might multiply or divide by, or put in a bound: T, t."""
+    names = {n for n, s in ns.symbols.items() if s.integer and s.shape == () and not s.is_sequence}
+    return names | set(ns.dims)
+
+
+def _has_symbol(node: Node) -> bool:
+    return isinstance(node, (Sym, Index)) or any(_has_symbol(child) for _, child in _children(node))
+
+
+def _plain_scalars(ns: Namespace) -> set[str]:
+    """Declared numbers that are not steps or sizes (W_hh of a scalar RNN): a factor a student may add."""
+    return {n for n, s in ns.symbols.items() if s.shape == () and not s.is_sequence and not s.integer}
+
+
+def _shape(node: Node, ns: Namespace):
+    symbol = ns.symbols.get(getattr(node, "name", ""))
+    return None if symbol is None else symbol.shape
+
+
+def _is(node: Node, value: float) -> bool:
+    return isinstance(node, Num) and node.value == value
+
+
+def _walk(node: Node, bound: tuple[str, ...], path: tuple = ()) -> Iterator[tuple[tuple, Node, tuple[str, ...]]]:
+    yield path, node, bound
+    for field, child in _children(node):
+        inner = bound + (node.var,) if isinstance(node, Sum) and field == "body" else bound
+        yield from _walk(child, inner, path + (field,))
+
+
+def _children(node: Node) -> list[tuple]:
+    out = []
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            out += [((f.name, i), v) for i, v in enumerate(value) if _is_node(v)]
+        elif _is_node(value):
+            out.append((f.name, value))
+    return out
+
+
+def _is_node(value: object) -> bool:
+    return isinstance(value, (Num, Sym, Index, Call, Bin, Neg, Transpose, Sum))
+
+
+def _replace(node: Node, path: tuple, new: Node) -> Node:
+    if not path:
+        return new
+    step, rest = path[0], path[1:]
+    if isinstance(step, tuple):
+        name, i = step
+        items = list(getattr(node, name))
+        items[i] = _replace(items[i], rest, new)
+        return dataclasses.replace(node, **{name: tuple(items)})
+    return dataclasses.replace(node, **{step: _replace(getattr(node, step), rest, new)})
+
+
+def _substitute(node: Node, var: str, value: Node) -> Node:
+    """``node`` with the sum variable ``var`` replaced by ``value`` (an inner sum over ``var`` shadows it)."""
+    if isinstance(node, Sym) and node.name == var:
+        return value
+    if isinstance(node, Sum) and node.var == var:
+        return dataclasses.replace(node, lo=_substitute(node.lo, var, value), hi=_substitute(node.hi, var, value))
+    changes = {}
+    for f in dataclasses.fields(node):
+        child = getattr(node, f.name)
+        if isinstance(child, tuple):
+            changes[f.name] = tuple(_substitute(c, var, value) if _is_node(c) else c for c in child)
+        elif _is_node(child):
+            changes[f.name] = _substitute(child, var, value)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _key(node: Node) -> Node:
+    """A tree's identity for de-duplication (mutants are built without columns, so the tree itself)."""
+    return node
+
+
+def _strip(node: Node) -> Node:
+    changes = {"col": 0} if hasattr(node, "col") else {}
+    for f in dataclasses.fields(node):
+        child = getattr(node, f.name)
+        if isinstance(child, tuple):
+            changes[f.name] = tuple(_strip(c) if _is_node(c) else c for c in child)
+        elif _is_node(child):
+            changes[f.name] = _strip(child)
+    return dataclasses.replace(node, **changes)

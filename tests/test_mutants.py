@@ -1,0 +1,113 @@
+"""Diagnosis from the reference itself: each rule of grader/expr/mutants.py names a mistake no author listed,
+on problems other than the seed homework (a dense layer's gradient, a weighted sum over a sequence), and
+the misleading or leaking messages the seed homework drew before are gone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.model import Status
+from helpers import Built
+
+DENSE = {  # dL/dW of a dense layer with a sigmoid, for a batch of N: (1/N) (g ⊙ σ'(W x)) xᵀ
+    "dims": {"n": 3, "m": 2},
+    "symbols": {"g": [3], "x": [2], "W": [3, 2], "N": {"shape": "scalar", "integer": True, "range": [2, 9]}},
+    "answer": r"\left(g \odot \sigma'(W x)\right) x^\top",
+}
+SEQUENCE = {  # a weighted sum over a sequence, with a doubly indexed table A and steps j, K
+    "dims": {"K": 5},
+    "symbols": {"x": {"shape": "scalar", "index": [1, "K"]}, "y": {"shape": "scalar", "index": [1, "K"]},
+                "z": {"shape": "scalar", "index": [1, "K"]},
+                "A": {"shape": "scalar", "index": [[1, "K"], [1, "K"]]},
+                "j": {"shape": "scalar", "integer": True, "range": [1, "K"]}},
+    "answer": r"\sum_{k=1}^{K} A_{j,k}\, \sigma'(z_k)\, x_k",
+}
+
+
+@pytest.fixture(scope="module")
+def dense():
+    return Built("expression", DENSE)
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    return Built("expression", SEQUENCE)
+
+
+@pytest.mark.parametrize("answer, rule, words", [
+    (r"(g \odot \sigma(W x)) x^\top", "rule:sigma-for-prime", "derivative σ′"),
+    (r"(g \odot \tanh'(W x)) x^\top", "rule:activation", "σ′ belongs"),
+    (r"(g \odot \sigma'(W x)) x^\top / N", "rule:extra-factor", "divided by N"),
+    (r"N (g \odot \sigma'(W x)) x^\top", "rule:extra-factor", "multiplied by N"),
+    (r"g x^\top", "rule:drop-factor", "σ'(W x)"),
+    (r"-(g \odot \sigma'(W x)) x^\top", "sign", "sign"),
+    (r"(g \sigma'(W x)^\top) x^\top", None, None),  # an outer product where ⊙ belongs: some diagnosis
+])
+def test_rules_on_a_dense_layer(dense, answer, rule, words):
+    outcome = dense(answer)
+    assert outcome.status == Status.INCORRECT, outcome.feedback
+    if rule is None:
+        assert outcome.diagnosis is not None
+    else:
+        assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)
+
+
+@pytest.mark.parametrize("answer, rule, words", [
+    (r"\sum_{k=1}^{K} A_{k,j} \sigma'(z_k) x_k", "rule:index-swap", "indices of A are swapped"),
+    (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_K) x_k", "rule:sigma-prime-step", "z_K where the right expression has z_k"),
+    (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_{k-1}", "rule:index-step", "x_{k-1} is used where"),
+    (r"A_{j,K} \sigma'(z_K) x_K", "rule:sum-term", "Only the last term"),
+    (r"\sum_{k=0}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:sum-bounds", "wrong lower bound"),
+    (r"\sum_{k=1}^{K-1} A_{j,k} \sigma'(z_k) x_k", "rule:sum-bounds", "wrong upper bound"),
+    (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) y_k", "rule:symbol-swap", "y_k is used where the right expression has x_k"),
+    (r"\sum_{k=1}^{K} A_{j,k} x_k", "rule:drop-factor", "σ'(z_k)"),
+    (r"\frac{1}{K} \sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:extra-factor", "divided by K"),
+    (r"\sum_{k=1}^{K} A_{k,j} \sigma'(z_K) x_k", "rule:index-swap+sigma-prime-step", "Also"),  # two at once
+])
+def test_rules_on_a_sum_over_a_sequence(sequence, answer, rule, words):
+    outcome = sequence(answer)
+    assert outcome.status == Status.INCORRECT, outcome.feedback
+    assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)
+
+
+def test_a_dropped_constant_is_never_named(dense):
+    part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "7.389 x^2"})
+    outcome = part("x^2")
+    assert "7.389" not in outcome.feedback and "0.1353" not in outcome.feedback
+
+
+# --- the messages issue 11 quoted from the seed homework ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seed():
+    from grader.grading import grade_part
+    from grader.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "problems" / "rnn-attention.yaml")
+    parts = {p.id: p for p in spec.assignment.parts}
+    return lambda pid, answer: grade_part(parts[pid], spec.references[pid], answer)
+
+
+def test_swapped_indices_are_called_swapped_not_the_immediate_term(seed):
+    result = seed("q2b", "sum_{i=1}^{t} g_{i,t} sigma'(z_i) h_{i-1}")
+    assert result.diagnosis == "rule:index-swap" and "only the i = t term" not in result.feedback
+    assert "g_{t,i}" in result.feedback
+
+
+def test_sigma_prime_one_step_back_is_not_an_invitation_to_shift_the_bounds(seed):
+    result = seed("q2b", "sum_{i=1}^{t} g_{t,i} sigma'(z_{i-1}) h_{i-1}")
+    assert result.diagnosis == "rule:sigma-prime-step" and "indices of z run" not in result.feedback
+    assert "z_i" in result.feedback
+
+
+def test_dividing_by_T_is_named_by_its_symbol_never_as_a_number(seed):
+    for answer in (r"\frac{1}{T}\sum_{t=1}^{T} G_t", "sum_{t=1}^{T} G_t / T"):
+        result = seed("q2c", answer)
+        assert result.diagnosis == "rule:extra-factor" and "divided by T" in result.feedback
+        assert "1/4" not in result.feedback and "times the right one" not in result.feedback
+
+
+def test_the_seed_students_slip_keeps_its_listed_feedback_and_credit(seed):
+    result = seed("q2b", r"\sum_{i=1}^t g_{t,i} \times \sigma'(z_t) \times h_{i-1}")
+    assert result.diagnosis == "mistake:sigma-prime-at-t" and result.score == 1
