@@ -1,6 +1,8 @@
 """kind: numeric - tolerances, strict precision, shapes, and naming what went wrong."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader.model import Status
@@ -120,11 +122,11 @@ def test_shape_is_checked_first(argmax):
 
 def test_sign_scale_and_entries(argmax):
     assert argmax([-6, -1, -2]).diagnosis == "sign"
-    scaled = argmax([12, 2, 4])
-    assert scaled.diagnosis == "scale" and "2 times" in scaled.feedback
-    assert "√3 times" in argmax([6 * 3 ** 0.5, 3 ** 0.5, 2 * 3 ** 0.5]).feedback  # a forgotten sqrt(d_k)
-    odd = argmax([6 * 1.301, 1.301, 2 * 1.301])  # naming 1.301 would give the answer away
-    assert odd.diagnosis == "scale" and "1.301" not in odd.feedback and "same multiple" in odd.feedback
+    # the factor is never named, round or not: the answer divided by it is the reference (issue 11)
+    for scaled in (argmax([12, 2, 4]), argmax([6 * 3 ** 0.5, 3 ** 0.5, 2 * 3 ** 0.5]),
+                   argmax([6 * 1.301, 1.301, 2 * 1.301])):
+        assert scaled.diagnosis == "scale" and "same multiple" in scaled.feedback
+        assert not re.search(r"\d times|√|1\.301", scaled.feedback), scaled.feedback
     entries = argmax([6, 2, 2])
     assert entries.diagnosis is None and entries.status == Status.INCORRECT
     assert "2 of 3 entries are right; wrong entry: 2." in entries.feedback
@@ -148,10 +150,13 @@ def test_matrices_shape_and_transpose():
     assert "wrong entry (row, column): (2, 2)" in cell.feedback
 
 
-def test_scalar_scale_only_for_round_factors():
-    part = Built("numeric", {"answer": 0.25})
-    assert part(2.5).diagnosis == "scale"
-    assert part(0.31).diagnosis is None
+def test_a_scalar_is_never_told_a_factor():
+    """Told "0.001 times the right one", a student divides and has the answer (found by a review of the
+    service): every number is a multiple of another, so a scalar gets no scale diagnosis at all."""
+    part = Built("numeric", {"answer": 4000})
+    for guess in (4, 2000, 0.31):
+        outcome = part(guess)
+        assert outcome.diagnosis is None and "times" not in outcome.feedback
 
 
 def test_spec_mistake_with_points_gives_partial_credit():

@@ -236,11 +236,9 @@ def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
     if diagnose.sign_flipped([a], [b], near):
         return Outcome.of_fraction(credit, _join("The sign is flipped: every entry has the wrong sign.",
                                                  extra.get("sign")), "sign")
-    factor = diagnose.scale_factor([a], [b], near)
-    if factor is not None:
-        shown = diagnose.named(factor)
-        said = (f"Off by a constant factor: your answer is {shown} times the right one." if shown else
-                "Off by a constant factor: every entry is the same multiple of the right one (is a normalisation "
+    factor = diagnose.scale_factor([a], [b], near) if b.size > 1 else None  # any number is a multiple of one
+    if factor is not None:  # never the factor itself: the answer divided by it is the reference
+        said = ("Off by a constant factor: every entry is the same multiple of the right one (is a normalisation "
                 "missing, or done twice?).")
         return Outcome.of_fraction(credit, _join(said, extra.get("scale")), "scale")
     return _entries(config, close, credit, b)
