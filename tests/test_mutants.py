@@ -111,3 +111,10 @@ def test_dividing_by_T_is_named_by_its_symbol_never_as_a_number(seed):
 def test_the_seed_students_slip_keeps_its_listed_feedback_and_credit(seed):
     result = seed("q2b", r"\sum_{i=1}^t g_{t,i} \times \sigma'(z_t) \times h_{i-1}")
     assert result.diagnosis == "mistake:sigma-prime-at-t" and result.score == 1
+
+
+def test_when_no_rule_explains_it_the_answer_hears_what_it_depends_on(sequence):
+    outcome = sequence(r"\sum_{k=1}^{K} A_{j,k}\, y_k^2")
+    assert outcome.diagnosis == "dependence"
+    assert "does not depend on x or z, which the right one does" in outcome.feedback
+    assert "It depends on y, which the right one does not" in outcome.feedback

@@ -37,6 +37,15 @@ def key(tree: Node) -> Node:
     return _strip(tree)
 
 
+def names(tree: Node) -> set[str]:
+    """The symbols a tree uses (sequences by name: h for h_{i-1}); a sum's own variable is not one."""
+    found: set[str] = set()
+    for _, node, bound in _walk(tree, ()):
+        if isinstance(node, (Sym, Index)) and node.name not in bound:
+            found.add(node.name)
+    return found
+
+
 def singles(tree: Node, ns: Namespace) -> list[Mutant]:
     """One rule applied once, at one place of ``tree``; duplicates (same tree) kept once."""
     tree = _strip(tree)

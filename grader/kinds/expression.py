@@ -335,7 +335,7 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     except EvalError as exc:  # an index out of its range, say: first, is it a known rule's mistake, as written?
         written = _written_like_a_mutant(config, answer.tree)
         if written is not None:
-            return Outcome.of_fraction(0.0, _join(written.said, extra.get("mutant")), _code(written))
+            return Outcome.of_fraction(0.0, _join(written.said, extra.get(written.rule)), _code(written))
         return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
     except ReferenceFailed as exc:  # the spec's expression failed here: never the student's fault
         return Outcome(Status.ERROR, 0.0, "The grader could not evaluate the right answer at a test point; this is "
@@ -354,14 +354,14 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         written = None  # ...unless the author listed this very mistake, written so
     if written is not None:  # worded by the rule; credited as a listed mistake of the same value would be
         return Outcome.of_fraction(max((m.fraction for m in matching), default=0.0),
-                                   _join(written.said, extra.get("mutant")), _code(written))
+                                   _join(written.said, extra.get(written.rule)), _code(written))
     for mistake in matching[:1]:  # the first listed mistake of the answer's value, as the author ordered them
         return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
                                                                                 f"({mistake.name}).",
                                    f"mistake:{mistake.name}")
     found = _mutant_agreeing(config, reference, answer.tree)
     if found is not None:
-        return Outcome.of_fraction(0.0, _join(found.said, extra.get(_code(found))), _code(found))
+        return Outcome.of_fraction(0.0, _join(found.said, extra.get(found.rule)), _code(found))
     if diagnose.transposed(student, right, close):
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
                                               "expression.", extra.get("transpose")), "transpose")
@@ -380,6 +380,10 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome.of_fraction(0.0, _join(said, extra.get("scale")), "scale")
     differ = sum(not close(s, r) for s, r in zip(student, right))
     where = "test situations" if reference.instances else "test points"
+    depends = _dependence(config, answer.tree)
+    if depends:
+        return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression. {depends}",
+                                              _subscript_hint(answer.text), extra.get("entries")), "dependence")
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
                                           f"{len(student)} {where}.", _subscript_hint(answer.text),
                                           extra.get("entries")))
@@ -412,6 +416,26 @@ def _mutant_agreeing(config: Config, reference: Reference, answer: Node) -> muta
                 if all(_agrees(mutant.tree, config.ns, p, s, close, deadline) for p, s in kept):
                     return mutant
     return None
+
+
+def _dependence(config: Config, answer: Node) -> str | None:
+    """Something true and specific when no rule explains the answer: the declared quantities it uses that the
+    right expression does not, or the reverse (steps and sizes left out: they say nothing of the mistake)."""
+    if config.answer is None:
+        return None
+    quantities = {n for n, s in config.ns.symbols.items() if not s.integer}
+    used, needed = mutants.names(answer) & quantities, mutants.names(config.answer) & quantities
+    said = []
+    if needed - used:
+        said.append(f"Your expression does not depend on {_listing(needed - used)}, which the right one does.")
+    if used - needed:
+        said.append(f"It depends on {_listing(used - needed)}, which the right one does not.")
+    return " ".join(said) or None
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(names)
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 
 def _code(mutant: mutants.Mutant) -> str:
