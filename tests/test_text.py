@@ -71,7 +71,7 @@ def test_a_pattern_that_folds_to_nothing_is_a_spec_problem():
 
 def test_selftest_names_what_the_model_answer_misses():
     part = Built("text", {"points": 3, "rubric": RUBRIC, "model_answer": "Argmax is not differentiable."})
-    [probe] = part.module.probes(part.config, part.reference)
+    probe = part.module.probes(part.config, part.reference)[0]  # then one probe per hint
     assert probe.expect(part(probe.answer)) == "the model answer does not make: keys do not learn"
 
 
@@ -154,3 +154,37 @@ def test_a_pattern_timed_out_while_waiting_for_a_core_is_tried_again():
     slow = regex.compile(r"^(a|aa)+$")
     budget = patterns.Budget()
     assert budget.search(slow, "a" * 60 + "b") is None and budget.ran_out
+
+
+def test_selftest_fails_a_hint_that_states_its_own_idea(write):
+    spec = write("hint.yaml", """
+    id: hint
+    title: Hints
+    parts:
+      - id: t
+        kind: text
+        points: 2
+        prompt: Why does argmax stop learning?
+        model_answer: Argmax has no gradient, so the keys do not learn.
+        rubric:
+          - {id: grad, points: 1, patterns: [no gradient], feedback: "Hint: argmax has no gradient."}
+          - {id: keys, points: 1, patterns: [keys do not learn], feedback: "Say who stops learning."}
+    """)
+    run = run_grader("validate", "--selftest", spec)
+    assert run.returncode == 1
+    assert "the hint of grad states the idea it points to" in run.stdout + run.stderr
+    assert "the hint of keys states" not in run.stdout + run.stderr
+
+
+def test_the_seed_homeworks_hints_pasted_back_earn_nothing():
+    """Found by a review of the service: a student who checked 'I do not know', then pasted back the
+    'To improve' hints, got 3/3."""
+    from pathlib import Path
+
+    from grader.grading import grade_part
+    from grader.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "problems" / "rnn-attention.yaml")
+    part = next(p for p in spec.assignment.parts if p.id == "q3b")
+    hints = " ".join(c.feedback for c in part.config.concepts if c.feedback)
+    assert grade_part(part, spec.references["q3b"], hints).score == 0

@@ -169,7 +169,7 @@ def show(config: Config, reference: tuple[str, ...]) -> Any:
 
 def probes(config: Config, reference: tuple[str, ...]) -> list[Probe]:
     if not config.model_answer:
-        return []
+        return _hint_probes(config)
 
     found = _found(config, config.model_answer, patterns.Budget())
     missing = [c.label for c in config.concepts if c not in found]
@@ -177,4 +177,21 @@ def probes(config: Config, reference: tuple[str, ...]) -> list[Probe]:
     def every_concept(outcome: Outcome) -> str | None:
         return "the model answer does not make: " + "; ".join(missing) if missing else None
 
-    return [Probe("the model answer", config.model_answer, every_concept)]
+    return [Probe("the model answer", config.model_answer, every_concept)] + _hint_probes(config)
+
+
+def _hint_probes(config: Config) -> list[Probe]:
+    """A hint must point at an idea without stating it: a hint its own concept's patterns find would earn the
+    concept for a student who pastes it back (the hints, taken together, would be the model answer)."""
+    out = []
+    for concept in config.concepts:
+        if not concept.feedback:
+            continue
+        gives = concept in _found(config, concept.feedback, patterns.Budget())
+
+        def states_it(outcome: Outcome, concept: Concept = concept, gives: bool = gives) -> str | None:
+            return (f"the hint of {concept.id} states the idea it points to (its own patterns find it): "
+                    "say where to look, not what to write") if gives else None
+
+        out.append(Probe(f"the hint of {concept.id}", concept.feedback, states_it))
+    return out
