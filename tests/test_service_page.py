@@ -98,6 +98,10 @@ def test_a_student_checks_and_submits_the_seed_homework(page, served):
     expect(page.locator("#result-q2b")).to_contain_text("σ'(z_i), not σ'(z_t)")
     expect(page.locator("#result-q2d")).to_contain_text("missing")
     expect(page.locator("#summary")).to_contain_text("not recorded as a grade")
+    # free text is scored by the instructor: the rubric's provisional number is never shown to the student
+    expect(page.locator("#result-q3b")).to_contain_text("awaiting review (out of 3)")
+    expect(page.locator("#summary")).to_contain_text("up to 3 point(s) awaiting an instructor's review")
+    assert "/ 3" not in page.locator("#result-q3b").inner_text()
     expect(page.locator("#history")).to_contain_text("none yet")
     page.click("#submit")
     expect(page.locator("#status")).to_contain_text("Submitted (submission 1)")

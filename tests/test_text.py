@@ -188,3 +188,20 @@ def test_the_seed_homeworks_hints_pasted_back_earn_nothing():
     part = next(p for p in spec.assignment.parts if p.id == "q3b")
     hints = " ".join(c.feedback for c in part.config.concepts if c.feedback)
     assert grade_part(part, spec.references["q3b"], hints).score == 0
+
+
+def test_a_student_never_reads_the_rubrics_provisional_number(tmp_path):
+    """The self-check and the exported feedback page say 'awaiting review'; the number stays the instructor's."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    seed = root / "submissions" / "rnn-attention" / "99522086.yaml"
+    run = run_grader("check", root / "problems" / "rnn-attention.yaml", seed)
+    q3b = next(line for line in run.stdout.splitlines() if line.startswith("q3b"))
+    assert "–/3.00" in q3b and "needs review" in q3b and "Provisional" not in run.stdout
+    assert "up to 3.00 point(s) awaiting an instructor's review" in run.stdout
+    out = tmp_path / "out"
+    assert run_grader("grade", root / "problems" / "rnn-attention.yaml", seed, "--out", out, "--quiet").returncode == 0
+    assert run_grader("export", out, "--format", "html").returncode == 0
+    page = (out / "export" / "html" / "99522086.html").read_text(encoding="utf-8")
+    assert "awaiting review, out of 3" in page and "up to 3 point(s) awaiting" in " ".join(page.split())

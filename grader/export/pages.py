@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import mathtext
 from ..files import unique_stem, writable_folder, write_atomic
 from ..gradebook import Gradebook
+from ..report.terminal import awaiting_review
 from ..outline import Question, questions
 from ..stats import class_stats, describe_diagnosis, histogram, left_out
 from .options import Options
@@ -55,7 +56,10 @@ def varies(stored: list[dict[str, Any]]) -> bool:
 def student_page(report: dict[str, Any], stored: list[dict[str, Any]] | None = None) -> str:
     """A student's feedback, question by question. An unreadable submission is one banner saying why (and any
     part an instructor scored anyway), not the same message under every part."""
-    parts = report["parts"]
+    # a rubric's provisional score is the instructor's to confirm: the page shows "awaiting review", counted as 0
+    parts = [{**p, "score": 0, "awaiting": True} if awaiting_review(p) else p for p in report["parts"]]
+    waiting = sum(p["max_score"] for p in parts if p.get("awaiting"))
+    report = {**report, "score": round(sum(p["score"] for p in parts), 6), "parts": parts, "waiting": waiting}
     if report.get("problem"):
         parts = [p for p in parts if p.get("override")]
     found = sections(stored or [], ((p["id"], p) for p in parts))

@@ -22,7 +22,7 @@ from .symbols import Namespace
 DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
 PRODUCTS = {"@": "a matrix product", "*": "an element-wise product (⊙)"}
 MAX_SINGLES = 200
-MAX_PAIRS = 1500
+MAX_PAIRS = 400  # a deterministic bound on the search (each is evaluated at a test point or more)
 
 
 @dataclass(frozen=True)

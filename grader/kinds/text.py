@@ -134,7 +134,7 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
     found = _found(config, answer, budget)
     missed = [c for c in config.concepts if c not in found]
     earned = min(config.points, sum(c.points for c in found))
-    lines = [f"Provisional score {earned:g}/{config.points:g}; an instructor will confirm it."]
+    lines = ["An instructor will read and score this answer."]  # the rubric's count is for the instructor only
     if found:
         lines.append("Covered: " + "; ".join(c.label for c in found) + ".")
     if missed:  # the author's hints only: a missed concept's label would be the model answer in brief

@@ -42,6 +42,11 @@ def table(reports: list[dict[str, Any]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]) + "\n"
 
 
+def awaiting_review(part: dict[str, Any]) -> bool:
+    """A part whose score is a rubric's guess until an instructor sets it (free text, not yet overridden)."""
+    return part.get("status") == "needs_review" and not part.get("override")
+
+
 def student_view(report: dict[str, Any], width: int = 88) -> str:
     """The self-check view: status and feedback per part, and the total; references only if released."""
     out = [f"{clean(report.get('title', ''))} - student {clean(report['student'], 60)}"]
@@ -49,8 +54,10 @@ def student_view(report: dict[str, Any], width: int = 88) -> str:
         out.append(f"  This submission could not be read: {clean(report['problem'], 400)}")
     for warning in report.get("warnings", []):
         out.append(f"  note: {clean(warning, 300)}")
+    waiting = [p for p in report["parts"] if awaiting_review(p)]
     for p in report["parts"]:
-        out.append(f"{clean(p['id'], 30):<6} {_num(p['score']):>6}/{_num(p['max_score']):<6} "
+        score = "–" if p in waiting else _num(p["score"])  # a provisional number is the instructor's, not the student's
+        out.append(f"{clean(p['id'], 30):<6} {score:>6}/{_num(p['max_score']):<6} "
                    f"{p['status'].replace('_', ' ')}" + (f"  [{p['diagnosis']}]" if p.get("diagnosis") else ""))
         body = [p["feedback"]] + [f"- {d}" for d in p.get("details", [])]
         if p.get("override"):
@@ -60,5 +67,8 @@ def student_view(report: dict[str, Any], width: int = 88) -> str:
         for para in body:
             if para:
                 out += textwrap.wrap(clean(para, 2000), width, initial_indent="    ", subsequent_indent="      ")
-    out.append(f"total  {_num(report['score'])}/{_num(report['max_score'])}")
+    known = report["score"] - sum(p["score"] for p in waiting)
+    out.append(f"total  {_num(known)}/{_num(report['max_score'])}" + (
+        f", and up to {_num(sum(p['max_score'] for p in waiting))} point(s) awaiting an instructor's review"
+        if waiting else ""))
     return "\n".join(out) + "\n"

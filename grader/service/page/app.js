@@ -169,14 +169,20 @@ function showReport(report, submitted) {
     if (!box) continue;
     box.className = `result ${part.status}`;
     box.hidden = false;
-    const verdict = el("span", { class: "verdict", text: `${part.status.replace("_", " ")}: ${part.score} / ${part.max_score}` });
+    // a rubric's provisional score is for the instructor to confirm: a student never sees that number
+    const waiting = part.status === "needs_review" && !part.override;
+    const verdict = el("span", { class: "verdict", text: waiting ? `awaiting review (out of ${part.max_score})`
+      : `${part.status.replace("_", " ")}: ${part.score} / ${part.max_score}` });
     const feedback = el("div", { class: "feedback", dir: "auto" }, rendered(rendered_[part.id], part.feedback));
     box.replaceChildren(verdict, feedback);
     if (part.details && part.details.length) box.append(el("ul", {}, ...part.details.map((d) => el("li", { text: d, dir: "auto" }))));
     if (part.reference !== undefined) box.append(el("div", { class: "meta", text: `Answer: ${JSON.stringify(part.reference)}` }));
   }
   const summary = $("summary");
-  const lines = [el("strong", { text: `${submitted ? "Submitted" : "Checked"}: ${report.score} / ${report.max_score}` })];
+  const waiting = report.parts.filter((p) => p.status === "needs_review" && !p.override);
+  const known = report.score - waiting.reduce((sum, p) => sum + p.score, 0);
+  const lines = [el("strong", { text: `${submitted ? "Submitted" : "Checked"}: ${Math.round(known * 1e6) / 1e6} / ${report.max_score}` })];
+  if (waiting.length) lines.push(document.createTextNode(`, and up to ${waiting.reduce((sum, p) => sum + p.max_score, 0)} point(s) awaiting an instructor's review`));
   if (!submitted) lines.push(document.createTextNode(" (a check is not recorded as a grade)"));
   if (report.late) lines.push(el("p", { class: "error", text: `Late by ${report.late.days} day(s): ${report.late.penalty_percent}% taken off (${report.late.score_before_penalty} before the penalty).` }));
   if (report.problem) lines.push(el("p", { class: "error", text: report.problem, dir: "auto" }));
@@ -217,7 +223,8 @@ async function refreshMeta() {
 async function refreshHistory() {
   const history = await api(`/api/assignments/${encodeURIComponent(current.id)}/submissions`);
   $("history").replaceChildren(...history.map((h) => el("li", { class: "submission",
-    text: `${new Date(h.received_at).toLocaleString()}: ${h.score} / ${h.max_score}` +
+    text: `${new Date(h.received_at).toLocaleString()}: ${h.report.parts.some((p) => p.status === "needs_review" && !p.override)
+      ? "part of it awaiting review" : `${h.score} / ${h.max_score}`}` +
       (h.late_penalty_percent ? ` (${h.late_penalty_percent}% late penalty)` : "") + (h.counted ? " (counts)" : "") })));
   if (!history.length) $("history").append(el("li", { class: "meta", text: "none yet" }));
 }
