@@ -22,7 +22,7 @@ from .symbols import Namespace
 DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
 PRODUCTS = {"@": "a matrix product", "*": "an element-wise product (⊙)"}
 MAX_SINGLES = 200
-MAX_PAIRS = 400  # a deterministic bound on the search (each is evaluated at a test point or more)
+MAX_PAIRS = 400  # pairs evaluated at the test points: a deterministic bound on the search by value
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,26 @@ def singles(tree: Node, ns: Namespace) -> list[Mutant]:
 
 
 def pairs(first: list[Mutant], ns: Namespace) -> Iterator[Mutant]:
-    """Two rules: each single mutant mutated once more (a rule of another kind, so two mistakes)."""
+    """Two rules: each single mutant mutated once more by a rule of another kind, all of them (a few thousand,
+    looked up by structure). Round-robin over the singles, changes inside the tree before whole-answer ones
+    (the sign, ×T), so the first :data:`MAX_PAIRS`, the ones evaluated, spread over every single."""
+    ordered = sorted(first, key=_whole)
+    lists = [(a, sorted((b for b in singles(a.tree, ns) if b.rule != a.rule), key=_whole)) for a in ordered]
     seen: set = set()
     count = 0
-    for a in first:
-        for b in singles(a.tree, ns):
-            if b.rule == a.rule:
+    for depth in range(max((len(bs) for _, bs in lists), default=0)):
+        for a, bs in lists:
+            if depth >= len(bs) or bs[depth].tree in seen:
                 continue
-            key = _key(b.tree)
-            if key in seen:
-                continue
-            seen.add(key)
+            b = bs[depth]
+            seen.add(b.tree)
             count += 1
-            if count > MAX_PAIRS:
-                return
-            yield Mutant(b.tree, f"{a.rule}+{b.rule}", f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}")
+            yield Mutant(b.tree, "+".join(sorted((a.rule, b.rule))), f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}")
+
+
+def _whole(mutant: Mutant) -> bool:
+    """Rules on the whole answer sort last (False before True)."""
+    return mutant.rule in ("sign", "extra-factor")
 
 
 # --- the rules ------------------------------------------------------------------------------------

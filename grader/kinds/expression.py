@@ -392,7 +392,7 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
 MUTANT_SECONDS = 1.0  # a safety net of CPU time per stage, far above its cost: the number of mutants bounds the search,
 # so a verdict never depends on how busy the machine is
 MUTANT_POINTS = 6  # points drawn where a part has no solver instances
-_MUTANTS: dict[int, tuple] = {}  # id -> (the part's config, its single mutants, them by tree[, its pairs])  # per configured part (id -> the part, its mutants)
+_MUTANTS: dict[int, tuple] = {}  # id -> (the part's config, its singles, them by tree[, pairs to evaluate, all by tree])  # per configured part (id -> the part, its mutants)
 
 
 def _mutant_agreeing(config: Config, reference: Reference, answer: Node) -> mutants.Mutant | None:
@@ -450,15 +450,25 @@ def _written_like_a_mutant(config: Config, answer: Node) -> mutants.Mutant | Non
     if config.answer is None:
         return None
     _singles(config)
-    return _MUTANTS[id(config)][2].get(mutants.key(answer))
+    key = mutants.key(answer)
+    found = _MUTANTS[id(config)][2].get(key)
+    if found is None:
+        _pairs(config)
+        found = _MUTANTS[id(config)][4].get(key)
+    return found
 
 
 def _pairs(config: Config) -> list[mutants.Mutant]:
-    """Two-rule mutants, made once per part on first need (a tenth of a second) and kept with its singles."""
+    """Two-rule mutants to evaluate (the first MAX_PAIRS), made once per part on first need with all of them by
+    tree (a fifth of a second), and kept with its singles."""
     _singles(config)
     entry = _MUTANTS[id(config)]
     if len(entry) == 3:
-        entry = _MUTANTS[id(config)] = entry + (list(mutants.pairs(entry[1], config.ns)),)
+        made = list(mutants.pairs(entry[1], config.ns))
+        by_tree: dict = {}
+        for m in made:
+            by_tree.setdefault(m.tree, m)
+        entry = _MUTANTS[id(config)] = entry + (made[:mutants.MAX_PAIRS], by_tree)
     return entry[3]
 
 
