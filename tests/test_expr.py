@@ -355,3 +355,25 @@ def test_otimes_is_the_outer_product():
     outer = Evaluator(RNN, point).run(parse(r"h_t \otimes h_{t-1}", RNN))
     written = Evaluator(RNN, point).run(parse("h_t h_{t-1}^T", RNN))
     assert np.allclose(outer, written)
+
+
+@pytest.mark.parametrize("text, means", [
+    ("h_1 + h_2 + ... + h_T", "sum_{k=1}^{T} h_k"),
+    (r"h_1 + \ldots + h_T", "sum_{k=1}^{T} h_k"),
+    ("h_1 + h_2 + … + h_t", "sum_{k=1}^{t} h_k"),
+    (r"W_hh h_0 + W_hh h_1 + \cdots + W_hh h_{t-1}", "sum_{k=1}^{t} W_hh h_{k-1}"),
+    ("z_1 + h_1 + h_2 + ... + h_T", "z_1 + sum_{k=1}^{T} h_k"),
+    ("h_1 + h_3 + ... + h_T", "h_1 + sum_{k=3}^{T} h_k"),  # the series starts where the steps of one start
+])
+def test_an_ellipsis_sum_is_the_sum_it_names(text, means):
+    point = _bindings(np.random.default_rng(2))
+    got = Evaluator(RNN, point).run(parse(text, RNN))
+    assert np.allclose(got, Evaluator(RNN, point).run(parse(means, RNN)))
+
+
+def test_an_ellipsis_that_names_no_sum_says_how_to_write_it():
+    with pytest.raises(ExprError) as caught:
+        parse("h_1 + ... + z_T", RNN)
+    assert "cannot tell which terms '...' stands for: write the sum as \\sum_{k=1}^{T}" in str(caught.value)
+    with pytest.raises(ExprError):
+        parse("h_1 + ...", RNN)

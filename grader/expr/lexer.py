@@ -63,6 +63,7 @@ _DELIMITERS = re.compile(r"^\s*(\$\$?|\\\[|\\\()|(\$\$?|\\\]|\\\))\s*$")  # $...
 
 _TOKEN = re.compile(
     r"(?P<space>[\s~]+)"  # ~ is LaTeX's unbreakable space
+    r"|(?P<ellipsis>\.{3,}|…)"  # G_1 + G_2 + ... + G_T
     r"|(?P<transpose>\.T(?![A-Za-z0-9_]))"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
     r"|(?P<command>\\(?:[A-Za-z]+|[^A-Za-z]))"
@@ -177,6 +178,8 @@ def _command(name: str, col: int) -> Token | None:
         return None
     if name in _OPERATOR_COMMANDS:
         return Token("op", _OPERATOR_COMMANDS[name], col)
+    if name in ("ldots", "cdots", "dots", "dotsb", "dotsc"):
+        return Token("ellipsis", "...", col)
     if name in ("top", "intercal"):
         return Token("top", "\\" + name, col)
     if name == "prime":

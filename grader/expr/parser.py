@@ -12,6 +12,8 @@ sequence (``h_{i-1}``, ``g_{t,i}``) indexes it.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import difflib
 import math
 
@@ -85,6 +87,119 @@ def check_bounds(tree: Node) -> None:
                     raise ExprError("the bounds of the sum are not numbers", node.col)
             if lo is not None and hi is not None and not hi - lo < MAX_TERMS:
                 raise ExprError(f"the sum runs over more than {MAX_TERMS} terms", node.col)
+
+
+def series(first: Node, last: Node, var: str, second: Node | None = None) -> Sum | None:
+    """The sum whose first term is ``first`` and last is ``last``: where they differ, ``first`` has whole
+    numbers n + c and ``last`` an expression e + c with the same e (c = -1, 0, 1); ``second``, if given,
+    must be the term for n + 1."""
+    pairs: list[tuple[Node, Node]] = []
+    if not _align(first, last, pairs) or not pairs:
+        return None
+    lo = pairs[0][0].value if isinstance(pairs[0][0], Num) else None
+    if lo is None or lo != int(lo):
+        return None
+    hi = None
+    for a, b in pairs:
+        if not isinstance(a, Num) or a.value != int(a.value) or abs(a.value - lo) > 1:
+            return None
+        offset = a.value - lo
+        base = b if offset == 0 else _unshift(b, offset)
+        if base is None or (hi is not None and _strip_cols(base) != _strip_cols(hi)):
+            return None
+        hi = hi or base
+    template = _fill(first, {id(a): a.value - lo for a, _ in pairs}, var)
+    if second is not None and not _matches(template, second, var, lo + 1):
+        return None
+    return Sum(var, Num(float(lo)), hi, template)
+
+
+def _align(a: Node, b: Node, out: list[tuple[Node, Node]]) -> bool:
+    if _strip_cols(a) == _strip_cols(b):
+        return True
+    if isinstance(a, Num):
+        out.append((a, b))
+        return True
+    if type(a) is not type(b):
+        return False
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "col":
+            continue
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if len(x) != len(y) or not all(_align(p, q, out) if isinstance(p, _NODES) else p == q for p, q in zip(x, y)):
+                return False
+        elif isinstance(x, _NODES):
+            if not _align(x, y, out):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _unshift(node: Node, offset: float) -> Node | None:
+    """``e`` from ``e + offset`` as written (``t-1`` with offset -1 is ``t``)."""
+    if isinstance(node, Bin) and node.op in "+-" and isinstance(node.right, Num) \
+            and (node.right.value if node.op == "+" else -node.right.value) == offset:
+        return node.left
+    if isinstance(node, Num):
+        return Num(node.value - offset)
+    return None
+
+
+def _fill(node: Node, at: dict[int, float], var: str) -> Node:
+    """``node`` with the numbers whose ids are in ``at`` replaced by ``var`` plus their offset."""
+    if id(node) in at:
+        offset = at[id(node)]
+        return Sym(var) if offset == 0 else Bin("+" if offset > 0 else "-", Sym(var), Num(abs(offset)))
+    changes = {}
+    for f in dataclasses.fields(node):
+        x = getattr(node, f.name)
+        if isinstance(x, tuple):
+            changes[f.name] = tuple(_fill(c, at, var) if isinstance(c, _NODES) else c for c in x)
+        elif isinstance(x, _NODES):
+            changes[f.name] = _fill(x, at, var)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _matches(template: Node, node: Node, var: str, value: float) -> bool:
+    """Is ``node`` the template's term for ``var = value``?"""
+    if isinstance(template, Sym) and template.name == var:
+        return isinstance(node, Num) and node.value == value
+    if isinstance(template, Bin) and isinstance(template.left, Sym) and template.left.name == var \
+            and isinstance(template.right, Num) and template.op in "+-":
+        want = value + template.right.value if template.op == "+" else value - template.right.value
+        return isinstance(node, Num) and node.value == want
+    if type(template) is not type(node):
+        return False
+    for f in dataclasses.fields(template):
+        x, y = getattr(template, f.name), getattr(node, f.name)
+        if f.name == "col":
+            continue
+        if isinstance(x, tuple):
+            if not isinstance(y, tuple) or len(x) != len(y) or not all(
+                    _matches(p, q, var, value) if isinstance(p, _NODES) else p == q for p, q in zip(x, y)):
+                return False
+        elif isinstance(x, _NODES):
+            if not _matches(x, y, var, value):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _strip_cols(node: Node) -> Node:
+    changes = {"col": 0} if hasattr(node, "col") else {}
+    for f in dataclasses.fields(node):
+        x = getattr(node, f.name)
+        if isinstance(x, tuple):
+            changes[f.name] = tuple(_strip_cols(c) if isinstance(c, _NODES) else c for c in x)
+        elif isinstance(x, _NODES):
+            changes[f.name] = _strip_cols(x)
+    return dataclasses.replace(node, **changes)
+
+
+_NODES = (Num, Sym, Index, Call, Bin, Neg, Transpose, Sum)
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -182,13 +297,38 @@ class _Parser:
 
     def expr(self) -> Node:
         self.enter()
-        node = self.term()
+        terms: list[tuple[str, Node, int]] = [("+", self.term(), 0)]
         while self.tok.kind == "op" and self.tok.text in "+-":
             op = self.advance()
+            if op.text == "+" and self.tok.kind == "ellipsis":  # G_1 + G_2 + ... + G_T
+                dots = self.advance()
+                if not (self.tok.kind == "op" and self.tok.text == "+"):
+                    raise ExprError("after '...' write '+' and the last term, as in G_1 + G_2 + ... + G_T", dots.col)
+                self.advance()
+                terms = self._series(terms, self.term(), dots.col)
+                continue
             self.operand_missing(op)
-            node = Bin(op.text, node, self.term(), op.col)
+            terms.append((op.text, self.term(), op.col))
+        node = terms[0][1]
+        for sign, term, col in terms[1:]:
+            node = Bin(sign, node, term, col)
         self.leave()
         return node
+
+    def _series(self, terms: list[tuple[str, Node, int]], last: Node, col: int) -> list[tuple[str, Node, int]]:
+        """The terms before '...' and the one after it, as the sum they name: ``G_1 + G_2 + ... + G_T`` is
+        Σ_{k=1}^{T} G_k, and ``g_{t,1} h_0 + ... + g_{t,t} h_{t-1}`` is Σ_{k=1}^{t} g_{t,k} h_{k-1}."""
+        taken = [t for t in terms[-2:] if t[0] == "+"] if len(terms) >= 2 and terms[-2][0] == "+" else terms[-1:]
+        var = next(v for v in ("k", "j", "m", "n", "l", "r", "s", "u")
+                   if v not in self.known and v not in self.bound and v not in self.ns.symbols)
+        for first in ([taken[0], taken[1]] if len(taken) == 2 else []), taken[-1:]:
+            if not first:
+                continue
+            made = series(first[0][1], last, var, first[1][1] if len(first) == 2 else None)
+            if made is not None:
+                return terms[:len(terms) - len(first)] + [(first[0][0], made, first[0][2])]
+        raise ExprError("cannot tell which terms '...' stands for: write the sum as \\sum_{k=1}^{T} ... instead",
+                        col)
 
     def term(self) -> Node:
         node = self.unary()
