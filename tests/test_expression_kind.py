@@ -364,3 +364,26 @@ def test_an_author_writing_h_t_minus_1_is_warned(cli, write):
     assert run.status == 0 and "1 warning(s)" in run.out
     assert f"{path}:9:13: warning: part p: answer: h_t-1 reads as h_t - 1; for the index t-1 write h_{{t-1}}" \
         in run.err
+
+
+@pytest.mark.parametrize("answer", [
+    r"\sum_{i=1}^{t} \frac{\partial J_t}{\partial h_i}\, \sigma'(z_i)\, h_{i-1}",
+    "sum_{i=1}^{t} ∂J_t/∂h_i sigma'(z_i) h_{i-1}",
+    "sum_{i=1}^{t} dJ_t/dh_{i} sigma'(z_i) h_{i-1}",
+    r"\frac{\partial J_t}{\partial W_{hh}} = \sum_{i=1}^{t} \frac{\partial J_t}{\partial h_i} \sigma'(z_i) h_{i-1}",
+])
+def test_a_parts_own_names_for_derivative_notation(seed, answer):
+    """q2b declares g_{t,i} = ∂J_t/∂h_i: the students who write the derivative are read as writing g."""
+    assert seed("q2b", answer).status == Status.CORRECT, seed("q2b", answer).feedback
+
+
+def test_derivative_notation_a_part_does_not_declare_is_still_refused(seed):
+    outcome = seed("q2b", r"\sum_{i=1}^{t} \frac{\partial J_t}{\partial z_i} h_{i-1}")
+    assert outcome.status == Status.INVALID
+
+
+@pytest.mark.parametrize("key, words", [("J_a", "numerator / denominator"), ("J_a / h_a", "different letters"),
+                                        ("J_a / 3x", "not a name with an index")])
+def test_a_bad_derivative_declaration_is_a_spec_error(key, words):
+    found = problems_of("expression", {"symbols": {"g": "scalar"}, "answer": "g", "derivatives": {key: "g"}})
+    assert any(words in p for p in found), found

@@ -26,7 +26,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
                     describe, infer, parse, sample, seed_of)
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
-from ..expr import mutants
+from ..expr import mutants, notation
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
 from ..expr.shapes import Shape
@@ -76,6 +76,9 @@ SCHEMA: dict[str, Any] = {
                                      "expression": {"type": "string"}, "feedback": {"type": "string"},
                                      "points": {"type": "number", "minimum": 0}}},
         },
+        "derivatives": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "What derivative notation means in this part: {'J_a / h_b': 'g_{a,b}'} reads "
+                                       "\\frac{\\partial J_t}{\\partial h_i}, ∂J_t/∂h_i and dJ_t/dh_i as g_{t,i}."},
         "feedback": {"type": "object", "additionalProperties": {"type": "string"},
                      "propertyNames": {"enum": ["correct", "shape", "transpose", "sign", "scale", "entries"]}},
     },
@@ -105,6 +108,7 @@ class Config:
     mistakes: tuple[Mistake, ...]
     feedback: dict[str, str]
     seed: int
+    derivatives: tuple = ()  # notation.Derivative: how ∂J_t/∂h_i reads in this part
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,13 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         ok = False
     if not ok:
         return None
+    try:
+        derivatives = notation.read_derivatives(fields.get("derivatives") or {})
+    except notation.NotationError as exc:
+        spot.error(("derivatives",), str(exc))
+        return None
     return Config(ns, fields.get("answer"), answer, solver, params, target, tolerance, fields.get("samples", POINTS),
-                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])))
+                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])), derivatives)
 
 
 def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> Node | None:
@@ -316,7 +325,8 @@ def read(config: Config, raw: Any) -> Answer:
         raise Unreadable("write the answer as one expression, as text")
     text = str(getattr(raw, "text", raw))
     try:
-        return Answer(parse(text, config.ns), text)
+        return Answer(parse(notation.rewrite(text, config.derivatives) if config.derivatives else text, config.ns),
+                      text)
     except ExprError as exc:
         raise Unreadable(str(exc)) from None
 

@@ -1,0 +1,79 @@
+"""A part's own names for derivative notation: a spec may say that ∂J_t/∂h_i is ``g_{t,i}`` and ∂J_t/∂W_hh
+is ``G_t``, so a student who writes ``\\frac{\\partial J_t}{\\partial h_i}``, ``∂J_t/∂h_i`` or
+``dJ_t/dh_i`` is read as having written the declared name.
+
+``derivatives: {"J_a / h_b": "g_{a,b}", "J_a / W_hh": "G_a"}``: on the left, the numerator and the
+denominator, each a name with a placeholder index (one letter) or a fixed name; on the right, what
+they mean, with the placeholders where the indices go. The rewrite is textual and runs before
+parsing, so every later step (shapes, evaluation, diagnosis) sees the declared symbols.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SIDE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9]+)))?\s*$")
+_D = r"(?:\\partial\s*|∂\s*|d\s*)"  # \partial, ∂, or d (dJ_t/dh_i)
+
+
+@dataclass(frozen=True)
+class Derivative:
+    pattern: re.Pattern
+    template: str
+    holes: tuple[str, ...]
+
+
+class NotationError(ValueError):
+    pass
+
+
+def read_derivatives(raw: dict[str, str]) -> tuple[Derivative, ...]:
+    """The spec's ``derivatives`` field; :class:`NotationError` for a key that is not "N_a / D_b"."""
+    out = []
+    for key, meaning in raw.items():
+        top, _, bottom = str(key).partition("/")
+        if not bottom:
+            raise NotationError(f"{key!r}: write the derivative as 'numerator / denominator', like 'J_a / h_b'")
+        sides = [_side(top, key), _side(bottom, key)]
+        holes = tuple(h for _, h, fixed in sides if h and not fixed)
+        frac = [_part(name, hole, fixed, "f") for name, hole, fixed in sides]
+        slash = [_part(name, hole, fixed, "s") for name, hole, fixed in sides]
+        body = (rf"(?:\\frac\s*\{{\s*{_D}{frac[0]}\s*\}}\s*\{{\s*{_D}{frac[1]}\s*\}}"
+                rf"|{_D}{slash[0]}\s*/\s*{_D}{slash[1]})")
+        if len(set(holes)) != len(holes):
+            raise NotationError(f"{key!r}: give the two indices different letters, like 'J_a / h_b'")
+        out.append(Derivative(re.compile(body), str(meaning), holes))
+    return tuple(out)
+
+
+def _side(text: str, key: str) -> tuple[str, str | None, bool]:
+    m = _SIDE.match(text)
+    if not m:
+        raise NotationError(f"{key!r}: {text.strip()!r} is not a name with an index, like J_a or W_hh")
+    name, braced, plain = m.groups()
+    index = braced or plain
+    hole = index if index and len(index) == 1 and index.isalpha() else None
+    return (name, hole or index, hole is None and index is not None)
+
+
+def _part(name: str, index: str | None, fixed: bool, form: str) -> str:
+    """The regex of one side: a placeholder index captured by name (one group per way of writing it, as
+    ``<hole>_<form><braced or not>``), or a fixed name (W_hh or W_{hh})."""
+    if index is None:
+        return re.escape(name) + r"(?![A-Za-z0-9_])"
+    if fixed:
+        return rf"{re.escape(name)}_(?:\{{{re.escape(index)}\}}|{re.escape(index)}(?![A-Za-z0-9]))"
+    return rf"{re.escape(name)}_(?:\{{(?P<{index}_{form}b>[^{{}}]+)\}}|(?P<{index}_{form}p>[A-Za-z0-9]))"
+
+
+def rewrite(text: str, derivatives: tuple[Derivative, ...]) -> str:
+    """``text`` with every declared derivative replaced by what it means."""
+    for d in derivatives:
+        def meaning(m: re.Match, d: Derivative = d) -> str:
+            out = d.template
+            for hole in d.holes:
+                index = next(m.group(f"{hole}_{form}") for form in ("fb", "fp", "sb", "sp") if m.group(f"{hole}_{form}"))
+                out = re.sub(rf"(?<![A-Za-z]){hole}(?![A-Za-z])", lambda _: index, out)
+            return f" {out} "
+        text = d.pattern.sub(meaning, text)
+    return text
