@@ -18,6 +18,7 @@ from typing import Iterator
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
 from .render import render
 from .symbols import Namespace
+from .trees import children, replace_at, strip, substitute
 
 DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
 PRODUCTS = {"@": "a matrix product", "*": "an element-wise product (⊙)"}
@@ -34,7 +35,7 @@ class Mutant:
 
 def key(tree: Node) -> Node:
     """A tree's structure, as written (columns left out): equal keys are the same expression, written alike."""
-    return _strip(tree)
+    return strip(tree)
 
 
 def names(tree: Node) -> set[str]:
@@ -48,7 +49,7 @@ def names(tree: Node) -> set[str]:
 
 def singles(tree: Node, ns: Namespace) -> list[Mutant]:
     """One rule applied once, at one place of ``tree``; duplicates (same tree) kept once."""
-    tree = _strip(tree)
+    tree = strip(tree)
     seen = {tree}
     out = []
     for mutant in _top_level(tree, ns):
@@ -57,7 +58,7 @@ def singles(tree: Node, ns: Namespace) -> list[Mutant]:
             out.append(mutant)
     for path, node, bound in _walk(tree, ()):
         for new, rule, said in _rewrites(node, ns, bound):
-            mutated = _replace(tree, path, new)
+            mutated = replace_at(tree, path, new)
             key = _key(mutated)
             if key not in seen:
                 seen.add(key)
@@ -169,10 +170,10 @@ def _steps(node: Index, ns: Namespace, bound: tuple[str, ...]) -> Iterator[Index
 
 def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
     v = node.var
-    yield (_substitute(node.body, v, node.hi), "sum-term",
+    yield (substitute(node.body, v, node.hi), "sum-term",
            f"Only the last term ({v} = {render(node.hi)}) of the sum over {v} is there: sum the terms for {v} = "
            f"{render(node.lo)}..{render(node.hi)}.")
-    yield (_substitute(node.body, v, node.lo), "sum-term",
+    yield (substitute(node.body, v, node.lo), "sum-term",
            f"Only the first term ({v} = {render(node.lo)}) of the sum over {v} is there.")
     los = [Num(0.0) if _is(node.lo, 1) else Num(1.0) if _is(node.lo, 0) else None,
            Bin("+", node.lo, Num(1.0))]
@@ -213,7 +214,7 @@ def _integer_names(ns: Namespace) -> set[str]:
 
 
 def _has_symbol(node: Node) -> bool:
-    return isinstance(node, (Sym, Index)) or any(_has_symbol(child) for _, child in _children(node))
+    return isinstance(node, (Sym, Index)) or any(_has_symbol(child) for _, child in children(node))
 
 
 def _plain_scalars(ns: Namespace) -> set[str]:
@@ -232,65 +233,11 @@ def _is(node: Node, value: float) -> bool:
 
 def _walk(node: Node, bound: tuple[str, ...], path: tuple = ()) -> Iterator[tuple[tuple, Node, tuple[str, ...]]]:
     yield path, node, bound
-    for field, child in _children(node):
+    for field, child in children(node):
         inner = bound + (node.var,) if isinstance(node, Sum) and field == "body" else bound
         yield from _walk(child, inner, path + (field,))
-
-
-def _children(node: Node) -> list[tuple]:
-    out = []
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, tuple):
-            out += [((f.name, i), v) for i, v in enumerate(value) if _is_node(v)]
-        elif _is_node(value):
-            out.append((f.name, value))
-    return out
-
-
-def _is_node(value: object) -> bool:
-    return isinstance(value, (Num, Sym, Index, Call, Bin, Neg, Transpose, Sum))
-
-
-def _replace(node: Node, path: tuple, new: Node) -> Node:
-    if not path:
-        return new
-    step, rest = path[0], path[1:]
-    if isinstance(step, tuple):
-        name, i = step
-        items = list(getattr(node, name))
-        items[i] = _replace(items[i], rest, new)
-        return dataclasses.replace(node, **{name: tuple(items)})
-    return dataclasses.replace(node, **{step: _replace(getattr(node, step), rest, new)})
-
-
-def _substitute(node: Node, var: str, value: Node) -> Node:
-    """``node`` with the sum variable ``var`` replaced by ``value`` (an inner sum over ``var`` shadows it)."""
-    if isinstance(node, Sym) and node.name == var:
-        return value
-    if isinstance(node, Sum) and node.var == var:
-        return dataclasses.replace(node, lo=_substitute(node.lo, var, value), hi=_substitute(node.hi, var, value))
-    changes = {}
-    for f in dataclasses.fields(node):
-        child = getattr(node, f.name)
-        if isinstance(child, tuple):
-            changes[f.name] = tuple(_substitute(c, var, value) if _is_node(c) else c for c in child)
-        elif _is_node(child):
-            changes[f.name] = _substitute(child, var, value)
-    return dataclasses.replace(node, **changes) if changes else node
 
 
 def _key(node: Node) -> Node:
     """A tree's identity for de-duplication (mutants are built without columns, so the tree itself)."""
     return node
-
-
-def _strip(node: Node) -> Node:
-    changes = {"col": 0} if hasattr(node, "col") else {}
-    for f in dataclasses.fields(node):
-        child = getattr(node, f.name)
-        if isinstance(child, tuple):
-            changes[f.name] = tuple(_strip(c) if _is_node(c) else c for c in child)
-        elif _is_node(child):
-            changes[f.name] = _strip(child)
-    return dataclasses.replace(node, **changes)

@@ -12,7 +12,6 @@ sequence (``h_{i-1}``, ``g_{t,i}``) indexes it.
 """
 from __future__ import annotations
 
-import dataclasses
 
 import difflib
 import math
@@ -22,6 +21,7 @@ from .lexer import ExprError, Token, prepare, tokenize
 from .evaluate import MAX_TERMS, divide, scalar_pow
 from .exact import fold_factorials
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
+from .series import series
 from .symbols import CONSTANTS, Namespace
 from ..errors import quote
 
@@ -87,119 +87,6 @@ def check_bounds(tree: Node) -> None:
                     raise ExprError("the bounds of the sum are not numbers", node.col)
             if lo is not None and hi is not None and not hi - lo < MAX_TERMS:
                 raise ExprError(f"the sum runs over more than {MAX_TERMS} terms", node.col)
-
-
-def series(first: Node, last: Node, var: str, second: Node | None = None) -> Sum | None:
-    """The sum whose first term is ``first`` and last is ``last``: where they differ, ``first`` has whole
-    numbers n + c and ``last`` an expression e + c with the same e (c = -1, 0, 1); ``second``, if given,
-    must be the term for n + 1."""
-    pairs: list[tuple[Node, Node]] = []
-    if not _align(first, last, pairs) or not pairs:
-        return None
-    lo = pairs[0][0].value if isinstance(pairs[0][0], Num) else None
-    if lo is None or lo != int(lo):
-        return None
-    hi = None
-    for a, b in pairs:
-        if not isinstance(a, Num) or a.value != int(a.value) or abs(a.value - lo) > 1:
-            return None
-        offset = a.value - lo
-        base = b if offset == 0 else _unshift(b, offset)
-        if base is None or (hi is not None and _strip_cols(base) != _strip_cols(hi)):
-            return None
-        hi = hi or base
-    template = _fill(first, {id(a): a.value - lo for a, _ in pairs}, var)
-    if second is not None and not _matches(template, second, var, lo + 1):
-        return None
-    return Sum(var, Num(float(lo)), hi, template)
-
-
-def _align(a: Node, b: Node, out: list[tuple[Node, Node]]) -> bool:
-    if _strip_cols(a) == _strip_cols(b):
-        return True
-    if isinstance(a, Num):
-        out.append((a, b))
-        return True
-    if type(a) is not type(b):
-        return False
-    for f in dataclasses.fields(a):
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        if f.name == "col":
-            continue
-        if isinstance(x, tuple) and isinstance(y, tuple):
-            if len(x) != len(y) or not all(_align(p, q, out) if isinstance(p, _NODES) else p == q for p, q in zip(x, y)):
-                return False
-        elif isinstance(x, _NODES):
-            if not _align(x, y, out):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
-def _unshift(node: Node, offset: float) -> Node | None:
-    """``e`` from ``e + offset`` as written (``t-1`` with offset -1 is ``t``)."""
-    if isinstance(node, Bin) and node.op in "+-" and isinstance(node.right, Num) \
-            and (node.right.value if node.op == "+" else -node.right.value) == offset:
-        return node.left
-    if isinstance(node, Num):
-        return Num(node.value - offset)
-    return None
-
-
-def _fill(node: Node, at: dict[int, float], var: str) -> Node:
-    """``node`` with the numbers whose ids are in ``at`` replaced by ``var`` plus their offset."""
-    if id(node) in at:
-        offset = at[id(node)]
-        return Sym(var) if offset == 0 else Bin("+" if offset > 0 else "-", Sym(var), Num(abs(offset)))
-    changes = {}
-    for f in dataclasses.fields(node):
-        x = getattr(node, f.name)
-        if isinstance(x, tuple):
-            changes[f.name] = tuple(_fill(c, at, var) if isinstance(c, _NODES) else c for c in x)
-        elif isinstance(x, _NODES):
-            changes[f.name] = _fill(x, at, var)
-    return dataclasses.replace(node, **changes) if changes else node
-
-
-def _matches(template: Node, node: Node, var: str, value: float) -> bool:
-    """Is ``node`` the template's term for ``var = value``?"""
-    if isinstance(template, Sym) and template.name == var:
-        return isinstance(node, Num) and node.value == value
-    if isinstance(template, Bin) and isinstance(template.left, Sym) and template.left.name == var \
-            and isinstance(template.right, Num) and template.op in "+-":
-        want = value + template.right.value if template.op == "+" else value - template.right.value
-        return isinstance(node, Num) and node.value == want
-    if type(template) is not type(node):
-        return False
-    for f in dataclasses.fields(template):
-        x, y = getattr(template, f.name), getattr(node, f.name)
-        if f.name == "col":
-            continue
-        if isinstance(x, tuple):
-            if not isinstance(y, tuple) or len(x) != len(y) or not all(
-                    _matches(p, q, var, value) if isinstance(p, _NODES) else p == q for p, q in zip(x, y)):
-                return False
-        elif isinstance(x, _NODES):
-            if not _matches(x, y, var, value):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
-def _strip_cols(node: Node) -> Node:
-    changes = {"col": 0} if hasattr(node, "col") else {}
-    for f in dataclasses.fields(node):
-        x = getattr(node, f.name)
-        if isinstance(x, tuple):
-            changes[f.name] = tuple(_strip_cols(c) if isinstance(c, _NODES) else c for c in x)
-        elif isinstance(x, _NODES):
-            changes[f.name] = _strip_cols(x)
-    return dataclasses.replace(node, **changes)
-
-
-_NODES = (Num, Sym, Index, Call, Bin, Neg, Transpose, Sum)
 
 
 def _children(node: Node) -> tuple[Node, ...]:

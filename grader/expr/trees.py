@@ -1,0 +1,87 @@
+"""Walking and rebuilding expression trees, for the code that makes new trees from old ones (mutants of a
+reference, the sum an ellipsis names). Nodes are frozen dataclasses; these helpers treat them alike."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
+
+NODES = (Num, Sym, Index, Call, Bin, Neg, Transpose, Sum)
+
+
+def is_node(value: object) -> bool:
+    return isinstance(value, NODES)
+
+
+def children(node: Node) -> list[tuple]:
+    """(field, child) of every child node; a field holding a tuple gives (name, i) for its i-th item."""
+    out = []
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            out += [((f.name, i), v) for i, v in enumerate(value) if is_node(v)]
+        elif is_node(value):
+            out.append((f.name, value))
+    return out
+
+
+def rebuild(node: Node, fn: Callable[[Node], Node]) -> Node:
+    """``node`` with ``fn`` applied to each of its children."""
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            changes[f.name] = tuple(fn(c) if is_node(c) else c for c in value)
+        elif is_node(value):
+            changes[f.name] = fn(value)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def strip(node: Node) -> Node:
+    """The tree without the columns it was written at: equal trees are the same expression, written alike."""
+    done = rebuild(node, strip)
+    return dataclasses.replace(done, col=0) if getattr(done, "col", 0) else done
+
+
+def replace_at(node: Node, path: tuple, new: Node) -> Node:
+    """``node`` with the subtree at ``path`` (as :func:`children` names the steps) replaced by ``new``."""
+    if not path:
+        return new
+    step, rest = path[0], path[1:]
+    if isinstance(step, tuple):
+        name, i = step
+        items = list(getattr(node, name))
+        items[i] = replace_at(items[i], rest, new)
+        return dataclasses.replace(node, **{name: tuple(items)})
+    return dataclasses.replace(node, **{step: replace_at(getattr(node, step), rest, new)})
+
+
+def substitute(node: Node, var: str, value: Node) -> Node:
+    """``node`` with the sum variable ``var`` replaced by ``value`` (an inner sum over ``var`` shadows it)."""
+    if isinstance(node, Sym) and node.name == var:
+        return value
+    if isinstance(node, Sum) and node.var == var:
+        return dataclasses.replace(node, lo=substitute(node.lo, var, value), hi=substitute(node.hi, var, value))
+    return rebuild(node, lambda child: substitute(child, var, value))
+
+
+def alike(a: Node, b: Node, visit: Callable[[Node, Node], bool]) -> bool:
+    """``a`` and ``b`` the same kind of node with the same fields (columns aside), their children compared by
+    ``visit``."""
+    if type(a) is not type(b):
+        return False
+    for f in dataclasses.fields(a):
+        if f.name == "col":
+            continue
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, tuple):
+            if not isinstance(y, tuple) or len(x) != len(y) or not all(
+                    visit(p, q) if is_node(p) else p == q for p, q in zip(x, y)):
+                return False
+        elif is_node(x):
+            if not visit(x, y):
+                return False
+        elif x != y:
+            return False
+    return True
