@@ -284,6 +284,7 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import EXPORTERS, Options, export, export_folder
+    from .export.options import awaiting
     from .export.sheets import CANVAS_TOTALS, canvas_column
 
     out = Path(args.out)
@@ -295,8 +296,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     with _open_gradebook(out) as book:
         assignment = _assignment(book, args.assignment)
         options = Options(canvas_assignment_id=args.canvas_assignment_id, junit=args.junit_family,
-                          only=frozenset(roster) if args.known_only else None)
+                          only=frozenset(roster) if args.known_only else None, unreviewed=args.unreviewed)
         written = export(book, assignment, export_folder(out), formats, options)
+        waiting = sum(1 for row in book.rows(assignment["id"]) if awaiting(row.report))
+        if waiting and any(f in formats for f in ("canvas", "moodle", "csv", "gradescope")):
+            print(f"export: {waiting} student(s) have free-text parts no instructor has scored: " + (
+                "their totals are held back (set them with grader override, or export with --unreviewed flag)"
+                if args.unreviewed == "hold" else "their totals hold the rubric's provisional scores, flagged"),
+                file=sys.stderr)
         for line in _export_notes(book, assignment, formats, roster, options):  # once the files are there
             print(f"export: {line}", file=sys.stderr)
         if "canvas" in formats and any(word in canvas_column(assignment, options) for word in CANVAS_TOTALS):
@@ -591,6 +598,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--roster", metavar="ROSTER.csv", help="the ids the LMS knows: ids it does not know are listed")
     p.add_argument("--known-only", action="store_true",
                    help="leave students the roster does not know out of the grade sheets (canvas, moodle, csv)")
+    p.add_argument("--unreviewed", choices=["hold", "flag"], default="hold",
+                   help="a total with free text no instructor has scored: hold (default: left empty in the grade "
+                        "sheets, the part 0 in Gradescope) or flag (sent, with the parts awaiting review named)")
     p.add_argument("--junit-family", choices=["ci", "strict"], default="ci",
                    help="ci (default): file and properties on each testcase, read by GitLab and Jenkins' JUnit "
                         "plugin; strict: only what the xUnit plugin's and pytest's JUnit schemas allow")

@@ -161,15 +161,37 @@ def test_canvas_sheet(exported):
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "RNNs and attention"]
     assert rows[1] == ["Points Possible", "", "", "", "", "21"]
     by_id = {r[2]: r for r in rows[2:]}
-    assert by_id["99522086"][5] == "15" and by_id["99522001"][0] == "Sara Ahmadi"
+    # the seed's q3b (free text) awaits review: its total is held back, never the rubric's guess sent as final
+    assert by_id["99522086"][5] == "" and by_id["99522001"][0] == "Sara Ahmadi"
 
 
 def test_plain_and_moodle_sheets(exported):
     rows = list(csv.DictReader((exported / "grades.csv").open(encoding="utf-8", newline="")))
     seed = next(r for r in rows if r["student"] == "99522086")
-    assert (seed["score"], seed["q2b"], seed["q3b"]) == ("15", "1", "2")
+    assert (seed["score"], seed["q2b"], seed["q3b"], seed["awaiting_review"]) == ("", "1", "", "q3b")
     moodle = list(csv.DictReader((exported / "moodle.csv").open(encoding="utf-8", newline="")))
     assert list(moodle[0]) == ["ID number", "RNNs and attention (Real)", "RNNs and attention (Feedback)", "Full name"]
+    seed = next(r for r in moodle if r["ID number"] == "99522086")
+    assert seed["RNNs and attention (Real)"] == "" and "q3b awaiting review (out of 3)" in seed[
+        "RNNs and attention (Feedback)"]
+
+
+def test_unreviewed_totals_are_sent_only_when_asked_and_then_flagged(cli, tmp_path):
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", out).status == 0
+    held = cli("export", out, "--format", "canvas,csv,gradescope")
+    assert held.status == 0 and "totals are held back" in held.err
+    assert cli("export", out, "--format", "canvas,csv,gradescope", "--unreviewed", "flag").status == 0
+    canvas = {r[2]: r for r in csv.reader((out / "export" / "canvas.csv").open(encoding="utf-8", newline=""))}
+    plain = {r["student"]: r for r in csv.DictReader((out / "export" / "grades.csv").open(encoding="utf-8"))}
+    assert canvas["99522086"][5] == "15" and plain["99522086"]["awaiting_review"] == "q3b"
+    results = json.loads((out / "export" / "gradescope" / "99522086" / "results.json").read_text())
+    assert results["score"] == 15 and "q3b awaiting an instructor's review" in results["output"]
+    # once the instructor scores it, it is final everywhere, held or not
+    assert cli("override", out, "--student", "99522086", "--part", "q3b", "--score", "3").status == 0
+    assert cli("export", out, "--format", "canvas").status == 0
+    canvas = {r[2]: r for r in csv.reader((out / "export" / "canvas.csv").open(encoding="utf-8", newline=""))}
+    assert canvas["99522086"][5] == "16"
 
 
 def test_sheets_neutralise_formulas_and_round_trip_awkward_names(hostile):
@@ -444,7 +466,7 @@ def test_the_gradescope_script_grades_the_file_whatever_its_name(tmp_path, name)
     if name.endswith(".json"):
         text = json.dumps(yaml.safe_load(text), ensure_ascii=False)
     results = run_autograder(tmp_path, {name: text, "README.txt": "not answers"})
-    assert results["score"] == 15 and len(results["tests"]) == 9
+    assert results["score"] == 13 and len(results["tests"]) == 9  # q3b (free text) held back until reviewed
 
 
 @pytest.mark.parametrize("files, words", [

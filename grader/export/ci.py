@@ -21,7 +21,7 @@ from xml.sax.saxutils import XMLGenerator
 from ..files import atomic_writer, writable_folder, write_atomic
 from ..gradebook import Gradebook
 from ..stats import class_stats, clip, describe_diagnosis, left_out
-from .options import Options
+from .options import Options, awaiting
 from .sheets import number
 
 _GOOD = {"correct"}
@@ -128,15 +128,24 @@ def gradescope(book: Gradebook, assignment: dict[str, Any], directory: Path, opt
     written = []
     for row in book.rows(assignment["id"]):
         folder = writable_folder(root / row.stem)
-        written.append(write_atomic(folder, "results.json", json.dumps(results_json(row.report), ensure_ascii=False,
+        written.append(write_atomic(folder, "results.json", json.dumps(results_json(row.report, options),
+                                                                         ensure_ascii=False,
                                                                          indent=2) + "\n"))
     return written
 
 
-def results_json(report: dict[str, Any]) -> dict[str, Any]:
+def results_json(report: dict[str, Any], options: Options | None = None) -> dict[str, Any]:
+    """Gradescope's results: a test per part. A free-text part awaiting review scores 0 here, and says so,
+    unless the export was asked to send provisional scores flagged (``--unreviewed flag``)."""
+    hold = (options or Options()).unreviewed == "hold"
+    waiting = awaiting(report)
     tests = []
     for position, p in enumerate(report["parts"], start=1):
         lines = [p["feedback"], *[f"- {d}" for d in p.get("details", [])]]
+        if p["id"] in waiting:
+            lines.insert(0, "Awaiting review: an instructor will score this part." if hold else
+                         "Provisional: an instructor will confirm this score.")
+            p = {**p, "score": 0.0} if hold else p
         if p.get("override"):
             lines.append(f"Instructor: {p['override'].get('comment') or 'score set by hand'}")
         if p.get("reference") is not None:
@@ -147,10 +156,12 @@ def results_json(report: dict[str, Any]) -> dict[str, Any]:
             "output": "\n".join(lines), "output_format": "text", "tags": [p["status"]] + (
                 [p["diagnosis"]] if p.get("diagnosis") else []), "visibility": "visible",
         })
-    output = f"{number(report['score'])} / {number(report['max_score'])} points."
+    score = round(sum(t["score"] for t in tests), 6) if hold and waiting else report["score"]
+    output = f"{number(score)} / {number(report['max_score'])} points." + (
+        f" {', '.join(waiting)} awaiting an instructor's review." if waiting else "")
     if report.get("problem"):
         output += f" This submission could not be read: {report['problem']}"
-    return {"score": report["score"], "output": output, "output_format": "text", "visibility": "visible",
+    return {"score": score, "output": output, "output_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
 

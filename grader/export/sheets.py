@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from ..files import atomic_writer
 from ..gradebook import Gradebook
-from .options import Options
+from .options import Options, awaiting
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Canvas drops a column whose header holds one of these as a total it computes itself
@@ -65,7 +65,7 @@ def canvas(book: Gradebook, assignment: dict[str, Any], directory: Path, options
         yield ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column]
         yield ["Points Possible", "", "", "", "", assignment["max_score"]]
         for row in book.rows(assignment["id"], students=options.only):
-            yield [row.name or row.student, "", row.student, "", "", row.report["score"]]
+            yield [row.name or row.student, "", row.student, "", "", total(row.report, options)]
 
     return [_write_csv(directory, "canvas.csv", rows())]
 
@@ -79,7 +79,7 @@ def moodle(book: Gradebook, assignment: dict[str, Any], directory: Path, options
     def rows():
         yield ["ID number", f"{item} (Real)", f"{item} (Feedback)", "Full name"]
         for row in book.rows(assignment["id"], students=options.only):
-            yield [row.student, row.report["score"], feedback_line(row.report), row.name or ""]
+            yield [row.student, total(row.report, options), feedback_line(row.report), row.name or ""]
 
     return [_write_csv(directory, "moodle.csv", rows())]
 
@@ -89,15 +89,25 @@ def plain(book: Gradebook, assignment: dict[str, Any], directory: Path, options:
     part_ids = [p["id"] for p in assignment["parts"]]
 
     def rows():
-        yield ["student", "name", "score", "max_score", "percent", *part_ids, "problem", "source"]
+        yield ["student", "name", "score", "max_score", "percent", *part_ids, "awaiting_review", "problem", "source"]
         for row in book.rows(assignment["id"], students=options.only):
             report = row.report
-            scores = {p["id"]: p["score"] for p in report["parts"]}
-            percent = round(100 * report["score"] / report["max_score"], 2) if report["max_score"] else 0
-            yield [row.student, row.name or "", report["score"], report["max_score"], percent,
-                   *[scores.get(pid, "") for pid in part_ids], report.get("problem") or "", row.source]
+            waiting = awaiting(report)
+            scores = {p["id"]: "" if p["id"] in waiting and options.unreviewed == "hold" else p["score"]
+                      for p in report["parts"]}
+            score = total(report, options)
+            percent = "" if score == "" else round(100 * score / report["max_score"], 2) if report["max_score"] else 0
+            yield [row.student, row.name or "", score, report["max_score"], percent,
+                   *[scores.get(pid, "") for pid in part_ids], " ".join(waiting), report.get("problem") or "",
+                   row.source]
 
     return [_write_csv(directory, "grades.csv", rows())]
+
+
+def total(report: dict[str, Any], options: Options) -> Any:
+    """A report's total as an LMS receives it: empty (held back) while a free-text part awaits review, unless
+    the instructor asked for it to be sent and flagged."""
+    return "" if awaiting(report) and options.unreviewed == "hold" else report["score"]
 
 
 def feedback_line(report: dict[str, Any]) -> str:
@@ -107,7 +117,8 @@ def feedback_line(report: dict[str, Any]) -> str:
         return f"Could not be graded: {report['problem']}"
     parts = []
     for p in report["parts"]:
-        said = f"{p['id']} {number(p['score'])}/{number(p['max_score'])} {p['status'].replace('_', ' ')}"
+        said = (f"{p['id']} awaiting review (out of {number(p['max_score'])})" if p["id"] in awaiting(report) else
+                f"{p['id']} {number(p['score'])}/{number(p['max_score'])} {p['status'].replace('_', ' ')}")
         comment = (p.get("override") or {}).get("comment")
         parts.append(f"{said} (instructor: {comment})" if comment else said)
     return "; ".join(parts)
