@@ -305,6 +305,7 @@ def test_attempts_are_limited_and_the_best_counts(policies):
     first = api(policies, "/api/assignments/limited/submit", OTHER_ID, body={"answers": {"p1": 42, "p2": "b"}}).json
     second = api(policies, "/api/assignments/limited/submit", OTHER_ID, body={"answers": {"p1": 1}}).json
     assert (first["score"], second["score"]) == (5, 0)
+    assert (first["submission"]["counted"], second["submission"]["counted"]) == (True, False)  # the best counts
     third = api(policies, "/api/assignments/limited/submit", OTHER_ID, body={"answers": {"p1": 42}})
     assert third.status == 409 and "2 submissions" in third.json["error"]
     history = api(policies, "/api/assignments/limited/submissions", OTHER_ID).json

@@ -82,7 +82,7 @@ class Store:
         # one writer at a time within this process: threads queue here and wake at once, instead of meeting at
         # SQLite's lock, whose busy handler sleeps for growing spans; other processes still meet there
         self._writing = threading.Lock()
-        with self._book() as book:
+        with Gradebook(self.path) as book:
             book.db.executescript(TABLES)
 
     @contextmanager
@@ -96,9 +96,6 @@ class Store:
         if found is None:
             found = self._local.book = Gradebook(self.path)
         return found
-
-    def _book(self) -> Gradebook:
-        return Gradebook(self.path)
 
     # --- tokens ------------------------------------------------------------------------------
     def student_of(self, token: str) -> str | None:
@@ -119,9 +116,6 @@ class Store:
                                 (student, token_hash(token), now))
                 issued.append((student, token))
         return issued
-
-    def token_count(self) -> int:
-        return self.book().db.execute("SELECT count(*) FROM service_tokens").fetchone()[0]
 
     # --- rate limit ---------------------------------------------------------------------------
     def admit(self, student: str, per_minute: int, seconds_per_minute: float) -> tuple[int | None, float]:
@@ -176,7 +170,8 @@ class Store:
             book.db.execute("INSERT INTO service_attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             (assignment, student, number, received, str(file), report["score"],
                              report["max_score"], text))
-            if self._counts(book, assignment, student, counts) == number:
+            counted = self._counts(book, assignment, student, counts) == number
+            if counted:
                 for (source,) in book.db.execute("SELECT source FROM submissions WHERE assignment = ? AND "
                                                  "student = ?", (assignment, student)).fetchall():
                     for table in ("submissions", "part_results", "report_names"):
@@ -186,7 +181,7 @@ class Store:
                 book.record(assignment, str(file), hashlib.sha256(body).hexdigest(), spec_hash,
                             report.get("grader_version", ""), time.time(), stem, report, answer_keys, text)
                 book.write_pending()
-        return Attempt(number, received, report["score"], report["max_score"], True, report)
+        return Attempt(number, received, report["score"], report["max_score"], counted, report)
 
     @staticmethod
     def _counts(book: Gradebook, assignment: str, student: str, counts: str) -> int:
