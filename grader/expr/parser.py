@@ -467,7 +467,7 @@ class _Parser:
 
     def declared_with_subscript(self, run: str) -> str | None:
         """``W_hh``/``W_{hh}`` as one declared symbol, longest declared name first; consumes it if so."""
-        under, sub = self.tok, self.peek(1)
+        sub = self.peek(1)
         if sub.kind == "{":
             j = self.pos + 2
             parts = []

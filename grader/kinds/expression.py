@@ -32,7 +32,7 @@ from ..expr.nodes import Node
 from ..expr.shapes import Shape
 from ..model import Outcome, Status
 from ..numbers import Unreadable
-from ..solvers import InstanceSolver, ParamError, SolverError
+from ..solvers import InstanceSolver, ParamError
 from ..tolerance import Tolerance
 from .common import TOLERANCE_SCHEMA, Probe, Timing, SpecProblem, Spot, diagnosed, full_marks, read_tolerance
 from ..errors import quote
