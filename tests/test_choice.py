@@ -66,7 +66,7 @@ def test_feedback_for_wrong_picks_and_left_out_options(multi):
     outcome = multi(["a", "b"])
     assert outcome.status == Status.INCORRECT  # partial: (1 right - 1 wrong) / 2 = 0
     assert "A emits a sequence." in outcome.feedback
-    assert "1 right option is not picked" in outcome.feedback
+    assert "1 right option is missing" in outcome.feedback
     # c's feedback would tell the student that c is right: withheld unless answers are released
     assert "C is one label for a sequence." not in outcome.feedback
     released = Built("choice", {"options": OPTIONS, "answer": ["b", "c"], "release_answer": True,
@@ -161,3 +161,10 @@ def test_words_that_name_no_single_option_are_still_refused_with_an_example(raw)
     part = Built("choice", {"options": TASKS, "answer": "c"})
     outcome = part(raw)
     assert outcome.status == Status.INVALID and "for example: d" in outcome.feedback
+
+
+def test_the_diagnosis_names_the_wrong_picks_never_the_left_out_ones(multi, single):
+    assert single("d").diagnosis == "option:d"
+    assert multi(["a", "b", "c"]).diagnosis == "option:a"
+    assert multi(["b"]).diagnosis == "missing-option"  # which one is missing would give it away
+    assert multi(["c", "b"]).diagnosis is None

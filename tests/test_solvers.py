@@ -58,8 +58,10 @@ def test_q3_soft_attention():
     got, mistakes = _solve("attention.soft", Q3)
     np.testing.assert_allclose(got, w @ np.array(Q3["values"], dtype=float))
     assert _contains(mistakes["argmax"], [6, 1, 2])
-    weights, _ = _solve("attention.softmax_weights", {"query": Q3["query"], "keys": Q3["keys"]})
+    weights, wrong = _solve("attention.softmax_weights", {"query": Q3["query"], "keys": Q3["keys"]})
     np.testing.assert_allclose(weights, w)
+    scaled = np.exp(np.array([-2.0, 3, 0, 6]) / np.sqrt(3))  # softmax(q.k / sqrt(d_k)): scaled attention's weights
+    assert _contains(wrong["scaled"], scaled / scaled.sum())
 
 
 def test_softmax_is_stable_for_large_scores():

@@ -319,11 +319,22 @@ def check(config: Config, reference: frozenset[str], answer: frozenset[str]) -> 
         if wrong_picks:
             said.append(f"({', '.join(wrong_picks)}) should not be picked")
         if left_out:
-            said.append(f"{_count(len(left_out), 'right option')} is not picked" if len(left_out) == 1
-                        else f"{_count(len(left_out), 'right option')} are not picked")
+            said.append(f"{_count(len(left_out), 'right option')} is missing" if len(left_out) == 1
+                        else f"{_count(len(left_out), 'right option')} are missing")
         summary = "; ".join(said).capitalize() + "."
     picks = sorted(answer, key=config.options.index)
-    return Outcome.of_fraction(fraction, " ".join([summary] + lines), None, reading=picks)
+    return Outcome.of_fraction(fraction, " ".join([summary] + lines), _diagnosis(fraction, wrong_picks, left_out),
+                               reading=picks)
+
+
+def _diagnosis(fraction: float, wrong_picks: list[str], left_out: list[str]) -> str | None:
+    """What the feedback names: the wrong picks (``option:a+d``, each with its own feedback where the spec
+    has one), or right options left out (``missing-option``, never which: that would give them away)."""
+    if fraction >= 1.0:
+        return None
+    if wrong_picks:
+        return "option:" + "+".join(wrong_picks)
+    return "missing-option" if left_out else None
 
 
 def show(config: Config, reference: frozenset[str]) -> Any:

@@ -146,6 +146,16 @@ def _softmax_weights_scores(query, keys):
 
 
 @softmax_weights.mistake(
+    "scaled",
+    "These are the weights of scaled attention, softmax(q·k/√d_k); this question asks for the softmax of the "
+    "plain scores q·k.",
+)
+def _softmax_weights_scaled(query, keys):
+    dk = np.shape(query)[-1]
+    return None if dk == 1 else _softmax(_scores(query, keys) / np.sqrt(dk))
+
+
+@softmax_weights.mistake(
     "argmax-weights",
     "These are hard (one-hot) weights; softmax gives every key some weight, more to higher scores, rather "
     "than all of it to the best one.",
@@ -162,8 +172,8 @@ def soft(query, keys, values):
 
 @soft.mistake(
     "argmax",
-    "This is hard attention: only the best-scoring value. Soft attention mixes all values, weighting each "
-    "by the softmax of its score.",
+    "This is hard attention: only the best-scoring value. Soft attention is a weighted average of all the "
+    "values, each weighted by the softmax of its score.",
 )
 def _soft_argmax(query, keys, values):
     return [values[k] for k in _top_indices(_scores(query, keys))]
@@ -224,7 +234,7 @@ def scaled_dot_product(Q, K, V, mask=None):
 
 @scaled_dot_product.mistake(
     "unscaled",
-    "The scores were not scaled: divide Q K^T by sqrt(d_k) before the softmax, which keeps the softmax "
+    "The scores were not scaled: divide Q K^T by √d_k before the softmax, which keeps the softmax "
     "from saturating when the key dimension is large.",
 )
 def _sdp_unscaled(Q, K, V, mask=None):
@@ -236,7 +246,7 @@ def _sdp_unscaled(Q, K, V, mask=None):
 
 @scaled_dot_product.mistake(
     "scaled-by-d",
-    "The scores were divided by d_k; the scale is sqrt(d_k), the standard deviation of a dot product of "
+    "The scores were divided by d_k; the scale is √d_k, the standard deviation of a dot product of "
     "two random vectors with unit-variance entries.",
 )
 def _sdp_scaled_by_d(Q, K, V, mask=None):
