@@ -377,3 +377,16 @@ def test_an_ellipsis_that_names_no_sum_says_how_to_write_it():
     assert "cannot tell which terms '...' stands for: write the sum as \\sum_{k=1}^{T}" in str(caught.value)
     with pytest.raises(ExprError):
         parse("h_1 + ...", RNN)
+
+
+@pytest.mark.parametrize("text", [r"\prod_{k=1}^{3} x_k", "prod_{k=1}^{3} x_k", "∏_{k=1}^{3} x_k"])
+def test_a_product_over_steps_multiplies_its_terms(text):
+    ns = build_namespace({"T": 4}, {"x": {"shape": "scalar", "index": [1, "T"]}})
+    point = Bindings(sequences={"x": ((1,), np.array([2.0, 3.0, 5.0, 7.0]))})
+    assert Evaluator(ns, point).run(parse(text, ns)) == pytest.approx(30.0)
+
+
+def test_a_product_of_vectors_is_refused_with_its_shape():
+    with pytest.raises(ShapeError) as caught:
+        infer(parse(r"\prod_{k=1}^{t} h_k", RNN), RNN)
+    assert "a product ∏ multiplies numbers" in str(caught.value)

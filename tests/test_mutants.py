@@ -58,8 +58,11 @@ def test_rules_on_a_dense_layer(dense, answer, rule, words):
     (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_K) x_k", "rule:sigma-prime-step", "z_K where the right expression has z_k"),
     (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_{k-1}", "rule:index-step", "x_{k-1} is used where"),
     (r"A_{j,K} \sigma'(z_K) x_K", "rule:sum-term", "Only the last term"),
-    (r"\sum_{k=0}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:sum-bounds", "wrong lower bound"),
+    (r"\sum_{k=0}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:sum-bounds", "would need A_{j,0}, z_0 and x_0, which do not"),
     (r"\sum_{k=1}^{K-1} A_{j,k} \sigma'(z_k) x_k", "rule:sum-bounds", "wrong upper bound"),
+    (r"\sum_{k=1}^{K} A_{j,j} \sigma'(z_k) x_k", "rule:index-step", "A_{j,j} is used where the right expression has "
+                                                                    "A_{j,k}"),
+    (r"\prod_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:sum-product", "multiplied (∏) where they should be added"),
     (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) y_k", "rule:symbol-swap", "y_k is used where the right expression has x_k"),
     (r"\sum_{k=1}^{K} A_{j,k} x_k", "rule:drop-factor", "σ'(z_k)"),
     (r"\frac{1}{K} \sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:extra-factor", "divided by K"),
@@ -93,6 +96,19 @@ def test_swapped_indices_are_called_swapped_not_the_immediate_term(seed):
     result = seed("q2b", "sum_{i=1}^{t} g_{i,t} sigma'(z_i) h_{i-1}")
     assert result.diagnosis == "rule:index-swap" and "only the i = t term" not in result.feedback
     assert "g_{t,i}" in result.feedback
+
+
+def test_an_index_mistake_says_what_the_declared_derivative_means(seed):
+    swapped = seed("q2b", r"\sum_{i=1}^{t} \frac{\partial J_i}{\partial h_t}\,\sigma'(z_i)\,h_{i-1}")
+    assert swapped.diagnosis == "rule:index-swap" and "g_{t,i} is ∂J_t/∂h_i" in swapped.feedback
+    moved = seed("q2b", r"\sum_{i=1}^{t} \frac{\partial J_t}{\partial h_t}\,\sigma'(z_i)\,h_{i-1}")
+    assert moved.diagnosis == "rule:index-step" and "g_{t,t} is used where" in moved.feedback
+    assert "g_{t,i} is ∂J_t/∂h_i" in moved.feedback
+
+
+def test_a_product_of_the_terms_is_read_and_named(seed):
+    result = seed("q2c", r"\prod_{t=1}^{T} G_t")
+    assert result.diagnosis == "rule:sum-product" and "a sum" in result.feedback
 
 
 def test_sigma_prime_one_step_back_is_not_an_invitation_to_shift_the_bounds(seed):

@@ -165,11 +165,12 @@ class Evaluator:
         lo, hi = int(round(lo)), int(round(hi))
         if hi - lo >= MAX_TERMS:
             raise BudgetError(f"the sum runs over more than {MAX_TERMS} terms", node.col)
-        total: Value = 0.0
+        total: Value = 1.0 if node.product else 0.0
         inner = dict(scope)
         for i in range(lo, hi + 1):
             inner[node.var] = float(i)
-            total = total + self.eval(node.body, inner)
+            term = self.eval(node.body, inner)
+            total = total * term if node.product else total + term
         return total
 
 

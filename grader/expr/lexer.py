@@ -51,7 +51,7 @@ _IGNORED_COMMANDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "big
 # Unicode symbols students paste from documents and phones
 _UNICODE = {
     "⊙": r"\odot ", "⊗": r"\otimes ", "∘": r"\circ ", "×": r"\times ", "·": r"\cdot ", "⋅": r"\cdot ", "∗": "*",
-    "ᵀ": r"^{\top}", "′": "'", "’": "'", "″": "''", "−": "-", "–": "-", "∑": r"\sum ", "Σ": r"\sum ",
+    "ᵀ": r"^{\top}", "′": "'", "’": "'", "″": "''", "−": "-", "–": "-", "∑": r"\sum ", "Σ": r"\sum ", "∏": r"\prod ",
     "√": r"\sqrt ", "π": r"\pi ", "σ": r"\sigma ", "δ": r"\delta ", "θ": r"\theta ", "α": r"\alpha ",
     "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "μ": r"\mu ", "η": r"\eta ", "ε": r"\epsilon ",
     "ϵ": r"\epsilon ", "φ": r"\phi ", "ω": r"\omega ", "∂": r"\partial ", "（": "(", "）": ")", "＋": "+",
@@ -188,8 +188,8 @@ def _command(name: str, col: int) -> Token | None:
         return Token("frac", "\\frac", col)
     if name == "sqrt":
         return Token("sqrt", "\\sqrt", col)
-    if name == "sum":
-        return Token("sum", "\\sum", col)
+    if name in ("sum", "prod"):
+        return Token("sum", "\\" + name, col)
     if name in _STYLE_COMMANDS:
         return Token("style", name, col)
     if name in _FUNCTION_COMMANDS or name in _GREEK:

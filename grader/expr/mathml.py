@@ -79,7 +79,7 @@ def _node(node: Node, outer: int) -> ET.Element:
     if isinstance(node, Transpose):
         return _el("msup", _node(node.operand, 5), _el("mi", text="T"))
     if isinstance(node, Sum):
-        sigma = _el("munderover", _el("mo", text="\u2211"),
+        sigma = _el("munderover", _el("mo", text="\u220f" if node.product else "\u2211"),
                     _row(_el("mi", text=node.var), _el("mo", text="="), _node(node.lo, 0)), _node(node.hi, 0))
         return wrap(_el("mrow", sigma, _node(node.body, 2)), 2)
     if isinstance(node, Bin):

@@ -31,6 +31,7 @@ class Mutant:
     tree: Node
     rule: str  # a short code: sigma-for-prime, index-swap, sum-term...
     said: str  # the rule's words, about the student's answer
+    about: Node | None = None  # the node of the right expression it changed (g_{t,i}), for a word on its meaning
 
 
 def key(tree: Node) -> Node:
@@ -62,7 +63,7 @@ def singles(tree: Node, ns: Namespace) -> list[Mutant]:
             key = _key(mutated)
             if key not in seen:
                 seen.add(key)
-                out.append(Mutant(mutated, rule, said))
+                out.append(Mutant(mutated, rule, said, node))
             if len(out) >= MAX_SINGLES:
                 return out
     return out
@@ -83,7 +84,8 @@ def pairs(first: list[Mutant], ns: Namespace) -> Iterator[Mutant]:
             b = bs[depth]
             seen.add(b.tree)
             count += 1
-            yield Mutant(b.tree, "+".join(sorted((a.rule, b.rule))), f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}")
+            yield Mutant(b.tree, "+".join(sorted((a.rule, b.rule))), f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}",
+                         a.about if a.about is not None else b.about)
 
 
 def _whole(mutant: Mutant) -> bool:
@@ -142,9 +144,11 @@ def _rewrites(node: Node, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tup
         yield Transpose(node), "transpose", f"{render(node)} needs no transpose here."
     if isinstance(node, (Index, Sym)):
         yield from _other_symbols(node, ns)
-    if isinstance(node, Index) and len(node.indices) == 1:
-        for moved in _steps(node, ns, bound):
-            yield moved, "index-step", f"{render(moved)} is used where the right expression has {render(node)}."
+    if isinstance(node, Index):
+        for k, index in enumerate(node.indices):
+            for moved in _steps(Index(node.name, (index,)), ns, bound):
+                new = Index(node.name, node.indices[:k] + moved.indices + node.indices[k + 1:])
+                yield new, "index-step", f"{render(new)} is used where the right expression has {render(node)}."
 
 
 def _other_steps(node: Call, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tuple[Node, str, str]]:
@@ -170,6 +174,14 @@ def _steps(node: Index, ns: Namespace, bound: tuple[str, ...]) -> Iterator[Index
 
 def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
     v = node.var
+    if node.product:
+        yield (dataclasses.replace(node, product=False), "sum-product",
+               f"The terms for {v} = {render(node.lo)}..{render(node.hi)} are added (Σ) where they should be "
+               "multiplied (∏).")
+    else:  # a product of matrices would not be a number: the shapes rule it out before any value is compared
+        yield (dataclasses.replace(node, product=True), "sum-product",
+               f"The terms for {v} = {render(node.lo)}..{render(node.hi)} are multiplied (∏) where they should be "
+               "added: the right expression is a sum.")
     yield (substitute(node.body, v, node.hi), "sum-term",
            f"Only the last term ({v} = {render(node.hi)}) of the sum over {v} is there: sum the terms for {v} = "
            f"{render(node.lo)}..{render(node.hi)}.")
@@ -179,13 +191,54 @@ def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
            Bin("+", node.lo, Num(1.0))]
     for lo in filter(None, los):
         yield (dataclasses.replace(node, lo=lo), "sum-bounds",
-               f"The sum over {v} has the wrong lower bound: its first term is {v} = {render(node.lo)}.")
+               f"The sum over {v} has the wrong lower bound: its first term is {v} = {render(node.lo)}."
+               + _undefined(node, lo, ns))
     his = [Bin("-", node.hi, Num(1.0)), Bin("+", node.hi, Num(1.0))]
     if isinstance(node.hi, Sym):
         his += [Sym(n) for n in sorted(_integer_names(ns)) if n != node.hi.name]
     for hi in his:
+        last = render(substitute(node.body, v, node.hi))
+        missing = f" The term {last} is missing." if _is_one_less(hi, node.hi) and len(last) <= 24 else ""
         yield (dataclasses.replace(node, hi=hi), "sum-bounds",
-               f"The sum over {v} has the wrong upper bound: its last term is {v} = {render(node.hi)}.")
+               f"The sum over {v} has the wrong upper bound: its last term is {v} = {render(node.hi)}.{missing}")
+
+
+def _undefined(node: Sum, lo: Node, ns: Namespace) -> str:
+    """Why a sum started too early is wrong: its first term uses a step that does not exist (z_0, G_0)."""
+    start = _constant(lo)
+    if start is None:
+        return ""
+    outside = []
+    for _, child, _ in _walk(substitute(node.body, node.var, Num(start)), ()):
+        symbol = ns.symbols.get(getattr(child, "name", ""))
+        if isinstance(child, Index) and symbol is not None and len(symbol.index) == len(child.indices):
+            values = [_constant(index) for index in child.indices]
+            if any(v is not None and v < first for v, (first, _) in zip(values, symbol.index)):
+                folded = tuple(index if v is None else Num(v) for index, v in zip(child.indices, values))
+                outside.append(render(Index(child.name, folded)))
+    if not outside:
+        return ""
+    named = list(dict.fromkeys(outside))
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return (f" Its {node.var} = {start:g} term would need {listed}, which "
+            f"{'does' if len(named) == 1 else 'do'} not exist.")
+
+
+def _constant(node: Node) -> float | None:
+    """A whole-number index written with numbers, + and - (0, i-1 with i = 0): its value; else None."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Neg):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, Bin) and node.op in "+-":
+        a, b = _constant(node.left), _constant(node.right)
+        return None if a is None or b is None else a + b if node.op == "+" else a - b
+    return None
+
+
+def _is_one_less(new: Node, old: Node) -> bool:
+    return isinstance(new, Bin) and new.op == "-" and _is(new.right, 1) and new.left == old
 
 
 def _other_symbols(node: Index | Sym, ns: Namespace) -> Iterator[tuple[Node, str, str]]:

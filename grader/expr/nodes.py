@@ -62,13 +62,14 @@ class Transpose:
 
 @dataclass(frozen=True)
 class Sum:
-    """``sum_{var=lo}^{hi} body``."""
+    """``sum_{var=lo}^{hi} body``, or with ``product`` set ``prod_{var=lo}^{hi} body`` (of numbers only)."""
 
     var: str
     lo: "Node"
     hi: "Node"
     body: "Node"
     col: int = 0
+    product: bool = False
 
 
 Node = Union[Num, Sym, Index, Call, Bin, Neg, Transpose, Sum]

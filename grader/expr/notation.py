@@ -21,6 +21,8 @@ class Derivative:
     pattern: re.Pattern
     template: str
     holes: tuple[str, ...]
+    top: str = ""  # the key's sides, "J_a" and "h_b": to say what g_{t,i} means
+    bottom: str = ""
 
 
 class NotationError(ValueError):
@@ -42,7 +44,7 @@ def read_derivatives(raw: dict[str, str]) -> tuple[Derivative, ...]:
                 rf"|{_D}{slash[0]}\s*/\s*{_D}{slash[1]})")
         if len(set(holes)) != len(holes):
             raise NotationError(f"{key!r}: give the two indices different letters, like 'J_a / h_b'")
-        out.append(Derivative(re.compile(body), str(meaning), holes))
+        out.append(Derivative(re.compile(body), str(meaning), holes, top.strip(), bottom.strip()))
     return tuple(out)
 
 
@@ -77,3 +79,29 @@ def rewrite(text: str, derivatives: tuple[Derivative, ...]) -> str:
             return f" {out} "
         text = d.pattern.sub(meaning, text)
     return text
+
+
+_NAMED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)_(?:\{([^{}]*)\}|([A-Za-z0-9]))\s*$")
+
+
+def meaning(name: str, indices: tuple[str, ...], derivatives: tuple[Derivative, ...]) -> str | None:
+    """What a declared name stands for, at these indices: ``g`` at ``(t, i)`` is "∂J_t/∂h_i"; None if no
+    declared notation names it so."""
+    for d in derivatives:
+        m = _NAMED.match(d.template)
+        if not m or m.group(1) != name:
+            continue
+        letters = [x.strip() for x in (m.group(2) or m.group(3)).split(",")]
+        if len(letters) != len(indices) or sorted(letters) != sorted(d.holes):
+            continue
+        given = dict(zip(letters, indices))
+        sides = [re.sub(r"(?<![A-Za-z])([a-z])(?![A-Za-z])", lambda h: _braced(given.get(h.group(1), h.group(1))),
+                        side.split("_", 1)[1]) if "_" in side else None for side in (d.top, d.bottom)]
+        shown = [f"{side.split('_', 1)[0]}_{sub}" if sub is not None else side
+                 for side, sub in zip((d.top, d.bottom), sides)]
+        return f"∂{shown[0]}/∂{shown[1]}"
+    return None
+
+
+def _braced(index: str) -> str:
+    return index if len(index) == 1 else "{" + index + "}"

@@ -419,6 +419,8 @@ class _Parser:
     # --- names ----------------------------------------------------------------------------------
     def name_expr(self, token: Token) -> Node:
         run = token.text
+        if run == "prod" and self.tok.kind == "_" and run not in self.ns.symbols:  # prod_{t=1}^{T}, as sum_
+            return self.sum_scripts(Token("sum", "\\prod", token.col))
         if self.tok.kind == "_" and run not in self.bound:
             joined = self.declared_with_subscript(run)
             if joined is not None:
@@ -688,10 +690,10 @@ class _Parser:
         self.expect("^", "'^' and the upper bound, as in \\sum_{i=1}^{t}")
         hi = self.group() if self.tok.kind == "{" else self._single_atom()
         self.bound.append(var)
-        self.operand_missing(Token("sum", "\\sum", token.col))
+        self.operand_missing(Token("sum", token.text, token.col))
         body = self.term()
         self.bound.pop()
-        return Sum(var, lo, hi, body, token.col)
+        return Sum(var, lo, hi, body, token.col, product=token.text == "\\prod")
 
     def _single_atom(self) -> Node:
         token = self.tok

@@ -39,7 +39,8 @@ def _render(node: Node, outer: int) -> str:
         return _render(node.operand, 5) + "ᵀ"
     if isinstance(node, Sum):
         body = _render(node.body, 2)
-        return _wrap(f"Σ_{{{node.var}={_render(node.lo, 0)}}}^{{{_render(node.hi, 0)}}} {body}", 2, outer)
+        sign = "∏" if node.product else "Σ"
+        return _wrap(f"{sign}_{{{node.var}={_render(node.lo, 0)}}}^{{{_render(node.hi, 0)}}} {body}", 2, outer)
     if isinstance(node, Bin):
         level = _PRECEDENCE[node.op]
         right = _render(node.right, level + (0 if node.op == "^" else 1))

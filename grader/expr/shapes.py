@@ -51,7 +51,11 @@ def infer(node: Node, ns: Namespace, bound: frozenset[str] = frozenset()) -> Sha
         for limit in (node.lo, node.hi):
             if infer(limit, ns, bound) != ():
                 raise ShapeError(f"the bounds of a sum must be numbers, not {render(limit)}", node.col)
-        return infer(node.body, ns, bound | {node.var})
+        body = infer(node.body, ns, bound | {node.var})
+        if node.product and body != ():
+            raise ShapeError(f"a product ∏ multiplies numbers, but its terms are {describe(body)}: write the "
+                             "matrix products out", node.col)
+        return body
     if isinstance(node, Call):
         return _call(node, [infer(a, ns, bound) for a in node.args])
     if isinstance(node, Bin):

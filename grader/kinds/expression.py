@@ -28,7 +28,8 @@ from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closen
                             value_at)
 from ..expr import mutants, notation
 from ..expr.evaluate import BudgetError, quiet
-from ..expr.nodes import Node
+from ..expr.nodes import Index, Node
+from ..expr.render import render
 from ..expr.shapes import Shape
 from ..model import Outcome, Status
 from ..numbers import Unreadable
@@ -345,7 +346,7 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     except EvalError as exc:  # an index out of its range, say: first, is it a known rule's mistake, as written?
         written = _written_like_a_mutant(config, answer.tree)
         if written is not None:
-            return Outcome.of_fraction(0.0, _join(written.said, extra.get(written.rule)), _code(written))
+            return Outcome.of_fraction(0.0, _join(_said(config, written), extra.get(written.rule)), _code(written))
         return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
     except ReferenceFailed as exc:  # the spec's expression failed here: never the student's fault
         return Outcome(Status.ERROR, 0.0, "The grader could not evaluate the right answer at a test point; this is "
@@ -364,14 +365,14 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         written = None  # ...unless the author listed this very mistake, written so
     if written is not None:  # worded by the rule; credited as a listed mistake of the same value would be
         return Outcome.of_fraction(max((m.fraction for m in matching), default=0.0),
-                                   _join(written.said, extra.get(written.rule)), _code(written))
+                                   _join(_said(config, written), extra.get(written.rule)), _code(written))
     for mistake in matching[:1]:  # the first listed mistake of the answer's value, as the author ordered them
         return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
                                                                                 f"({mistake.name}).",
                                    f"mistake:{mistake.name}")
     found = _mutant_agreeing(config, reference, answer.tree)
     if found is not None:
-        return Outcome.of_fraction(0.0, _join(found.said, extra.get(found.rule)), _code(found))
+        return Outcome.of_fraction(0.0, _join(_said(config, found), extra.get(found.rule)), _code(found))
     if diagnose.transposed(student, right, close):
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
                                               "expression.", extra.get("transpose")), "transpose")
@@ -447,6 +448,16 @@ def _dependence(config: Config, answer: Node) -> str | None:
 def _listing(names: set[str]) -> str:
     shown = sorted(names)
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _said(config: Config, mutant: mutants.Mutant) -> str:
+    """The rule's words, and what the symbol it changed means where the part names a derivative so
+    (g_{t,i} is ∂J_t/∂h_i): a student who swapped or moved an index sees why the right one is right."""
+    node = mutant.about
+    if not (config.derivatives and isinstance(node, Index) and ("index" in mutant.rule)):
+        return mutant.said
+    meant = notation.meaning(node.name, tuple(render(i) for i in node.indices), config.derivatives)
+    return f"{mutant.said} Here {render(node)} is {meant}." if meant else mutant.said
 
 
 def _code(mutant: mutants.Mutant) -> str:
