@@ -10,7 +10,9 @@ from grader.model import Status
 from grader.solvers import SOLVERS
 from grader.solvers.rnn import ACTIVATIONS, _run
 from grader.spec import load_spec
-from helpers import Built, problems_of
+from grader.kinds import KINDS
+from grader.kinds.common import SpecProblem
+from helpers import Built, CollectingSpot, problems_of
 
 
 @pytest.fixture(scope="module")
@@ -377,9 +379,43 @@ def test_a_parts_own_names_for_derivative_notation(seed, answer):
     assert seed("q2b", answer).status == Status.CORRECT, seed("q2b", answer).feedback
 
 
-def test_derivative_notation_a_part_does_not_declare_is_still_refused(seed):
-    outcome = seed("q2b", r"\sum_{i=1}^{t} \frac{\partial J_t}{\partial z_i} h_{i-1}")
-    assert outcome.status == Status.INVALID
+def test_derivative_notation_a_part_does_not_declare_is_wrong_and_says_to_work_it_out(seed):
+    for answer in (r"\sum_{i=1}^{t} \frac{\partial J_t}{\partial z_i} h_{i-1}", "∂h_t/∂z_t · ∂z_t/∂W_hh",
+                   "dJ_t/dW_hh = sum_{i=1}^{t} dJ_t/dh_i * dh_i/dW_hh"):
+        outcome = seed("q2b", answer)
+        assert outcome.status == Status.INCORRECT and outcome.diagnosis == "unworked-derivative", answer
+        assert "still has derivatives in it: work each one out" in outcome.feedback
+
+
+def test_a_sum_index_outside_its_sum_is_wrong_not_unreadable(seed):
+    for part, answer in (("q2b", r"\sum_{t=1}^{T} g_{t,i}\,\sigma'(z_i)\,h_{i-1}"),
+                         ("q2d", r"(g_{t,i} \odot \sigma'(z_i))\, h_{i-1}^\top")):
+        outcome = seed(part, answer)
+        assert outcome.status == Status.INCORRECT and outcome.diagnosis == "free-index", answer
+        assert "i is used outside any sum over i" in outcome.feedback
+    assert seed("q2b", r"\sum_{i=1}^{t g_{t,i} \sigma'(z_i h_{i-1}").status == Status.INVALID  # a brace left open
+
+
+def test_an_update_step_is_wrong_and_named(seed):
+    outcome = seed("q2c", "W_hh - eta * sum_{t=1}^{T} G_t")
+    assert outcome.status == Status.INCORRECT and outcome.diagnosis == "update-step"
+    assert "update step" in outcome.feedback
+
+
+def test_a_chain_whose_last_side_cannot_be_read_is_graded_on_the_side_before(seed):
+    answer = (r"\frac{\partial J}{\partial W_{hh}} = \sum_{t=1}^{T} \frac{\partial J_t}{\partial W_{hh}} = "
+              r"\sum_{t=1}^{T} g_{W_{hh},t}")
+    outcome = seed("q2c", answer)
+    assert outcome.status == Status.CORRECT and "the side before it" in outcome.feedback
+    assert seed("q2c", "sum_{t=1}^{T} G_t = sum_{t=1}^{T} G_t^").status == Status.CORRECT
+    assert seed("q2c", "5 == 5").status == Status.INVALID  # a comparison is not a chain
+
+
+def test_the_seed_sheets_g_labelled_by_its_h_is_read(seed):
+    answer = (r"\frac{\partial J_t}{\partial w_{hh}} = \sum_{i=1}^t \frac{\partial J_t}{\partial h_i} \times "
+              r"\frac{\partial h_i}{\partial w_{hh}} = \sum_{i=1}^t g_{h_{t,i}} \times \sigma'(z_t) \times h_{i-1}")
+    outcome = seed("q2b", answer)
+    assert outcome.diagnosis == "mistake:sigma-prime-at-t" and outcome.status == Status.PARTIAL
 
 
 @pytest.mark.parametrize("key, words", [("J_a", "numerator / denominator"), ("J_a / h_a", "different letters"),
@@ -387,3 +423,44 @@ def test_derivative_notation_a_part_does_not_declare_is_still_refused(seed):
 def test_a_bad_derivative_declaration_is_a_spec_error(key, words):
     found = problems_of("expression", {"symbols": {"g": "scalar"}, "answer": "g", "derivatives": {key: "g"}})
     assert any(words in p for p in found), found
+
+
+SCALAR_RNN = {"h": {"shape": "scalar", "index": [0, "T"]}, "z": {"shape": "scalar", "index": [1, "T"]},
+              "x": {"shape": "scalar", "index": [1, "T"]}, "g": {"shape": "scalar", "index": [[1, "T"], [1, "T"]]},
+              "G": {"shape": "scalar", "index": [1, "T"]}, "W_hh": "scalar", "W_hx": "scalar",
+              "t": {"shape": "scalar", "integer": True, "range": [2, "T"]}}
+
+
+def _sum_of_G(definition: str) -> dict:
+    return {"dims": {"T": 4}, "symbols": SCALAR_RNN, "solver": "rnn.bptt_instance", "params": {"n": 1, "m": 1},
+            "target": "dJ_dWhh", "answer": "sum_{t=1}^{T} G_t", "definitions": {"G_a": definition}}
+
+
+def test_a_definition_lets_an_answer_written_out_be_diagnosed():
+    part = Built("expression", _sum_of_G("sum_{i=1}^{a} g_{a,i} sigma'(z_i) h_{i-1}"))
+    assert part("sum_{t=1}^{T} sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}").status == Status.CORRECT
+    outcome = part("sum_{t=1}^{T} sum_{i=1}^{t} g_{t,i} h_{i-1}")
+    assert outcome.diagnosis == "rule:drop-factor" and "σ'(z_i)" in outcome.feedback
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"definitions": {"G_a": "sum_{i=1}^{a} g_{a,i} sigma(z_i) h_{i-1}"}}, "differs from dJ_dWhh"),
+    ({"definitions": {"H_a": "g_{a,a}"}}, "name a declared sequence"),
+    ({"definitions": {"G_t": "g_{t,t}"}}, "also a symbol of the part"),
+    ({"definitions": {"G_a": "g_{a,"}}, "'G_a'"),
+])
+def test_a_bad_definition_is_a_spec_error(fields, words):
+    spec = _sum_of_G("") | fields
+    part_problems = problems_of("expression", spec)
+    if not part_problems:  # the solver check runs when the part is solved
+        with pytest.raises(SpecProblem) as caught:
+            KINDS["expression"].solve(KINDS["expression"].configure({"id": "p", "kind": "expression", "points": 2,
+                                                                      "prompt": "?", **spec}, CollectingSpot()))
+        part_problems = [str(caught.value)]
+    assert any(words in p for p in part_problems), part_problems
+
+
+def test_definitions_need_a_solver():
+    found = problems_of("expression", {"symbols": {"g": {"shape": "scalar", "index": [1, 3]}}, "answer": "g_1",
+                                       "definitions": {"g_a": "1"}})
+    assert any("definitions need a solver" in p for p in found), found

@@ -59,6 +59,9 @@ _ELEMENTWISE: dict[str, tuple[Callable, Callable | None]] = {
     "sec": (lambda x: 1.0 / np.cos(x), lambda x: np.sin(x) / np.cos(x) ** 2),
     "csc": (lambda x: 1.0 / np.sin(x), lambda x: -np.cos(x) / np.sin(x) ** 2),
     "cot": (lambda x: np.cos(x) / np.sin(x), lambda x: -1.0 / np.sin(x) ** 2),
+    "sech": (lambda x: 1.0 / np.cosh(x), lambda x: -np.tanh(x) / np.cosh(x)),  # sech² z = tanh′ z
+    "csch": (lambda x: 1.0 / np.sinh(x), lambda x: -1.0 / (np.sinh(x) * np.tanh(x))),
+    "coth": (lambda x: 1.0 / np.tanh(x), lambda x: -1.0 / np.sinh(x) ** 2),
     "asinh": (np.arcsinh, lambda x: 1.0 / np.sqrt(x * x + 1.0)),
     "acosh": (np.arccosh, lambda x: 1.0 / np.sqrt(x * x - 1.0)),
     "atanh": (np.arctanh, lambda x: 1.0 / (1.0 - x * x)),

@@ -37,7 +37,7 @@ class Token:
 
 # LaTeX commands by what they mean here
 _FUNCTION_COMMANDS = {"sigma", "tanh", "exp", "log", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-                      "sinh", "cosh", "sqrt", "abs", "max", "min", "sec", "csc", "cot", "sgn"}
+                      "sinh", "cosh", "sech", "csch", "coth", "sqrt", "abs", "max", "min", "sec", "csc", "cot", "sgn"}
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
           "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega",
           "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
@@ -96,7 +96,7 @@ def prepare(text: str) -> tuple[str, list[int]]:
     text = text[:-1] if text.endswith((",", ".")) and not text[-2:-1].isdigit() else text  # "…h_{t-1}."
     if text.isascii():  # nothing to spell out: every character stays where it was
         _no_comparison(text, list(range(1, len(text) + 1)))
-        cut = _last_side(text)
+        cut = last_side_start(text)
         return text[cut:], list(range(cut + 1, len(text) + 1))
     out: list[str] = []
     cols: list[int] = []
@@ -118,14 +118,14 @@ def prepare(text: str) -> tuple[str, list[int]]:
         i += width
     joined = "".join(out)
     _no_comparison(joined, cols)
-    cut = _last_side(joined)
+    cut = last_side_start(joined)
     return joined[cut:], cols[cut:]
 
 
 _SUM_VARIABLE = re.compile(r"(\\sum|sum|∑|Σ)\s*_\s*[A-Za-z]+\s*$")
 
 
-def _last_side(text: str) -> int:
+def last_side_start(text: str) -> int:
     """Where the last side of a chain ``a = b = c`` starts (0 if there is no top-level '=').
 
     The '=' of an unbraced sum, ``sum_t=1^T``, belongs to the sum, not to a chain."""

@@ -117,6 +117,8 @@ def _rewrites(node: Node, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tup
         elif node.order == 0:
             yield (dataclasses.replace(node, order=1), "sigma-for-prime",
                    f"{name}′ is used where {name} itself belongs.")
+        if node.order == 1:
+            yield from _written_out(node)
         for other, shown in DERIVATIVES.items():
             if other != node.fn:
                 yield (dataclasses.replace(node, fn=other), "activation",
@@ -151,6 +153,29 @@ def _rewrites(node: Node, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tup
                 yield new, "index-step", f"{render(new)} is used where the right expression has {render(node)}."
 
 
+def _written_out(node: Call) -> Iterator[tuple[Node, str, str]]:
+    """σ′ and tanh′ written out in the activation's own output, wrongly: the other one's formula (1 − h² for
+    a sigmoid, h(1 − h) for tanh), or tanh′ with its square misplaced, (1 − h)². Where the test points
+    are a solver's networks (h = σ(z)), a student's 1 − h_t² agrees with the mutant 1 − σ(z_t)²."""
+    u = node.args[0] if len(node.args) == 1 else None
+    if u is None:
+        return
+    act = dataclasses.replace(node, order=0)
+    one = Num(1.0)
+    square = Bin("*", act, act)  # element-wise: h ⊙ h for a vector
+    if node.fn == "sigma":
+        yield (Bin("-", one, square), "activation-form",
+               f"1 − σ({render(u)})² is tanh′ written in its output, but the activation here is the sigmoid: "
+               f"σ′(z) = σ(z)(1 − σ(z)), that is h(1 − h).")
+    elif node.fn == "tanh":
+        yield (Bin("*", act, Bin("-", one, act)), "activation-form",
+               f"tanh({render(u)})(1 − tanh({render(u)})) is the sigmoid's σ′ written in its output, but the "
+               "activation here is tanh: tanh′(z) = 1 − tanh(z)², that is 1 − h².")
+        gap = Bin("-", one, act)
+        yield (Bin("*", gap, gap), "activation-form",
+               "The square is misplaced: tanh′(z) = 1 − tanh(z)², not (1 − tanh(z))².")
+
+
 def _other_steps(node: Call, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tuple[Node, str, str]]:
     """σ′(z_i) taken at another step: z_t, z_T, z_{i-1}, z_{i+1}."""
     arg = node.args[0] if len(node.args) == 1 else None
@@ -183,10 +208,11 @@ def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
                f"The terms for {v} = {render(node.lo)}..{render(node.hi)} are multiplied (∏) where they should be "
                "added: the right expression is a sum.")
     yield (substitute(node.body, v, node.hi), "sum-term",
-           f"Only the last term ({v} = {render(node.hi)}) of the sum over {v} is there: sum the terms for {v} = "
-           f"{render(node.lo)}..{render(node.hi)}.")
+           f"Only the last term ({v} = {render(node.hi)}) of the sum over {v} is there: the terms with {v} < "
+           f"{render(node.hi)} are missing; sum the terms for {v} = {render(node.lo)}..{render(node.hi)}.")
     yield (substitute(node.body, v, node.lo), "sum-term",
-           f"Only the first term ({v} = {render(node.lo)}) of the sum over {v} is there.")
+           f"Only the first term ({v} = {render(node.lo)}) of the sum over {v} is there: the terms with {v} > "
+           f"{render(node.lo)} are missing.")
     los = [Num(0.0) if _is(node.lo, 1) else Num(1.0) if _is(node.lo, 0) else None,
            Bin("+", node.lo, Num(1.0))]
     for lo in filter(None, los):

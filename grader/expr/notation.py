@@ -12,6 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .nodes import Index, Node
+from .parser import parse
+from .shapes import infer
+from .symbols import Namespace, Symbol
+from .trees import rebuild, substitute
+
 _SIDE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9]+)))?\s*$")
 _D = r"(?:\\partial\s*|∂\s*|d\s*)"  # \partial, ∂, or d (dJ_t/dh_i)
 
@@ -105,3 +111,53 @@ def meaning(name: str, indices: tuple[str, ...], derivatives: tuple[Derivative, 
 
 def _braced(index: str) -> str:
     return index if len(index) == 1 else "{" + index + "}"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``G_a`` means ``body`` with ``a`` replaced by the index: lets diagnosis see inside a name the answer
+    uses (a student who writes q2c's sum of G_t out, as a double sum in g, z and h)."""
+
+    name: str
+    holes: tuple[str, ...]
+    body: Node
+
+
+def read_definitions(raw: dict[str, str], ns: Namespace) -> tuple[Definition, ...]:
+    """The spec's ``definitions`` field, parsed; :class:`NotationError` (with the key) for one that cannot be."""
+    out = []
+    for key, text in raw.items():
+        m = _NAMED.match(str(key))
+        symbol = ns.symbols.get(m.group(1)) if m else None
+        holes = tuple(x.strip() for x in (m.group(2) or m.group(3)).split(",")) if m else ()
+        if symbol is None or len(holes) != len(symbol.index) or not all(len(h) == 1 and h.isalpha() for h in holes):
+            raise NotationError(f"{key!r}: name a declared sequence with one letter per index, like 'G_a'")
+        clash = [h for h in holes if h in ns.symbols or h in ns.dims]
+        if clash:
+            raise NotationError(f"{key!r}: the placeholder {clash[0]} is also a symbol of the part; use another letter")
+        inner = Namespace({**ns.symbols, **{h: Symbol(h, integer=True) for h in holes}}, ns.dims)
+        try:
+            body = parse(str(text), inner)
+            shape = infer(body, inner)
+        except ValueError as exc:  # ExprError and ShapeError
+            raise NotationError(f"{key!r}: {exc}") from None
+        if shape != symbol.shape:
+            raise NotationError(f"{key!r}: the definition's shape differs from {symbol.name}'s")
+        out.append(Definition(symbol.name, holes, body))
+    return tuple(out)
+
+
+def expand(tree: Node, definitions: tuple[Definition, ...]) -> Node:
+    """``tree`` with every defined name written out (G_t as its sum over i)."""
+    by_name = {d.name: d for d in definitions}
+
+    def visit(node: Node) -> Node:
+        node = rebuild(node, visit)
+        d = by_name.get(node.name) if isinstance(node, Index) else None
+        if d is None or len(node.indices) != len(d.holes):
+            return node
+        body = d.body
+        for hole, index in zip(d.holes, node.indices):
+            body = substitute(body, hole, index)
+        return body
+    return visit(tree)

@@ -14,6 +14,7 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
 from ..expr import mutants, notation
+from ..expr.reading import read_expression
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Index, Node
 from ..expr.render import render
@@ -80,6 +82,10 @@ SCHEMA: dict[str, Any] = {
         "derivatives": {"type": "object", "additionalProperties": {"type": "string"},
                         "description": "What derivative notation means in this part: {'J_a / h_b': 'g_{a,b}'} reads "
                                        "\\frac{\\partial J_t}{\\partial h_i}, ∂J_t/∂h_i and dJ_t/dh_i as g_{t,i}."},
+        "definitions": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "What a sequence the answer uses stands for, so a wrong answer written out in "
+                                       "other symbols can still be diagnosed: {'G_a': 'sum_{i=1}^{a} g_{a,i} "
+                                       "sigma\'(z_i) h_{i-1}'}. Checked against the solver at every instance."},
         "feedback": {"type": "object", "additionalProperties": {"type": "string"},
                      "propertyNames": {"enum": ["correct", "shape", "transpose", "sign", "scale", "entries"]}},
     },
@@ -110,14 +116,19 @@ class Config:
     feedback: dict[str, str]
     seed: int
     derivatives: tuple = ()  # notation.Derivative: how ∂J_t/∂h_i reads in this part
+    expanded: Node | None = None  # the answer with the part's definitions written out (G_t as its sum), if any
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A student's expression: the tree to evaluate, and the text (for hints about how it was read)."""
+    """A student's expression: the tree to evaluate, and the text (for hints about how it was read); or, with
+    no tree, why the answer as written is not the expression asked (``wrong``, worded by expr/reading.py)."""
 
-    tree: Node
+    tree: Node | None
     text: str
+    note: str | None = None
+    wrong: str | None = None
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,8 +204,22 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     except notation.NotationError as exc:
         spot.error(("derivatives",), str(exc))
         return None
+    expanded = None
+    if fields.get("definitions") and solver is None:
+        spot.error(("definitions",), "definitions need a solver: its instances are where the defined names and "
+                                     "their definitions agree", key=True)
+        return None
+    for key, text in (fields.get("definitions") or {}).items():
+        try:
+            definition = notation.read_definitions({key: text}, ns)
+        except notation.NotationError as exc:
+            spot.error(("definitions", key), str(exc))
+            return None
+        if answer is not None:
+            expanded = notation.expand(expanded or answer, definition)
     return Config(ns, fields.get("answer"), answer, solver, params, target, tolerance, fields.get("samples", POINTS),
-                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])), derivatives)
+                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])), derivatives,
+                  expanded)
 
 
 def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> Node | None:
@@ -236,6 +261,13 @@ def solve(config: Config) -> Reference:
     with quiet():  # the same for every student: evaluated once here, not once per answer
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
                          for m in config.mistakes)
+        if config.expanded is not None:  # a definition that is wrong would make every diagnosis through it wrong
+            close = closeness(config.tolerance, targets)
+            for point, target in zip(instances, targets):
+                value = quiet_value(config.expanded, config.ns, point, deadline)
+                if value is None or not close(value, target):
+                    raise SpecProblem(("definitions",), f"with its definitions written out, the answer differs from "
+                                                        f"{config.target} of {config.solver.name}")
     return Reference(shape, tuple(instances), tuple(targets), mistakes)
 
 
@@ -326,13 +358,22 @@ def read(config: Config, raw: Any) -> Answer:
         raise Unreadable("write the answer as one expression, as text")
     text = str(getattr(raw, "text", raw))
     try:
-        return Answer(parse(notation.rewrite(text, config.derivatives) if config.derivatives else text, config.ns),
-                      text)
+        reading = read_expression(text, config.ns, config.derivatives, config.answer)
     except ExprError as exc:
         raise Unreadable(str(exc)) from None
+    return Answer(reading.tree, text, reading.note, reading.wrong, reading.code)
 
 
 def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
+    if answer.tree is None:
+        return Outcome(Status.INCORRECT, 0.0, answer.wrong, answer.code)
+    outcome = _check(config, reference, answer)
+    if answer.note:
+        outcome = dataclasses.replace(outcome, feedback=_join(outcome.feedback, answer.note))
+    return outcome
+
+
+def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     extra = config.feedback
     try:
         shape = infer(answer.tree, config.ns)
@@ -499,6 +540,9 @@ def _singles(config: Config) -> list[mutants.Mutant]:
         if len(_MUTANTS) > 512:
             _MUTANTS.clear()
         found = mutants.singles(config.answer, config.ns)
+        if config.expanded is not None:  # and of the answer written out: G_t's sum in g, z, h
+            known = {m.tree for m in found}
+            found += [m for m in mutants.singles(config.expanded, config.ns) if m.tree not in known]
         by_key: dict[str, mutants.Mutant] = {}
         for m in found:
             by_key.setdefault(mutants.key(m.tree), m)

@@ -189,6 +189,8 @@ class Course:
             answer = KINDS["expression"].read(part.config, text)
         except Unreadable as exc:
             return {"mathml": None, "error": str(exc)}
+        if answer.tree is None:  # readable, but not the expression asked (derivatives left unworked...)
+            return {"mathml": None, "error": answer.wrong}
         return {"mathml": to_mathml(answer.tree, display=True), "error": None}
 
 
