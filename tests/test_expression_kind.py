@@ -70,7 +70,7 @@ WRONG = [
     ("q2c", "G_t", "mistake:one-step-only"),
     ("q2c", "(1/T) sum_{t=1}^{T} G_t", "rule:extra-factor"),  # "you divided by T", never "1/4 times"
     ("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_t)) h_{i-1}^\top", "mistake:sigma-prime-at-t"),
-    ("q2d", r"\sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}", "shape"),
+    ("q2d", r"\sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}", "rule:product-kind+transpose"),
     ("q2d", r"\sum_{i=1}^{t} h_{i-1} (g_{t,i} \odot \sigma'(z_i))^T", "transpose"),
     ("q2d", r"\sum_{i=1}^{t} g_{t,i} h_{i-1}^\top", "mistake:missing-sigma-prime"),
     ("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i))^T h_{i-1}", "shape"),
@@ -91,7 +91,9 @@ def test_the_seed_students_slip_gets_partial_credit_and_an_explanation(seed):
 
 
 def test_shape_feedback_suggests_the_fix(seed):
-    outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) h_{i-1}")
+    ruled = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) h_{i-1}")
+    assert ruled.diagnosis == "rule:transpose" and "A transpose is missing: h_{i-1}ᵀ" in ruled.feedback
+    outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) h_{i-1} + W_{hh}")  # no rule's mistake
     assert outcome.diagnosis == "shape"
     assert "(g_{t,i} ⊙ σ'(z_i)) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ" \
         in outcome.feedback

@@ -42,15 +42,16 @@ def sequence():
     (r"N (g \odot \sigma'(W x)) x^\top", "rule:extra-factor", "multiplied by N"),
     (r"g x^\top", "rule:drop-factor", "σ'(W x)"),
     (r"-(g \odot \sigma'(W x)) x^\top", "sign", "sign"),
-    (r"(g \sigma'(W x)^\top) x^\top", None, None),  # an outer product where ⊙ belongs: some diagnosis
+    (r"(g \sigma'(W x)^\top) x^\top", "rule:product-kind", "outer product (a matrix) where an element-wise"),
+    (r"(\sigma'(W x) g^\top) x^\top", "rule:product-kind", "outer product (a matrix) where an element-wise"),
+    (r"(g \odot (1 - \sigma(W x) \odot \sigma(W x))) x^\top", "rule:activation-form", "the activation here is the "
+                                                                                    "sigmoid"),
+    (r"(g \odot \sigma'(W x)) x", "rule:transpose", "A transpose is missing: xᵀ"),  # shapes fail: the rule, as written
 ])
 def test_rules_on_a_dense_layer(dense, answer, rule, words):
     outcome = dense(answer)
     assert outcome.status == Status.INCORRECT, outcome.feedback
-    if rule is None:
-        assert outcome.diagnosis is not None
-    else:
-        assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)
+    assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)
 
 
 @pytest.mark.parametrize("answer, rule, words", [
@@ -64,6 +65,7 @@ def test_rules_on_a_dense_layer(dense, answer, rule, words):
                                                                     "A_{j,k}"),
     (r"\prod_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:sum-product", "multiplied (∏) where they should be added"),
     (r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) y_k", "rule:symbol-swap", "y_k is used where the right expression has x_k"),
+    (r"\sum_{k=1}^{K} A_{j,k} \sigma(z_k) x_k", "rule:sigma-for-prime", "derivative σ′"),
     (r"\sum_{k=1}^{K} A_{j,k} x_k", "rule:drop-factor", "σ'(z_k)"),
     (r"\frac{1}{K} \sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k", "rule:extra-factor", "divided by K"),
     (r"\sum_{k=1}^{K} A_{k,j} \sigma'(z_K) x_k", "rule:index-swap+sigma-prime-step", "Also"),  # two at once
@@ -134,3 +136,26 @@ def test_when_no_rule_explains_it_the_answer_hears_what_it_depends_on(sequence):
     assert outcome.diagnosis == "dependence"
     assert "does not depend on x or z, which the right one does" in outcome.feedback
     assert "It depends on y, which the right one does not" in outcome.feedback
+
+
+VECTOR_TANH = {  # a tanh layer over a sequence, with inputs of another size than the states
+    "dims": {"n": 3, "m": 2, "K": 4},
+    "symbols": {"a": {"shape": ["n"], "index": [1, "K"]}, "z": {"shape": ["n"], "index": [1, "K"]},
+                "h": {"shape": ["n"], "index": [0, "K"]}, "x": {"shape": ["m"], "index": [1, "K"]}},
+    "answer": r"\sum_{k=1}^{K} (a_k \odot \tanh'(z_k)) h_{k-1}^\top",
+}
+
+
+@pytest.mark.parametrize("answer, rule, words", [
+    (r"\sum_{k=1}^{K} (a_k \odot (1 - \tanh(z_k)) \odot (1 - \tanh(z_k))) h_{k-1}^\top", "rule:activation-form",
+     "The square is misplaced"),
+    (r"\sum_{k=1}^{K} (a_k \odot \tanh(z_k) \odot (1 - \tanh(z_k))) h_{k-1}^\top", "rule:activation-form",
+     "the activation here is tanh"),
+    (r"\sum_{k=1}^{K} (a_k \odot \tanh'(z_k)) x_k^\top", "rule:symbol-swap", "x_k is used where the right expression "
+                                                                             "has h_{k-1}"),
+    (r"\sum_{k=1}^{K} (a_k \odot \tanh(z_k)) x_k^\top", "rule:sigma-for-prime+symbol-swap", "Also"),
+])
+def test_rules_on_a_tanh_layer_with_inputs_of_another_size(answer, rule, words):
+    outcome = Built("expression", VECTOR_TANH)(answer)
+    assert outcome.status == Status.INCORRECT, outcome.feedback
+    assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)

@@ -21,7 +21,7 @@ from .symbols import Namespace
 from .trees import children, replace_at, strip, substitute
 
 DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
-PRODUCTS = {"@": "a matrix product", "*": "an element-wise product (⊙)"}
+PRODUCTS = {"@": "a matrix (or outer) product", "*": "an element-wise product (⊙)"}
 MAX_SINGLES = 200
 MAX_PAIRS = 400  # pairs evaluated at the test points: a deterministic bound on the search by value
 
@@ -135,11 +135,16 @@ def _rewrites(node: Node, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tup
             if _has_symbol(dropped):  # a constant dropped is the scale diagnosis's: naming it would hand it over
                 yield kept, "drop-factor", f"A factor is missing: {render(dropped)}."
         other = "*" if node.op == "@" else "@"
-        yield (Bin(other, node.left, node.right), "product-kind",
-               f"{render(node)} needs {PRODUCTS[node.op]}, not {PRODUCTS[other]}.")
+        new = Bin(other, node.left, node.right)
+        yield (new, "product-kind", f"{render(new)} is {PRODUCTS[other]} where {PRODUCTS[node.op]} belongs.")
         if node.op == "@" and not isinstance(node.right, Transpose):
             yield (Bin("@", node.left, Transpose(node.right)), "product-kind",
                    f"{render(node)} is a plain product, not an outer product with {render(node.right)}ᵀ.")
+        if node.op == "*":  # an outer product, either way round, where ⊙ belongs
+            for a, b in ((node.left, node.right), (node.right, node.left)):
+                outer = Bin("@", a, Transpose(b))
+                yield (outer, "product-kind", f"{render(outer)} is an outer product (a matrix) where an element-wise "
+                                              "product (⊙, a vector) belongs.")
     if isinstance(node, Transpose):
         yield node.operand, "transpose", f"A transpose is missing: {render(node)}."
     elif isinstance(node, (Index, Sym)) and _shape(node, ns) not in ((), None):
@@ -268,20 +273,30 @@ def _is_one_less(new: Node, old: Node) -> bool:
 
 
 def _other_symbols(node: Index | Sym, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
-    """One declared symbol for another of the same shape and the same number of indices."""
+    """One declared symbol for another of the same shape and the same number of indices; a sequence for one of
+    the same rank (the input x_i where the state h_{i-1} belongs: a step apart, and their sizes may differ)."""
     here = ns.symbols.get(node.name)
     if here is None:
         return
     for name, symbol in sorted(ns.symbols.items()):
-        if name == node.name or symbol.shape != here.shape or symbol.integer or here.integer:
+        if name == node.name or symbol.integer or here.integer:
             continue
-        if len(symbol.index) == len(here.index):
-            new = dataclasses.replace(node, name=name)
-        elif not symbol.index:  # a plain symbol for a step of a sequence: W_hh where h_{t-1} belongs
-            new = Sym(name)
+        same = symbol.shape == here.shape
+        if len(symbol.index) == len(here.index) and (same or (symbol.index and len(symbol.shape) == len(here.shape))):
+            news = [dataclasses.replace(node, name=name)]
+            if isinstance(node, Index) and len(node.indices) == 1 and _is_step_off(node.indices[0]):
+                news.append(Index(name, (node.indices[0].left,)))
+        elif not symbol.index and same:  # a plain symbol for a step of a sequence: W_hh where h_{t-1} belongs
+            news = [Sym(name)]
         else:
             continue
-        yield new, "symbol-swap", f"{render(new)} is used where the right expression has {render(node)}."
+        for new in news:
+            yield new, "symbol-swap", f"{render(new)} is used where the right expression has {render(node)}."
+
+
+def _is_step_off(index: Node) -> bool:
+    """i - 1 or i + 1."""
+    return isinstance(index, Bin) and index.op in "+-" and _is(index.right, 1)
 
 
 # --- tree plumbing --------------------------------------------------------------------------------

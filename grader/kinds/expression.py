@@ -377,7 +377,10 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     extra = config.feedback
     try:
         shape = infer(answer.tree, config.ns)
-    except ShapeError as exc:
+    except ShapeError as exc:  # a rule's mistake as written (a transpose left out) says more than the shapes
+        written = _written_like_a_mutant(config, answer.tree)
+        if written is not None:
+            return Outcome.of_fraction(0.0, _join(_said(config, written), extra.get(written.rule)), _code(written))
         return Outcome(Status.INCORRECT, 0.0, _join(_sentence(exc.message), extra.get("shape")), "shape")
     try:
         with quiet():
