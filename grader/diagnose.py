@@ -58,33 +58,3 @@ def scale_factor(student: Sequence[np.ndarray], reference: Sequence[np.ndarray],
     ok = all(close(np.asarray(x, dtype=float), c * np.asarray(y, dtype=float)) and
              close(np.asarray(x, dtype=float) / c, np.asarray(y, dtype=float)) for x, y in zip(student, reference))
     return c if ok else None
-
-
-def named(c: float) -> str | None:
-    """The factor as a reader would write it if it is one a slip makes - a small fraction (2, 1/2, 3/4),
-    a square root (√2, 1/√3: a forgotten √d_k) or a power of ten - else None: naming 1.301 would hand
-    over the answer (the student's value divided by it)."""
-    text = nice(c)
-    if "." not in text:
-        return text
-    for k in range(2, 101):
-        root = math.sqrt(k)
-        if int(root) ** 2 == k:
-            continue
-        for value, shown in ((root, f"√{k}"), (1 / root, f"1/√{k}")):
-            if math.isclose(abs(c), value, rel_tol=1e-9):
-                return ("-" if c < 0 else "") + shown
-    exponent = math.log10(abs(c)) if c else 0.5
-    if math.isclose(exponent, round(exponent), abs_tol=1e-9):
-        return ("-" if c < 0 else "") + f"{abs(c):g}"
-    return None
-
-
-def nice(c: float) -> str:
-    """A factor as a reader would write it: 2, 1/2, -3, 0.7071."""
-    for num in range(1, 11):
-        for den in range(1, 11):
-            if math.isclose(abs(c), num / den, rel_tol=1e-9):
-                sign = "-" if c < 0 else ""
-                return f"{sign}{num}" if den == 1 else f"{sign}{num}/{den}"
-    return f"{c:.4g}"

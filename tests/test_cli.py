@@ -67,8 +67,9 @@ def test_class_diagnoses(graded):
     assert part("99522048", "q3a")["diagnosis"] == "mistake:off-by-one"
     assert part("99522059", "q3a")["diagnosis"] == "mistake:one-hot-weights"
     assert part("99522014", "q2a")["diagnosis"] == "mistake:sigma-instead-of-its-derivative"
-    assert part("99522014", "q2d")["diagnosis"] == "shape"
-    assert "did you mean an outer product with" in part("99522014", "q2d")["feedback"]
+    assert part("99522014", "q2d")["diagnosis"] == "rule:product-kind+transpose"  # g σ'(z_i) h_{i-1}: both named
+    assert "A transpose is missing: h_{i-1}ᵀ" in part("99522014", "q2d")["feedback"]
+    assert "outer product with σ'(z_i)ᵀ" not in part("99522014", "q2d")["feedback"]  # the issue's misleading advice
     assert part("99522027", "q2b")["diagnosis"] == "mistake:state-at-the-same-step"
     assert part("99522027", "q2d")["status"] == "correct"  # outer(g ⊙ σ'(z_i), h_{i-1})
     assert part("99522033", "q2a")["status"] == "correct"  # Unicode: σ′(zₜ) hₜ₋₁

@@ -287,15 +287,13 @@ def test_symbol_settings_are_checked(symbols, words):
     assert any(words in p for p in problems), problems
 
 
-def test_a_scale_factor_is_named_only_when_a_slip_makes_it():
-    """7.389 x² is e² x²: "0.1353 times the right one" would let a student divide and have the reference's
-    constant; a round factor (3, 1/2, √2) is what a slip makes, and saying it teaches."""
+def test_a_scale_factor_is_never_named():
+    """Told "3 times the right one" (or 0.1353 for e² x²), a student divides and has the answer."""
     part = Built("expression", {"symbols": {"x": "scalar"}, "answer": "7.389 x^2"})
-    outcome = part("x^2")
-    assert outcome.diagnosis == "scale" and "0.1353" not in outcome.feedback and "7.389" not in outcome.feedback
-    assert "times a constant" in outcome.feedback
-    assert "3 times the right one" in part("22.167 x^2").feedback
-    assert "1/2 times the right one" in part("3.6945 x^2").feedback
+    for answer in ("x^2", "22.167 x^2", "3.6945 x^2"):
+        outcome = part(answer)
+        assert outcome.diagnosis == "scale" and "times a constant" in outcome.feedback
+        assert not any(n in outcome.feedback for n in ("0.1353", "7.389", "3 times", "1/2"))
 
 
 @pytest.mark.parametrize("answer", ["5==5", "x == x", "x <= 2", "x >= 2", "x < 2", "x != 1", "x ≤ 2", r"x \le 2",

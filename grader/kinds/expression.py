@@ -428,10 +428,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
                                               "right one.", extra.get("sign")), "sign")
     factor = diagnose.scale_factor(student, right, close)
     if factor is not None:
-        shown = diagnose.named(factor)  # only a factor a slip makes: naming 0.1353 would hand over the reference
-        said = (f"Off by a constant factor: your expression is {shown} times the right one." if shown else
-                "Off by a constant factor: your expression is the right one times a constant (a factor missing, "
-                "or one too many?).")
+        # never the factor itself: the student would divide by it and have the answer
+        said = ("Off by a constant factor: your expression is the right one times a constant. Look for a factor "
+                "that is missing or one too many (a 2 from a square, a 1/N from an average, a √d).")
         return Outcome.of_fraction(0.0, _join(said, extra.get("scale")), "scale")
     differ = sum(not close(s, r) for s, r in zip(student, right))
     where = "test situations" if reference.instances else "test points"
