@@ -11,6 +11,8 @@ It prints, in one run:
   "differs" one, and feedback holding every ``must_mention`` string;
 - correct answers refused;
 - leaks: feedback to a wrong answer that holds the reference, or a factor to divide by;
+- free text: how often the provisional rubric score (never shown to students) is within half a point of the
+  teacher's approximate score;
 - the median time to check a wrong expression answer against a right one (what diagnosis adds).
 """
 from __future__ import annotations
@@ -63,7 +65,7 @@ def leaks(feedback: str, reference: str | None) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--show", default="", help="comma-separated: verdicts, diagnoses, refused, leaks")
+    parser.add_argument("--show", default="", help="comma-separated: verdicts, diagnoses, refused, leaks, free-text")
     parser.add_argument("--part", help="only this part id")
     args = parser.parse_args()
     show = set(filter(None, args.show.split(",")))
@@ -101,6 +103,13 @@ def main() -> None:
             if got != "correct":
                 tally["correct refused"] += 1
                 failures["refused"].append(f"{label}: {got} -- {part.feedback[:120]}")
+        teacher_score = re.search(r"(\d+(?:\.\d+)?)/(\d+)", e.get("teacher", "")) if want == "review" else None
+        if teacher_score:  # free text: the provisional score an instructor sees, against the teacher's
+            tally["free text"] += 1
+            close = abs(part.score - float(teacher_score.group(1))) <= 0.5
+            tally["free text close"] += close
+            if not close:
+                failures["free-text"].append(f"{label}: provisional {part.score:g}, teacher {teacher_score.group(0)}")
         if want in ("incorrect", "partial"):
             tally["wrong"] += 1
             said = part.feedback + " " + " ".join(part.details)
@@ -123,11 +132,14 @@ def main() -> None:
           f"({100 * tally['wrong, specific diagnosis'] / max(1, tally['wrong']):.0f}%)")
     print(f"  correct answers refused        {tally['correct refused']:4d} / {tally['correct']}")
     print(f"  leaks                          {tally['leaks']:4d}")
+    if tally["free text"]:
+        print(f"  free text, provisional score within 0.5 of the teacher's (instructors only) "
+              f"{tally['free text close']:4d} / {tally['free text']}")
     if times["wrong"] and times["right"]:
         wrong, right = statistics.median(times["wrong"]) * 1000, statistics.median(times["right"]) * 1000
         print(f"  expression check, median: wrong {wrong:.2f} ms, right {right:.2f} ms: diagnosis adds "
               f"{wrong - right:.2f} ms")
-    for kind in ("verdicts", "diagnoses", "refused", "leaks"):
+    for kind in ("verdicts", "diagnoses", "refused", "leaks", "free-text"):
         if kind in show:
             print(f"\n{kind} ({len(failures[kind])}):")
             for line in failures[kind]:

@@ -9,6 +9,7 @@ repeated group that itself repeats) and by timing it on a few answers built to t
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,19 +89,31 @@ class Budget:
 
     def search(self, pattern: Any, text: str) -> bool | None:
         """Does ``pattern`` occur in ``text``? None if it could not tell in time."""
+        found = self._timed(lambda left: pattern.search(text, timeout=left))
+        return None if found is _LATE else found is not None
+
+    def matches(self, pattern: Any, text: str) -> list | None:
+        """Where ``pattern`` occurs in ``text`` (match objects, at most 20); None if it could not tell in time."""
+        found = self._timed(lambda left: list(itertools.islice(pattern.finditer(text, timeout=left), 20)))
+        return None if found is _LATE else found
+
+    def _timed(self, run: Any) -> Any:
         for _ in range(RETRIES + 1):
             left = min(self.per_pattern, clock.left(self.deadline))
             if left <= 0:
                 break
             started = clock.now()
             try:
-                return pattern.search(text, timeout=left) is not None
+                return run(left)
             except TimeoutError:
                 if clock.now() - started >= left / 2:  # the pattern really worked that long: it is too slow
                     break
                 # regex times out on the wall clock; this thread mostly waited for a core: try again
         self.ran_out = True
-        return None
+        return _LATE
+
+
+_LATE = object()  # a search that could not finish in time
 
 
 def risky(text: str, pattern: Any) -> str | None:

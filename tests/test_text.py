@@ -91,7 +91,7 @@ def test_a_pattern_that_backtracks_is_stopped_and_the_answer_goes_to_a_person(wr
           - {id: slow, points: 1, regex: ['^(a|aa)+$']}
           - {id: word, points: 1, patterns: [gradient]}
     """)
-    answer = write("a.yaml", "student: s\nanswers:\n  t: '" + "a" * 60 + "! so no gradient'\n")
+    answer = write("a.yaml", "student: s\nanswers:\n  t: '" + "a" * 60 + "! so the gradient is lost'\n")
     done = run_grader("check", spec, answer, "--format", "json", timeout=60)
     part = json.loads(done.stdout)["parts"][0]
     assert part["status"] == "needs_review" and part["score"] == 1
@@ -205,3 +205,68 @@ def test_a_student_never_reads_the_rubrics_provisional_number(tmp_path):
     assert run_grader("export", out, "--format", "html").returncode == 0
     page = (out / "export" / "html" / "99522086.html").read_text(encoding="utf-8")
     assert "awaiting review, out of 3" in page and "up to 3 point(s) awaiting" in " ".join(page.split())
+
+
+PARAPHRASED = {  # a rubric on the vanishing gradient in a deep sigmoid network (not the seed's question)
+    "points": 2,
+    "synonyms": {"gradient": ["gradient*", "derivative*", "signal"], "early": ["first", "lower", "early"],
+                 "layer": ["layer*"], "small": ["small*", "tiny", "vanish*", "shrink*"]},
+    "rubric": [
+        {"id": "shrinks", "label": "the gradient shrinks layer by layer", "points": 1,
+         "patterns": ["gradient ... small", "product of ... derivative"],
+         "contradicts": ["gradient ... grows", "gradient ... explode*"]},
+        {"id": "early-slow", "label": "the early layers learn slowly", "points": 1,
+         "patterns": ["early layer ... slow*"]},
+    ],
+}
+
+
+@pytest.mark.parametrize("answer, found", [
+    ("The derivatives become tiny as they go back, so the first layers train slowly.", {"shrinks", "early-slow"}),
+    ("Each backward step multiplies by σ' ≤ 1/4: the signal vanishes. Lower layers learn very slowly.",
+     {"shrinks", "early-slow"}),
+    ("گرادیان کوچک می‌شود", set()),  # Persian the rubric does not list: nothing found, left to a person
+])
+def test_synonyms_and_gaps_let_one_phrase_cover_its_paraphrases(answer, found):
+    outcome = Built("text", PARAPHRASED)(answer)
+    assert {d.split(": ", 1)[1] for d in outcome.details if d.startswith("found: ")} == {
+        c["label"] for c in PARAPHRASED["rubric"] if c["id"] in found}
+
+
+def test_a_phrase_after_a_negation_is_left_to_the_instructor():
+    outcome = Built("text", PARAPHRASED)("It is not true that the gradient gets small; early layers learn slowly.")
+    assert outcome.fraction == pytest.approx(0.5)  # only early-slow: "not ... gradient gets small" is unsure
+    assert any(d.startswith("unsure: the gradient shrinks") and "'not" in d for d in outcome.details)
+    inside = Built("text", PARAPHRASED)("The gradient is not small at all.")  # the negation inside the gap
+    assert inside.fraction == 0 and any(d.startswith("unsure:") for d in inside.details)
+
+
+def test_an_answer_that_says_the_opposite_does_not_earn_the_idea():
+    outcome = Built("text", PARAPHRASED)("The gradient is small at first but then it grows and explodes.")
+    assert outcome.fraction == 0
+    assert any(d.startswith("contradicted: the gradient shrinks") for d in outcome.details)
+    assert "seems to say the opposite" in outcome.feedback
+    assert "the gradient shrinks" not in outcome.feedback  # the label of an idea not earned stays hidden
+
+
+def test_a_short_synonym_is_a_whole_word():
+    part = Built("text", {"points": 1, "synonyms": {"key": ["k"]},
+                          "rubric": [{"id": "k", "label": "keys frozen", "points": 1, "patterns": ["key ... frozen"]}]})
+    assert part("k stays frozen").fraction == 1
+    assert part("knowing this, everything is frozen").fraction == 0
+
+
+def test_the_seed_students_argmax_answers_in_other_words_earn_their_ideas():
+    from grader.grading import grade
+    from grader.model import Submission
+    from grader.spec import load_spec
+    from conftest import SEED_SPEC
+    seed = load_spec(SEED_SPEC)
+
+    def score(answer):
+        report = grade(seed, Submission("s", {"q3b": answer}, named=True))
+        return next(p for p in report.parts if p.id == "q3b").score
+
+    assert score("d argmax/ds = 0 a.e. => dL/dq = dL/dk = 0, only dL/dv_{j*} != 0.") == 3
+    assert score("Argmax is not differentiable, but the keys still learn through the chosen key.") == 1.5
+    assert score("Argmax gives sharper gradients than softmax, so keys learn faster.") == 0

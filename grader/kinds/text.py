@@ -4,7 +4,18 @@ Each concept has points, phrases (any language) and/or regular expressions, and 
 shown when it is not found. Matching happens on folded text (:func:`grader.normalize.fold`),
 so ``مشتق‌پذیر`` with a zero-width non-joiner, ``مشتقپذیر`` without, and Arabic ``ي``/``ك``
 all match the same phrase. The score is a suggestion: the status is always
-``needs_review`` until an instructor confirms it.
+``needs_review`` until an instructor confirms it, and students never see it.
+
+Students say one thing many ways, and sometimes its opposite, so a rubric may give:
+
+- ``synonyms`` for the part's terms (``gradient: [derivative, signal]``): a phrase word that is a
+  term matches any of its synonyms, so one phrase covers its paraphrases;
+- ``...`` inside a phrase, for words in between within one sentence (``keys ... no gradient``);
+- ``contradicts`` per concept: phrases that say the opposite (``keys ... still learn``). Found, the
+  concept is not earned, and the instructor is told where.
+
+A phrase found after a negation in its own clause ("it is *not* piecewise constant") is *unsure*:
+not earned provisionally, and listed for the instructor to decide.
 
 Author regular expressions are matched within a time bound (:mod:`grader.patterns`): an answer
 that would make a pattern backtrack for seconds loses that concept and says so, and
@@ -43,9 +54,16 @@ SCHEMA: dict[str, Any] = {
                     "regex": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
                               "description": "Regular expressions matched against the folded answer."},
                     "feedback": {"type": "string", "description": "Shown when the concept is not found."},
+                    "contradicts": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                                    "description": "Phrases that say the opposite of the concept: found, the "
+                                                   "concept is not earned and the instructor is told."},
                 },
             },
         },
+        "synonyms": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string",
+                                                                                            "minLength": 1}},
+                     "description": "Term -> other words for it: a phrase word that is a term matches any of "
+                                    "them ({gradient: [derivative, signal]})."},
         "model_answer": {"type": "string", "description": "An answer that makes every concept (used by --selftest)."},
     },
     "required": ["rubric"],
@@ -57,11 +75,46 @@ class Concept:
     id: str
     label: str
     points: float
-    patterns: tuple[Any, ...]  # compiled by grader.patterns
+    patterns: tuple[Any, ...]  # the author's regular expressions, compiled by grader.patterns
     feedback: str
+    phrases: tuple[tuple[Any, bool], ...] = ()  # each phrase compiled, and whether it says "not" itself
+    opposite: Any = None  # the ``contradicts`` phrases, as one compiled pattern
 
     def found_in(self, folded: str, budget: patterns.Budget) -> bool:
-        return any(budget.search(p, folded) for p in self.patterns)
+        return self.verdict(folded, budget)[0] == FOUND
+
+    def verdict(self, folded: str, budget: patterns.Budget) -> tuple[str, str]:
+        """(found | unsure | contradicted | missing, the words that decided it)."""
+        if self.opposite is not None:
+            against = budget.matches(self.opposite, folded)
+            if against:
+                return CONTRADICTED, against[0].group()
+        negated = ""
+        for phrase, says_not in self.phrases:
+            for m in budget.matches(phrase, folded) or []:
+                cue = None if says_not else _negation_near(folded, m)
+                if cue is None:
+                    return FOUND, m.group()
+                negated = negated or f"{cue} ... {m.group()}"
+        if any(budget.search(p, folded) for p in self.patterns):
+            return FOUND, ""
+        return (UNSURE, negated) if negated else (MISSING, "")
+
+
+FOUND, UNSURE, CONTRADICTED, MISSING = "found", "unsure", "contradicted", "missing"
+_CLAUSE = re.compile(r"[.!?;:,\n\u060c\u061b\u061f]|\b(?:but|however|although|though|whereas|yet)\b|(?<!\w)(?:اما|ولی|ولے)(?!\w)")
+_NEGATION = re.compile(r"(?<!\w)(?:not|no|never|none|nothing|neither|nor|without|hardly|cannot|\w+n't|نه|نمی\w*|"
+                       r"بدون|هیچ)(?!\w)")
+_GAP = r"[^.!?;\n\u061b\u061f]{0,80}?"  # "..." in a phrase: words in between, within one sentence
+
+
+def _negation_near(folded: str, match: Any) -> str | None:
+    """A negation word in a phrase match's own clause, before it or inside it ("the gradient is not zero" for
+    "gradient ... zero"): "it is not piecewise constant" does not make the concept. Only for phrases that do
+    not say "not" themselves (a phrase "no gradient" is its own negation)."""
+    start = max((m.end() for m in _CLAUSE.finditer(folded, 0, match.start())), default=0)
+    cue = _NEGATION.search(folded, start, match.end())
+    return cue.group() if cue else None
 
 
 @dataclass(frozen=True)
@@ -75,6 +128,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     ok = True
     concepts = []
     seen: set[str] = set()
+    synonyms = {fold(term): [fold(w) for w in words if fold(w)] for term, words in fields.get("synonyms", {}).items()}
     for i, item in enumerate(fields["rubric"]):
         if item["id"] in seen:
             spot.error(("rubric", i, "id"), f"rubric concept {quote(item['id'])} is listed twice")
@@ -85,8 +139,10 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 spot.error(("rubric", i, "patterns", j), "this pattern is empty once spaces and invisible "
                                                          "characters are ignored: it would match every answer")
                 ok = False
-        phrases = [_phrase(p) for p in item.get("patterns", []) if fold(p)]
-        compiled = [patterns.compile_pattern(r"(?<!\w)(?:" + "|".join(phrases) + ")")] if phrases else []  # one scan
+        phrases = tuple((patterns.compile_pattern(r"(?<!\w)" + _phrase(p, synonyms)), bool(_NEGATION.search(fold(p))))
+                        for p in item.get("patterns", []) if fold(p))
+        opposite = [_phrase(p, synonyms) for p in item.get("contradicts", []) if fold(p)]
+        compiled: list[Any] = []
         for j, pattern in enumerate(item.get("regex", [])):
             try:
                 compiled.append(patterns.compile_pattern(fold_letters(pattern), ignore_case=True))
@@ -98,7 +154,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
             if why:
                 spot.warn(("rubric", i, "regex", j), f"this pattern is prone to backtracking: {why}")
         concepts.append(Concept(item["id"], item.get("label", item["id"]), float(item["points"]), tuple(compiled),
-                                item.get("feedback", "")))
+                                item.get("feedback", ""), phrases, _one_scan(opposite)))
     total = sum(c.points for c in concepts)
     if total + 1e-9 < float(fields["points"]):
         spot.error(("rubric",), f"the rubric's concepts add up to {total:g} points, less than the part's "
@@ -109,9 +165,31 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"))
 
 
-def _phrase(text: str) -> str:
-    """A phrase matches at the start of a word (see ``configure``), with any run of spaces between its words."""
-    return r"\s+".join(re.escape(w) for w in fold(text).split())
+def _phrase(text: str, synonyms: dict[str, list[str]]) -> str:
+    """A phrase matches at the start of a word (see ``configure``), with any run of spaces between its words; a
+    word that is a synonyms term matches any of its words, and ``...`` any words within the sentence."""
+    out = ""
+    gap = False
+    for k, word in enumerate(fold(text).split()):
+        if word in ("...", "…"):
+            out, gap = out + _GAP, True
+            continue
+        if word in synonyms:  # whole words, or a stem where it ends in * (updat* for update, updated, updates)
+            piece = "(?:" + "|".join(_word(w) for w in [word] + synonyms[word]) + ")"
+        else:  # a plain phrase word matches at the start of a word, as it always has (interpretab, slow*)
+            piece = re.escape(word.rstrip("*") or word)
+        out += (r"(?<!\w)" if gap else r"\s+" if k else "") + piece
+        gap = False
+    return out
+
+
+def _word(text: str) -> str:
+    stem = text.endswith("*")
+    return r"\s+".join(map(re.escape, text.rstrip("*").split())) + ("" if stem else r"(?!\w)")
+
+
+def _one_scan(phrases: list[str]) -> Any:
+    return patterns.compile_pattern(r"(?<!\w)(?:" + "|".join(phrases) + ")") if phrases else None
 
 
 def solve(config: Config) -> tuple[str, ...]:
@@ -131,12 +209,17 @@ def read(config: Config, raw: Any) -> str:
 
 def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
     budget = patterns.Budget(seconds=Timing.answer_seconds)
-    found = _found(config, answer, budget)
+    folded = fold(answer)
+    verdicts = {c.id: c.verdict(folded, budget) for c in config.concepts}
+    found = [c for c in config.concepts if verdicts[c.id][0] == FOUND]
     missed = [c for c in config.concepts if c not in found]
     earned = min(config.points, sum(c.points for c in found))
     lines = ["An instructor will read and score this answer."]  # the rubric's count is for the instructor only
     if found:
         lines.append("Covered: " + "; ".join(c.label for c in found) + ".")
+    if any(verdicts[c.id][0] == CONTRADICTED for c in missed):
+        lines.append("Check what you wrote: part of your answer seems to say the opposite of a point the question "
+                     "is about.")
     if missed:  # the author's hints only: a missed concept's label would be the model answer in brief
         hints = [_sentence(c.feedback) for c in missed if c.feedback]
         unhinted = len(missed) - len(hints)
@@ -144,7 +227,9 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
             hints.append(f"{unhinted} more point{'s' * (unhinted > 1)} the rubric looks for "
                          f"{'are' if unhinted > 1 else 'is'} not found.")
         lines.append("To improve: " + " ".join(hints))
-    details = tuple(f"found: {c.label}" for c in found)
+    details = tuple(f"found: {c.label}" for c in found) + tuple(
+        f"{verdicts[c.id][0]}: {c.label} ({quote(verdicts[c.id][1])})" for c in missed
+        if verdicts[c.id][0] in (UNSURE, CONTRADICTED))
     if budget.ran_out:  # a pattern could not finish on this answer: a person must read it
         lines.append("Part of the rubric could not be checked on this answer in time; the instructor will read it.")
         details += ("rubric patterns ran out of time on this answer",)
