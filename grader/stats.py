@@ -179,11 +179,17 @@ def histogram(scores: list[float], max_score: float, bins: int = 10) -> list[int
 
 
 def describe_diagnosis(code: str) -> str:
-    """``mistake:key-instead-of-value`` -> ``key instead of value``; ``shape`` -> ``wrong shape``."""
+    """``mistake:key-instead-of-value`` -> ``key instead of value``; ``shape`` -> ``wrong shape``; ``option:a+d``
+    -> ``picked (a, d)``; ``rule:index-swap+sum-bounds`` -> ``index swap + sum bounds``."""
     if code.startswith("mistake:"):
         return code[len("mistake:"):].replace("-", " ")
+    if code.startswith("option:"):
+        return f"picked ({code[len('option:'):].replace('+', ', ')})"
+    if code.startswith("rule:"):
+        return " + ".join(rule.replace("-", " ") for rule in code[len("rule:"):].split("+"))
     return {"shape": "wrong shape", "transpose": "transposed", "sign": "sign flipped", "scale": "off by a factor",
-            "precision": "written with the wrong precision"}.get(code, code)
+            "precision": "written with the wrong precision", "missing-option": "a right option left out"
+            }.get(code, code.replace("-", " "))
 
 
 def text_report(stats: ClassStats) -> str:

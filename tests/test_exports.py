@@ -502,3 +502,13 @@ def test_junit_stays_well_formed_whatever_names_and_answers_hold(cli, tmp_path):
         if family == "strict":
             for xsd in JUNIT_SCHEMAS:
                 xmlschema.XMLSchema(str(FORMATS / xsd)).validate(str(out / "export" / "junit.xml"))
+
+
+@pytest.mark.parametrize("code, said", [
+    ("mistake:key-instead-of-value", "key instead of value"), ("option:a+d", "picked (a, d)"),
+    ("missing-option", "a right option left out"), ("rule:index-swap+sum-bounds", "index swap + sum bounds"),
+    ("unworked-derivative", "unworked derivative"), ("scale", "off by a factor"),
+])
+def test_class_statistics_name_each_kind_of_diagnosis_in_words(code, said):
+    from grader.stats import describe_diagnosis
+    assert describe_diagnosis(code) == said

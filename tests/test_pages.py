@@ -96,7 +96,8 @@ def test_the_class_report_leaves_unreadable_submissions_out(seed_pages):
     html = (seed_pages / "class-report.html").read_text(encoding="utf-8")
     assert "<p>7 students · mean" in html and "1 submission could not be read and is left out" in html
     assert sum(int(n) for n in re.findall(r"<title>(\d+) students</title>", html)) == 7  # the histogram
-    assert re.search(r'<td class="num">7</td>\s*<td></td></tr>', html)  # q1a answered by the seven read
+    assert re.search(r'<td class="num">7</td>\s*<td>14% picked \(a\); 14% picked \(d\); 14% a right option left '
+                     r'out</td></tr>', html)  # q1a answered by the seven read, the frequent mistakes named
 
 
 MATH_SPEC = r"""
