@@ -464,3 +464,12 @@ def test_definitions_need_a_solver():
     found = problems_of("expression", {"symbols": {"g": {"shape": "scalar", "index": [1, 3]}}, "answer": "g_1",
                                        "definitions": {"g_a": "1"}})
     assert any("definitions need a solver" in p for p in found), found
+
+
+def test_an_unreadable_answer_is_shown_the_parts_own_notation_never_the_answer(seed):
+    outcome = seed("q2d", r"\sum_{i=1}^{t} g_{t,i} @@ h_{i-1}")
+    assert outcome.status == Status.INVALID and "unexpected '@'" in outcome.feedback
+    assert "Write, for example: W_hh, W_hx, h_{k+1}" in outcome.feedback and "(outer product)" in outcome.feedback
+    for pid, answer in (("q2a", "sigma'(z_t) h_{t-1}"), ("q2b", "sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}")):
+        said = seed(pid, "((").feedback
+        assert "Write, for example" in said and "h_{t-1}" not in said and "sigma'" not in said and answer not in said

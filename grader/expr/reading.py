@@ -147,3 +147,38 @@ def _sides(text: str) -> list[str]:
         out.append(text[cut:])
         text = text[:cut - 1]
     return [text] + out[::-1]
+
+
+def notation_example(ns: Namespace) -> str:
+    """How to write this part's symbols, functions and sums, in its own names, for a student whose answer could
+    not be read: a list of notations at fixed steps (h_1, g_{1,2}), never an expression that could be (or point
+    at) the answer."""
+    shown: list[str] = []
+    first = vector = None
+    for name, symbol in sorted(ns.symbols.items(), key=lambda kv: (len(kv[1].index), kv[0])):
+        if symbol.integer:
+            continue
+        lows = [lo for lo, _ in symbol.index]
+        if not symbol.index:
+            shown.append(name)
+        elif len(lows) == 1:
+            shown.append(f"{name}_{lows[0] + 1}" if first else f"{name}_{{k+1}}")
+            first = first or f"{name}_{lows[0] + 1}"
+            if symbol.shape and vector is None:
+                vector = f"{name}_{lows[0] + 1}"
+        else:
+            shown.append(f"{name}_{{{','.join(str(lo + k) for k, lo in enumerate(lows))}}}")
+    shown = shown[:6]
+    if first:
+        top = next(iter(sorted(ns.dims)), "n")
+        shown += [f"sigma({first}), tanh'({first})", f"sum_{{k=1}}^{{{top}}} {first.split('_')[0]}_k"]
+    if vector:
+        shown += [f"{vector}^T (transpose)", f"{vector} * {vector} (element-wise ⊙)",
+                  f"{vector} {vector}^T (outer product)"]
+    return "Write, for example: " + ", ".join(shown) if shown else ""
+
+
+def _nodes(tree: Node):
+    yield tree
+    for _, child in children(tree):
+        yield from _nodes(child)

@@ -28,7 +28,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
 from ..expr import mutants, notation
-from ..expr.reading import read_expression
+from ..expr.reading import notation_example, read_expression
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Index, Node
 from ..expr.render import render
@@ -360,7 +360,7 @@ def read(config: Config, raw: Any) -> Answer:
     try:
         reading = read_expression(text, config.ns, config.derivatives, config.answer)
     except ExprError as exc:
-        raise Unreadable(str(exc)) from None
+        raise Unreadable(_join(_sentence(str(exc)), notation_example(config.ns))) from None
     return Answer(reading.tree, text, reading.note, reading.wrong, reading.code)
 
 
