@@ -133,7 +133,7 @@ def test_the_seed_students_slip_keeps_its_listed_feedback_and_credit(seed):
 
 def test_when_no_rule_explains_it_the_answer_hears_what_it_depends_on(sequence):
     outcome = sequence(r"\sum_{k=1}^{K} A_{j,k}\, y_k^2")
-    assert outcome.diagnosis == "dependence"
+    assert outcome.diagnosis == "sum-terms" and "every term differs" in outcome.feedback  # and, as well:
     assert "does not depend on x or z, which the right one does" in outcome.feedback
     assert "It depends on y, which the right one does not" in outcome.feedback
 
@@ -159,3 +159,37 @@ def test_rules_on_a_tanh_layer_with_inputs_of_another_size(answer, rule, words):
     outcome = Built("expression", VECTOR_TANH)(answer)
     assert outcome.status == Status.INCORRECT, outcome.feedback
     assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)
+
+
+SOFTMAX = {  # attention read-out with a softmax, and the cross-entropy gradient of a softmax layer
+    "dims": {"n": 4, "d": 3},
+    "symbols": {"K": [4, 3], "V": [4, 2], "q": [3], "z": [4], "y": [4]},
+}
+
+
+@pytest.mark.parametrize("answer, written, rule, words", [
+    ("V^T softmax(K q)", "V softmax(K q)", "rule:transpose", "A transpose is missing: Vᵀ"),
+    ("V^T softmax(K q)", "softmax(K q)", "rule:drop-factor", "A factor is missing: Vᵀ"),
+    ("V^T softmax(K q)", "V^T softmax(K q) / d", "rule:extra-factor", "divided by d"),
+    ("V^T softmax(K q)", "V^T softmax(K^T q)", "rule:transpose", "K needs no transpose"),
+    ("softmax(z) - y", "y - softmax(z)", "sign", "sign"),
+    ("softmax(z) - y", "softmax(y) - z", "rule:exchange", "y and z are exchanged"),
+])
+def test_rules_on_softmax_problems(answer, written, rule, words):
+    outcome = Built("expression", SOFTMAX | {"answer": answer})(written)
+    assert outcome.status == Status.INCORRECT, outcome.feedback
+    assert outcome.diagnosis == rule and words in outcome.feedback, (outcome.diagnosis, outcome.feedback)
+
+
+def test_the_first_term_of_a_sum_and_a_transpose_too_many_are_named(sequence, dense):
+    first = sequence(r"A_{j,1} \sigma'(z_1) x_1")
+    assert first.diagnosis == "rule:sum-term" and "Only the first term (k = 1)" in first.feedback
+    extra = Built("expression", {"dims": {"n": 3}, "symbols": {"W": [3, 3], "x": [3]}, "answer": "W x"})("W^T x")
+    assert extra.diagnosis == "rule:transpose" and "needs no transpose" in extra.feedback
+
+
+def test_when_no_rule_explains_a_sum_its_terms_are_compared_one_by_one(sequence):
+    every = sequence(r"\sum_{k=1}^{K} A_{j,k} x_k^2 z_k")
+    assert every.diagnosis == "sum-terms" and "every term differs" in every.feedback
+    later = sequence(r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k^k")  # right for k = 1 only
+    assert later.diagnosis == "sum-terms" and "The first term of your sum (k = 1) is right" in later.feedback

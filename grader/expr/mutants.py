@@ -18,7 +18,7 @@ from typing import Iterator
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
 from .render import render
 from .symbols import Namespace
-from .trees import children, replace_at, strip, substitute
+from .trees import children, rebuild, replace_at, strip, substitute
 
 DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
 PRODUCTS = {"@": "a matrix (or outer) product", "*": "an element-wise product (⊙)"}
@@ -96,8 +96,16 @@ def _whole(mutant: Mutant) -> bool:
 # --- the rules ------------------------------------------------------------------------------------
 
 def _top_level(tree: Node, ns: Namespace) -> Iterator[Mutant]:
-    """Rules on the whole answer: the sign, and an extra factor that is a declared whole number (T, t)."""
+    """Rules on the whole answer: the sign, two symbols exchanged everywhere, and an extra factor that is a
+    declared whole number (T, t)."""
     yield Mutant(Neg(tree), "sign", "The sign is flipped.")
+    used = sorted(n for n in names(tree) if n in ns.symbols and not ns.symbols[n].integer)
+    for k, a in enumerate(used):
+        for b in used[k + 1:]:
+            sa, sb = ns.symbols[a], ns.symbols[b]
+            if sa.shape == sb.shape and len(sa.index) == len(sb.index):
+                yield Mutant(_exchanged(tree, a, b), "exchange", f"{a} and {b} are exchanged: each stands where "
+                                                                  "the other belongs.")
     for name in sorted(_integer_names(ns) | _plain_scalars(ns)):
         symbol = Sym(name)
         yield Mutant(Bin("@", symbol, tree), "extra-factor", f"You multiplied by {name}: the right expression has "
@@ -300,6 +308,12 @@ def _is_step_off(index: Node) -> bool:
 
 
 # --- tree plumbing --------------------------------------------------------------------------------
+
+def _exchanged(node: Node, a: str, b: str) -> Node:
+    if isinstance(node, (Sym, Index)) and node.name in (a, b):
+        node = dataclasses.replace(node, name=b if node.name == a else a)
+    return rebuild(node, lambda child: _exchanged(child, a, b))
+
 
 def _integer_names(ns: Namespace) -> set[str]:
     """Whole-number scalars a student might multiply or divide by, or put in a bound: T, t."""

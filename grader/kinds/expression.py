@@ -30,7 +30,8 @@ from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closen
 from ..expr import mutants, notation
 from ..expr.reading import notation_example, read_expression
 from ..expr.evaluate import BudgetError, quiet
-from ..expr.nodes import Index, Node
+from ..expr.nodes import Index, Node, Num, Sum
+from ..expr.trees import strip, substitute
 from ..expr.render import render
 from ..expr.shapes import Shape
 from ..model import Outcome, Status
@@ -434,10 +435,11 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome.of_fraction(0.0, _join(said, extra.get("scale")), "scale")
     differ = sum(not close(s, r) for s, r in zip(student, right))
     where = "test situations" if reference.instances else "test points"
-    depends = _dependence(config, answer.tree)
-    if depends:
-        return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression. {depends}",
-                                              _subscript_hint(answer.text), extra.get("entries")), "dependence")
+    terms, depends = _sum_terms(config, reference, answer.tree), _dependence(config, answer.tree)
+    if terms or depends:
+        return Outcome.of_fraction(0.0, _join("Not equal to the right expression.", terms, depends,
+                                              _subscript_hint(answer.text), extra.get("entries")),
+                                   "sum-terms" if terms else "dependence")
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
                                           f"{len(student)} {where}.", _subscript_hint(answer.text),
                                           extra.get("entries")))
@@ -486,6 +488,40 @@ def _dependence(config: Config, answer: Node) -> str | None:
     if used - needed:
         said.append(f"It depends on {_listing(used - needed)}, which the right one does not.")
     return " ".join(said) or None
+
+
+def _sum_terms(config: Config, reference: Reference, answer: Node) -> str | None:
+    """Where the answer and the right expression are both one sum over the same range, which of its terms are
+    right, at three test points: every term wrong, or only the first, or only the last, right."""
+    right, mine = strip(config.answer) if config.answer is not None else None, strip(answer)
+    if not (isinstance(right, Sum) and isinstance(mine, Sum)) or right.product or mine.product:
+        return None
+    deadline = clock.now() + MUTANT_SECONDS
+    shapes: set[str] = set()
+    with quiet():
+        for point in _mutant_points(config, reference, deadline)[0][:3]:
+            bounds = [_try(b, config.ns, point, deadline) for b in (right.lo, right.hi, mine.lo, mine.hi)]
+            if any(b is None or np.ndim(b) for b in bounds) or bounds[:2] != bounds[2:]:
+                return None
+            lo, hi = int(round(bounds[0])), int(round(bounds[1]))
+            if not 0 <= hi - lo < 50:
+                return None
+            agree = []
+            for k in range(lo, hi + 1):
+                values = [_try(substitute(body, var, Num(float(k))), config.ns, point, deadline)
+                          for body, var in ((right.body, right.var), (mine.body, mine.var))]
+                if values[0] is None or values[1] is None:
+                    return None
+                agree.append(closeness(config.tolerance, [values[0]])(values[1], values[0]))
+            shapes.add("none" if not any(agree) else "first" if agree[0] and not any(agree[1:]) else
+                       "last" if agree[-1] and not any(agree[:-1]) else "other")
+    v, lo, hi = right.var, render(right.lo), render(right.hi)
+    said = {"none": f"The range of your sum is right, but every term differs from the right one's: look at what "
+                    f"you sum for each {v}.",
+            "first": f"The first term of your sum ({v} = {lo}) is right, but the later ones are not: check how each "
+                     f"term depends on {v}.",
+            "last": f"Only the last term of your sum ({v} = {hi}) is right: check how each term depends on {v}."}
+    return said.get(shapes.pop()) if len(shapes) == 1 else None
 
 
 def _listing(names: set[str]) -> str:
