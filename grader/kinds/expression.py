@@ -14,8 +14,10 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
                     describe, infer, parse, sample, seed_of)
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
+from ..expr.symbols import size_schedule
 from ..expr import mutants, notation
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
@@ -57,8 +60,12 @@ _SYMBOL = {
 
 SCHEMA: dict[str, Any] = {
     "properties": {
-        "dims": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
-                 "description": "Named sizes, e.g. {n: 3, T: 4}; also integer constants in answers."},
+        "dims": {"type": "object",
+                 "additionalProperties": {"oneOf": [
+                     {"type": "integer", "minimum": 1},
+                     {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2}]},
+                 "description": "Named sizes, e.g. {n: 3, T: 4}; also integer constants in answers. A range "
+                                "[lo, hi] draws the size per test point (for sizes the prompt does not state)."},
         "symbols": {"type": "object", "additionalProperties": _SYMBOL,
                     "description": "What each name in an answer is: scalar, [n], [n, m], or "
                                    "{shape, index: [lo, hi], range, integer}."},
@@ -109,6 +116,7 @@ class Config:
     feedback: dict[str, str]
     seed: int
     derivatives: tuple = ()  # notation.Derivative: how ∂J_t/∂h_i reads in this part
+    raw_params: dict[str, Any] = field(default_factory=dict)  # the solver's params as written, to bind at drawn sizes
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ class Reference:
     instances: tuple[Bindings, ...] = ()  # solver mode: the situations...
     targets: tuple[Any, ...] = ()  # ...the true value in each...
     mistakes: tuple[tuple[Any, ...], ...] = ()  # ...and each listed mistake's value in each (None: undefined)
+    sizes: tuple[dict[str, int], ...] = ()  # the distinct drawn sizes among the instances (none: sizes are fixed)
 
 
 # --- configure / solve --------------------------------------------------------------------------
@@ -152,7 +161,11 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         taken = {p.name for p in solver.params}
         raw = {k: v for k, v in ns.dims.items() if k in taken} | dict(fields.get("params", {}))
         for name, size in ns.dims.items():
-            if name in fields.get("params", {}) and fields["params"][name] != size:
+            if name in fields.get("params", {}) and name in ns.drawn:
+                spot.error(("params", name), f"params.{name} fixes a size that dims.{name} draws per test point: "
+                                             "give it in one place")
+                ok = False
+            elif name in fields.get("params", {}) and fields["params"][name] != size:
                 spot.error(("params", name), f"params.{name} = {fields['params'][name]} but dims.{name} = {size}")
                 ok = False
         try:
@@ -193,7 +206,8 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         spot.error(("derivatives",), str(exc))
         return None
     return Config(ns, fields.get("answer"), answer, solver, params, target, tolerance, fields.get("samples", POINTS),
-                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])), derivatives)
+                  tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])), derivatives,
+                  raw if solver is not None else {})
 
 
 def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> Node | None:
@@ -218,16 +232,23 @@ _TIGHT_SUBSCRIPT = re.compile(r"(?<![A-Za-z_{])([A-Za-z]+)_([A-Za-z0-9])([-+])(\
 
 
 def solve(config: Config) -> Reference:
+    _fits_everywhere(config)
     if config.solver is None:
         _check_reference(config)
-        return Reference(infer(config.answer, config.ns))
+        shape = infer(config.answer, config.ns)
+        return _drawn_points(config, shape) if config.ns.drawn else Reference(shape)
     rng = np.random.default_rng(config.seed)
     instances, targets = [], []
-    for _ in range(POOL):
-        instance = config.solver.build(config.params, rng)
-        instances.append(_bindings(instance, config.ns, config.solver.name))
+    for sizes in size_schedule(config.ns, config.seed + 2, POOL):  # no sizes drawn: the same rng calls as ever
+        instance = config.solver.build(_params_at(config, sizes), rng)
+        point = _bindings(instance, config.ns.at(sizes), config.solver.name)
+        point.dims = sizes
+        instances.append(point)
         targets.append(_as_value(instance.targets[config.target]))
-    shape = () if np.ndim(targets[0]) == 0 else tuple(np.shape(targets[0]))
+    shape = _shape_of(targets[0])
+    if config.ns.drawn:  # the shape at the representative sizes, where students' shapes are inferred
+        shape = _shape_of(_as_value(config.solver.build(_params_at(config, config.ns.dims),
+                                                        np.random.default_rng(config.seed + 3)).targets[config.target]))
     if config.answer is not None and infer(config.answer, config.ns) != shape:
         raise SpecProblem(("answer",), f"answer is {describe(infer(config.answer, config.ns))}, but "
                                        f"{config.target} is {describe(shape)}")
@@ -235,7 +256,80 @@ def solve(config: Config) -> Reference:
     with quiet():  # the same for every student: evaluated once here, not once per answer
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
                          for m in config.mistakes)
-    return Reference(shape, tuple(instances), tuple(targets), mistakes)
+    return Reference(shape, tuple(instances), tuple(targets), mistakes, _distinct_sizes(instances))
+
+
+def _shape_of(value: Any) -> Shape:
+    return () if np.ndim(value) == 0 else tuple(np.shape(value))
+
+
+def _params_at(config: Config, sizes: dict[str, int]) -> dict[str, Any]:
+    """The solver's params at a test point's drawn sizes (the part's own params where none are drawn)."""
+    if not sizes:
+        return config.params
+    taken = {p.name for p in config.solver.params}
+    try:
+        return config.solver.bind(config.raw_params | {k: v for k, v in sizes.items() if k in taken})
+    except ParamError as exc:
+        raise SpecProblem(("params",) + exc.path, f"at {_sizes_text(sizes)}: {exc.message}") from None
+
+
+def _sizes_text(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items())
+
+
+def _distinct_sizes(points: list[Bindings]) -> tuple[dict[str, int], ...]:
+    seen: dict[tuple, dict[str, int]] = {}
+    for point in points:
+        if point.dims:
+            seen.setdefault(tuple(sorted(point.dims.items())), point.dims)
+    return tuple(seen.values())
+
+
+def _every_size(ns: Namespace) -> list[dict[str, int]]:
+    """Every combination of the drawn sizes (a schedule of 256 where there are more)."""
+    ranges = [range(lo, hi + 1) for lo, hi in ns.drawn.values()]
+    if math.prod(len(r) for r in ranges) > 512:
+        return size_schedule(ns, 0, 256)
+    return [dict(zip(ns.drawn, combo)) for combo in itertools.product(*ranges)]
+
+
+def _fits_everywhere(config: Config) -> None:
+    """The spec's expressions must have shapes that fit at every drawn size, not only the representative:
+    checked before any is evaluated there."""
+    if not config.ns.drawn:
+        return
+    named = [(("answer",), config.answer)] + [(("mistakes", k, "expression"), m.tree)
+                                              for k, m in enumerate(config.mistakes)]
+    for at in _every_size(config.ns):
+        for path, tree in named:
+            if tree is None:
+                continue
+            try:
+                infer(tree, config.ns.at(at))
+            except ShapeError as exc:
+                raise SpecProblem(path, f"{path[-1]}: at {_sizes_text(at)}: {exc.message}") from None
+
+
+def _drawn_points(config: Config, shape: Shape) -> Reference:
+    """A reference ``answer`` where sizes are drawn: its points are drawn once, at scheduled sizes, and kept
+    with its values, as a solver's instances are (so the sizes of every point are known to the diagnosis)."""
+    rng = np.random.default_rng(config.seed)
+    points, targets = [], []
+    deadline = clock.now() + 5.0
+    with quiet():
+        for sizes in size_schedule(config.ns, config.seed + 2, 4 * POOL):
+            point = random_bindings(config.ns, rng, sizes)
+            value = quiet_value(config.answer, config.ns, point, deadline)
+            if value is not None:
+                points.append(point)
+                targets.append(value)
+            if len(points) == POOL:
+                break
+    with quiet():
+        mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in points)
+                         for m in config.mistakes)
+    return Reference(shape, tuple(points), tuple(targets), mistakes, _distinct_sizes(points))
 
 
 def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
@@ -270,7 +364,8 @@ def _check_reference(config: Config) -> None:
             try:
                 defined += value_at(config.answer, config.ns, point, deadline) is not None
             except ExprError as exc:
-                shown = ", ".join(f"{k} = {v:g}" for k, v in point.values.items() if np.ndim(v) == 0)
+                shown = ", ".join([f"{k} = {v}" for k, v in point.dims.items()] +
+                                  [f"{k} = {v:g}" for k, v in point.values.items() if np.ndim(v) == 0])
                 raise SpecProblem(("answer",), f"answer: {exc.message}{f' (at {shown})' if shown else ''}; "
                                                "give the symbols ranges that keep it inside") from None
     if defined < MIN_POINTS:
@@ -334,7 +429,7 @@ def read(config: Config, raw: Any) -> Answer:
 def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     extra = config.feedback
     try:
-        shape = infer(answer.tree, config.ns)
+        shape = _shape_everywhere(config, reference, answer.tree)
     except ShapeError as exc:
         return Outcome(Status.INCORRECT, 0.0, _join(_sentence(exc.message), extra.get("shape")), "shape")
     try:
@@ -343,6 +438,9 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     except BudgetError as exc:
         raise Unreadable(exc.message) from None
     except EvalError as exc:  # an index out of its range, say: first, is it a known rule's mistake, as written?
+        sized = _one_size_only(config, reference, answer.tree)  # h_4 is out of range where T = 3
+        if sized is not None:
+            return sized
         written = _written_like_a_mutant(config, answer.tree)
         if written is not None:
             return Outcome.of_fraction(0.0, _join(written.said, extra.get(written.rule)), _code(written))
@@ -358,6 +456,9 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     close = closeness(config.tolerance, right)
     if shape == reference.shape and all(close(s, r) for s, r in zip(student, right)):
         return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
+    sized = _one_size_only(config, reference, answer.tree) if any(map(close, student, right)) else None
+    if sized is not None:
+        return sized
     written = _written_like_a_mutant(config, answer.tree)  # what the student wrote, rule for rule, comes first...
     matching = [m for m in config.mistakes if all(v is not None and close(s, v) for s, v in zip(student, wrong[m.name]))]
     if written is not None and any(mutants.key(m.tree) == mutants.key(answer.tree) for m in matching):
@@ -397,6 +498,43 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
                                           f"{len(student)} {where}.", _subscript_hint(answer.text),
                                           extra.get("entries")))
+
+
+SIZE_POINTS = 3  # test points where a size has the student's value, all right, before "right only when T = 4"
+
+
+def _shape_everywhere(config: Config, reference: Reference, tree: Node) -> Shape:
+    """The answer's shape at the representative sizes; where sizes are drawn it must fit at every test point's
+    sizes too (it is evaluated there), else the :class:`ShapeError` found there."""
+    shape = infer(tree, config.ns)
+    for sizes in reference.sizes:
+        infer(tree, config.ns.at(sizes))
+    return shape
+
+
+def _one_size_only(config: Config, reference: Reference, tree: Node) -> Outcome | None:
+    """A wrong answer right at every test point where a drawn size has one value (T = 4), and wrong at some
+    where it has another: written for that size only (``G_1 + G_2 + G_3 + G_4``). It names the student's own
+    value, never the reference."""
+    if not reference.sizes:
+        return None
+    deadline = clock.now() + Timing.answer_seconds
+    close = closeness(config.tolerance, list(reference.targets))
+    with quiet():
+        right = [value is not None and close(value, target) for value, target in
+                 ((_try(tree, config.ns, point, deadline), target)
+                  for point, target in zip(reference.instances, reference.targets))]
+    for name in config.ns.drawn:
+        for value in sorted({point.dims[name] for point in reference.instances}):
+            there = [r for point, r in zip(reference.instances, right) if point.dims[name] == value]
+            elsewhere = [r for point, r in zip(reference.instances, right) if point.dims[name] != value]
+            if len(there) >= SIZE_POINTS and all(there) and not all(elsewhere):
+                said = (f"Your expression is right only when {name} = {value}: write it for any {name}."
+                        if not any(elsewhere) else
+                        f"Your expression is right when {name} = {value}, but not for every {name}: write it for "
+                        f"any {name}.")
+                return Outcome.of_fraction(0.0, said, f"size:{name}")
+    return None
 
 
 MUTANT_SECONDS = 1.0  # a safety net of CPU time per stage, far above its cost: the number of mutants bounds the search,
