@@ -95,6 +95,37 @@ def size_schedule(ns: Namespace, seed: int, count: int) -> list[dict[str, int]]:
     return [{name: column[k] for name, column in columns.items()} for k in range(count)]
 
 
+def shape_cases(ns: Namespace, sizes: list[dict[str, int]]) -> list[dict[str, int]]:
+    """Of these drawn sizes, one of each case where a shape may fit or not otherwise than at the representative
+    sizes. Whether shapes fit depends only on which sizes in shapes equal each other, 1, or a number written in a
+    shape (n = m makes W_hx square), so one set of sizes per such pattern stands for all."""
+    written = ns.written[1] if ns.written else {}
+    used = sorted(_shape_names(written))
+    constants = sorted(_written_sizes(written) | {1})
+
+    def pattern(at: dict[str, int]) -> tuple[int, ...]:
+        values = [at.get(n, ns.dims.get(n)) for n in used] + constants
+        return tuple(values.index(v) for v in values)
+
+    seen = {pattern(ns.dims)}
+    out = []
+    for at in sizes:
+        key = pattern(at)
+        if key not in seen:
+            seen.add(key)
+            out.append(at)
+    return out
+
+
+def _shape_names(symbols_raw: Any) -> set[str]:
+    out: set[str] = set()
+    for raw in (symbols_raw or {}).values():
+        shape = raw.get("shape") if isinstance(raw, dict) else raw
+        if isinstance(shape, list):
+            out |= {v for v in shape if isinstance(v, str)}
+    return out
+
+
 def draw_sizes(ns: Namespace, rng: np.random.Generator) -> dict[str, int]:
     """Sizes for one random point (uniform over each range)."""
     return {name: int(rng.integers(lo, hi + 1)) for name, (lo, hi) in ns.drawn.items()}

@@ -14,6 +14,7 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -28,7 +29,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
                     describe, infer, parse, sample, seed_of)
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
-from ..expr.symbols import size_schedule
+from ..expr.symbols import shape_cases, size_schedule
 from ..expr import mutants, notation
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
@@ -134,6 +135,7 @@ class Reference:
     targets: tuple[Any, ...] = ()  # ...the true value in each...
     mistakes: tuple[tuple[Any, ...], ...] = ()  # ...and each listed mistake's value in each (None: undefined)
     sizes: tuple[dict[str, int], ...] = ()  # the distinct drawn sizes among the instances (none: sizes are fixed)
+    shape_cases: tuple[dict[str, int], ...] = ()  # of those, where a shape may fit otherwise (see shape_cases)
 
 
 # --- configure / solve --------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def solve(config: Config) -> Reference:
     with quiet():  # the same for every student: evaluated once here, not once per answer
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
                          for m in config.mistakes)
-    return Reference(shape, tuple(instances), tuple(targets), mistakes, _distinct_sizes(instances))
+    return _with_sizes(Reference(shape, tuple(instances), tuple(targets), mistakes), config.ns)
 
 
 def _shape_of(value: Any) -> Shape:
@@ -278,12 +280,14 @@ def _sizes_text(sizes: dict[str, int]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in sizes.items())
 
 
-def _distinct_sizes(points: list[Bindings]) -> tuple[dict[str, int], ...]:
+def _with_sizes(reference: Reference, ns: Namespace) -> Reference:
+    """The reference with the distinct drawn sizes of its points, and the cases among them for shapes."""
     seen: dict[tuple, dict[str, int]] = {}
-    for point in points:
+    for point in reference.instances:
         if point.dims:
             seen.setdefault(tuple(sorted(point.dims.items())), point.dims)
-    return tuple(seen.values())
+    sizes = list(seen.values())
+    return dataclasses.replace(reference, sizes=tuple(sizes), shape_cases=tuple(shape_cases(ns, sizes)))
 
 
 def _every_size(ns: Namespace) -> list[dict[str, int]]:
@@ -329,7 +333,7 @@ def _drawn_points(config: Config, shape: Shape) -> Reference:
     with quiet():
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in points)
                          for m in config.mistakes)
-    return Reference(shape, tuple(points), tuple(targets), mistakes, _distinct_sizes(points))
+    return _with_sizes(Reference(shape, tuple(points), tuple(targets), mistakes), config.ns)
 
 
 def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
@@ -507,7 +511,7 @@ def _shape_everywhere(config: Config, reference: Reference, tree: Node) -> Shape
     """The answer's shape at the representative sizes; where sizes are drawn it must fit at every test point's
     sizes too (it is evaluated there), else the :class:`ShapeError` found there."""
     shape = infer(tree, config.ns)
-    for sizes in reference.sizes:
+    for sizes in reference.shape_cases:
         infer(tree, config.ns.at(sizes))
     return shape
 
