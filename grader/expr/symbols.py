@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,15 @@ class Namespace:
     def plain_names(self) -> set[str]:
         """Names a run of letters can be split into: symbols without '_', dims, functions, constants."""
         return {n for n in self.symbols if "_" not in n} | set(self.dims) | set(FUNCTIONS) | set(ALIASES) | CONSTANTS
+
+    @cached_property
+    def size_names(self) -> dict[int, str]:
+        """The representative of each drawn size, by value, where no other size or written shape shares it: how
+        feedback names a size that varies between test points (an n-vector, not a 5-vector)."""
+        if not self.drawn:
+            return {}
+        values = list(self.dims.values()) + sorted(_written_sizes(self.written[1] if self.written else {}))
+        return {self.dims[n]: n for n in self.drawn if values.count(self.dims[n]) == 1}
 
     def at(self, sizes: dict[str, int]) -> "Namespace":
         """The namespace at one test point's sizes (shapes, index and value ranges follow them), every size

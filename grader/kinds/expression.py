@@ -481,8 +481,9 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
                                               "expression.", extra.get("transpose")), "transpose")
     if shape != reference.shape:
-        return Outcome.of_fraction(0.0, _join(f"Expected {describe(reference.shape)}, but your expression is "
-                                              f"{describe(shape)}.", extra.get("shape")), "shape")
+        named = config.ns.size_names
+        return Outcome.of_fraction(0.0, _join(f"Expected {describe(reference.shape, named)}, but your expression is "
+                                              f"{describe(shape, named)}.", extra.get("shape")), "shape")
     if diagnose.sign_flipped(student, right, close):
         return Outcome.of_fraction(0.0, _join("The sign is flipped: your expression is the negative of the "
                                               "right one.", extra.get("sign")), "sign")
