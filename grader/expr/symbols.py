@@ -230,7 +230,7 @@ def _build(dims: dict[str, int], symbols_raw: dict[str, Any] | None) -> Namespac
             raise SymbolSpecError(where, f"{quote(name)} is not a symbol name: letters, then optionally _ and a "
                                          "subscript (W_hh)")
         symbols[name] = Symbol(name, shape, index, integer, value_range)
-    return Namespace(symbols, dims)
+    return Namespace(symbols, dims, written=(dict(dims), symbols_raw or {}))
 
 
 def _shape(raw: Any, dims: dict[str, int], where: tuple) -> tuple[int, ...]:

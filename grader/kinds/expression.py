@@ -30,7 +30,7 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
 from ..expr.symbols import shape_cases, size_schedule
-from ..expr import mutants, notation
+from ..expr import mutants, notation, sizes
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
 from ..expr.shapes import Shape
@@ -710,6 +710,47 @@ def show(config: Config, reference: Reference) -> Any:
     return f"(computed by {config.solver.name}: {config.target})"
 
 
+def unstated(config: Config, told: str) -> list[tuple[tuple, str]]:
+    """Fixed sizes an answer could write as a number (a sum bound, a sequence length, a shape) that ``told``,
+    the prompts, does not state: every test point has that size, so an answer right for it alone passes."""
+    out = []
+    for name in _hard_codable(config):
+        value = config.ns.dims[name]
+        if name not in config.ns.drawn and not sizes.stated(told, name, value):
+            out.append((("dims", name), f"dims.{name} = {value} is fixed, and the prompt does not say so: an answer "
+                                        f"written for {name} = {value} only passes (every test point has it). Draw "
+                                        f"it per test point, {name}: [lo, hi], or state it in the prompt"))
+    return out
+
+
+def _hard_codable(config: Config) -> list[str]:
+    trees = [t for t in [config.answer] + [m.tree for m in config.mistakes] if t is not None]
+    return sizes.hard_codable(config.ns, config.ns.written[1] if config.ns.written else {}, trees)
+
+
+def _one_size_probes(config: Config) -> list[Probe]:
+    """The reference written for one size (G_1 + G_2 + G_3 + G_4): it must not pass. A fixed size is probed at
+    its value (so an unstated one fails the selftest), a drawn one at a value of its range."""
+    out = []
+    for name in _hard_codable(config) if config.answer is not None else []:
+        lo, hi = config.ns.drawn.get(name, (config.ns.dims[name],) * 2)
+        value = min(lo + 1, hi)
+        applies = None if name in config.ns.drawn else (lambda told, n=name, v=value: not sizes.stated(told, n, v))
+        for label, text in sizes.written_for(config.answer, config.ns, name, value):
+            out.append(Probe(label, text, _not_passing(name, value), applies))
+    return out
+
+
+def _not_passing(name: str, value: int):
+    def expect(outcome: Outcome) -> str | None:
+        if outcome.fraction < 1.0 - 1e-12:
+            return None
+        return (f"an answer right only when {name} = {value} scored full marks: every test point has {name} = "
+                f"{value}; draw it per test point ({name}: [lo, hi])")
+
+    return expect
+
+
 def probes(config: Config, reference: Reference) -> list[Probe]:
     out = []
     if config.answer_text is not None:
@@ -718,4 +759,4 @@ def probes(config: Config, reference: Reference) -> list[Probe]:
         out.append(Probe(label, config.answer_text, full_marks))
     for m in config.mistakes:
         out.append(Probe(f"mistake {m.name}", m.text, diagnosed(f"mistake:{m.name}", full=m.fraction >= 1)))
-    return out
+    return out + _one_size_probes(config)
