@@ -442,12 +442,12 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     except BudgetError as exc:
         raise Unreadable(exc.message) from None
     except EvalError as exc:  # an index out of its range, say: first, is it a known rule's mistake, as written?
-        sized = _one_size_only(config, reference, answer.tree)  # h_4 is out of range where T = 3
-        if sized is not None:
-            return sized
         written = _written_like_a_mutant(config, answer.tree)
         if written is not None:
             return Outcome.of_fraction(0.0, _join(written.said, extra.get(written.rule)), _code(written))
+        sized = _one_size_only(config, reference, answer.tree)  # G_4 is out of range where T = 3
+        if sized is not None:
+            return sized
         return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
     except ReferenceFailed as exc:  # the spec's expression failed here: never the student's fault
         return Outcome(Status.ERROR, 0.0, "The grader could not evaluate the right answer at a test point; this is "
@@ -460,9 +460,6 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     close = closeness(config.tolerance, right)
     if shape == reference.shape and all(close(s, r) for s, r in zip(student, right)):
         return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
-    sized = _one_size_only(config, reference, answer.tree) if any(map(close, student, right)) else None
-    if sized is not None:
-        return sized
     written = _written_like_a_mutant(config, answer.tree)  # what the student wrote, rule for rule, comes first...
     matching = [m for m in config.mistakes if all(v is not None and close(s, v) for s, v in zip(student, wrong[m.name]))]
     if written is not None and any(mutants.key(m.tree) == mutants.key(answer.tree) for m in matching):
@@ -470,6 +467,9 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     if written is not None:  # worded by the rule; credited as a listed mistake of the same value would be
         return Outcome.of_fraction(max((m.fraction for m in matching), default=0.0),
                                    _join(written.said, extra.get(written.rule)), _code(written))
+    sized = _one_size_only(config, reference, answer.tree) if any(map(close, student, right)) else None
+    if sized is not None:  # written for one size (G_1 + G_2 + G_3 + G_4)
+        return sized
     for mistake in matching[:1]:  # the first listed mistake of the answer's value, as the author ordered them
         return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
                                                                                 f"({mistake.name}).",
@@ -518,27 +518,40 @@ def _shape_everywhere(config: Config, reference: Reference, tree: Node) -> Shape
 
 
 def _one_size_only(config: Config, reference: Reference, tree: Node) -> Outcome | None:
-    """A wrong answer right at every test point where a drawn size has one value (T = 4), and wrong at some
-    where it has another: written for that size only (``G_1 + G_2 + G_3 + G_4``). It names the student's own
-    value, never the reference."""
+    """A wrong answer written for one value of a drawn size (``G_1 + G_2 + G_3 + G_4``): right at every test point
+    where the size has that value and wrong at every other; or right at all of those, wrong at some other, and
+    beyond a sequence at some (g_{t,4} where T = 3: the four terms of a sum up to t are right whenever t <= 4). A
+    step that happens to equal the size at every point of one value (t = T where T = 3) is neither. It names the
+    student's own value, never the reference."""
     if not reference.sizes:
         return None
     deadline = clock.now() + Timing.answer_seconds
     close = closeness(config.tolerance, list(reference.targets))
+    right, beyond = [], []
     with quiet():
-        right = [value is not None and close(value, target) for value, target in
-                 ((_try(tree, config.ns, point, deadline), target)
-                  for point, target in zip(reference.instances, reference.targets))]
+        for point, target in zip(reference.instances, reference.targets):
+            try:
+                value = value_at(tree, config.ns, point, deadline)
+            except BudgetError:
+                return None
+            except (ExprError, ValueError, IndexError):
+                value = None
+                beyond.append(point)
+            right.append(value is not None and close(value, target))
     for name in config.ns.drawn:
-        for value in sorted({point.dims[name] for point in reference.instances}):
-            there = [r for point, r in zip(reference.instances, right) if point.dims[name] == value]
-            elsewhere = [r for point, r in zip(reference.instances, right) if point.dims[name] != value]
-            if len(there) >= SIZE_POINTS and all(there) and not all(elsewhere):
-                said = (f"Your expression is right only when {name} = {value}: write it for any {name}."
-                        if not any(elsewhere) else
-                        f"Your expression is right when {name} = {value}, but not for every {name}: write it for "
-                        f"any {name}.")
-                return Outcome.of_fraction(0.0, said, f"size:{name}")
+        for size in sorted({point.dims[name] for point in reference.instances}):
+            there = [r for point, r in zip(reference.instances, right) if point.dims[name] == size]
+            elsewhere = [r for point, r in zip(reference.instances, right) if point.dims[name] != size]
+            if len(there) < SIZE_POINTS or not all(there) or all(elsewhere):
+                continue
+            if not any(elsewhere):
+                said = f"Your expression is right only when {name} = {size}: write it for any {name}."
+            elif any(point.dims[name] != size for point in beyond):
+                said = (f"Your expression is right when {name} = {size}, but not for every {name}: write it for any "
+                        f"{name}.")
+            else:
+                continue
+            return Outcome.of_fraction(0.0, said, f"size:{name}")
     return None
 
 
