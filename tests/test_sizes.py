@@ -41,6 +41,12 @@ def test_four_terms_written_out_are_wrong(seed, pid):
     outcome = seed(pid, FOUR_TERMS[pid])
     assert outcome.status == Status.INCORRECT
     assert outcome.diagnosis == "size:T" and "T = 4" in outcome.feedback and "write it for any T" in outcome.feedback
+    assert "Write the sum, not its terms one by one." in outcome.feedback
+
+
+def test_a_step_equal_to_the_size_by_chance_is_not_called_a_fixed_size(seed):
+    outcome = seed("q2c", "sum_{t=1}^{t} G_t")  # right wherever t = T, which all six T = 3 situations have
+    assert outcome.status == Status.INCORRECT and outcome.diagnosis == "rule:sum-bounds"
 
 
 def test_the_general_answers_stay_right(seed):

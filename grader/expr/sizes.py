@@ -54,6 +54,10 @@ def written_for(tree: Node, ns: Namespace, name: str, value: int) -> list[tuple[
     return out
 
 
+def has_sum(node: Node) -> bool:
+    return isinstance(node, Sum) or any(has_sum(child) for _, child in children(node))
+
+
 def _depends(ns: Namespace, symbol: str, size: str) -> bool:
     """Does a whole-number symbol's range follow the size (t in [2, T])?"""
     raw = (ns.written[1] if ns.written else {}).get(symbol)

@@ -551,6 +551,8 @@ def _one_size_only(config: Config, reference: Reference, tree: Node) -> Outcome 
                         f"{name}.")
             else:
                 continue
+            if config.answer is not None and sizes.has_sum(config.answer) and not sizes.has_sum(tree):
+                said += " Write the sum, not its terms one by one."  # they wrote its terms: no news of the answer
             return Outcome.of_fraction(0.0, said, f"size:{name}")
     return None
 
