@@ -30,7 +30,8 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
 from ..expr.symbols import shape_cases, size_schedule
-from ..expr import mutants, notation, sizes
+from ..expr import mutants, notation
+from ..expr import sizes as sizing
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Node
 from ..expr.shapes import Shape
@@ -551,7 +552,7 @@ def _one_size_only(config: Config, reference: Reference, tree: Node) -> Outcome 
                         f"{name}.")
             else:
                 continue
-            if config.answer is not None and sizes.has_sum(config.answer) and not sizes.has_sum(tree):
+            if config.answer is not None and sizing.has_sum(config.answer) and not sizing.has_sum(tree):
                 said += " Write the sum, not its terms one by one."  # they wrote its terms: no news of the answer
             return Outcome.of_fraction(0.0, said, f"size:{name}")
     return None
@@ -731,7 +732,7 @@ def unstated(config: Config, told: str) -> list[tuple[tuple, str]]:
     out = []
     for name in _hard_codable(config):
         value = config.ns.dims[name]
-        if name not in config.ns.drawn and not sizes.stated(told, name, value):
+        if name not in config.ns.drawn and not sizing.stated(told, name, value):
             out.append((("dims", name), f"dims.{name} = {value} is fixed, and the prompt does not say so: an answer "
                                         f"written for {name} = {value} only passes (every test point has it). Draw "
                                         f"it per test point, {name}: [lo, hi], or state it in the prompt"))
@@ -740,7 +741,7 @@ def unstated(config: Config, told: str) -> list[tuple[tuple, str]]:
 
 def _hard_codable(config: Config) -> list[str]:
     trees = [t for t in [config.answer] + [m.tree for m in config.mistakes] if t is not None]
-    return sizes.hard_codable(config.ns, config.ns.written[1] if config.ns.written else {}, trees)
+    return sizing.hard_codable(config.ns, config.ns.written[1] if config.ns.written else {}, trees)
 
 
 def _one_size_probes(config: Config) -> list[Probe]:
@@ -750,8 +751,8 @@ def _one_size_probes(config: Config) -> list[Probe]:
     for name in _hard_codable(config) if config.answer is not None else []:
         lo, hi = config.ns.drawn.get(name, (config.ns.dims[name],) * 2)
         value = min(lo + 1, hi)
-        applies = None if name in config.ns.drawn else (lambda told, n=name, v=value: not sizes.stated(told, n, v))
-        for label, text in sizes.written_for(config.answer, config.ns, name, value):
+        applies = None if name in config.ns.drawn else (lambda told, n=name, v=value: not sizing.stated(told, n, v))
+        for label, text in sizing.written_for(config.answer, config.ns, name, value):
             out.append(Probe(label, text, _not_passing(name, value), applies))
     return out
 
