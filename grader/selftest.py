@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from .grading import check_answer
 from .kinds import KINDS, Probe
 from .model import Outcome, Part
-from .spec import LoadedSpec, Variant
+from .spec import LoadedSpec, Variant, told
 from .variants import VariantError
 
 MAX_LISTED = 20  # failing variants named per part; the rest are counted
@@ -47,7 +47,7 @@ def selftest(spec: LoadedSpec, students: Iterable[str] = ()) -> tuple[int, list[
             if part.id not in varied or (part.id, variant.keys[part.id]) in seen:
                 continue
             seen.add((part.id, variant.keys[part.id]))
-            bad, found = _probe_part(part, variant.references[part.id])
+            bad, found = _probe_part(part, variant.references[part.id], told(spec.assignment, part))
             probes[part.id] += found
             if bad:
                 failures += len(bad)
@@ -71,7 +71,7 @@ def _probe_variant(spec: LoadedSpec, variant: Variant, only_shared: bool = False
     for part in variant.parts:
         if only_shared and part.id in varied:
             continue
-        for probe, outcome, complaint in _run_probes(part, variant.references[part.id]):
+        for probe, outcome, complaint in _run_probes(part, variant.references[part.id], told(spec.assignment, part)):
             if complaint:
                 failures += 1
                 lines.append(f"{part.id}: FAIL {probe.label}: {complaint}")
@@ -82,16 +82,19 @@ def _probe_variant(spec: LoadedSpec, variant: Variant, only_shared: bool = False
     return failures, lines
 
 
-def _probe_part(part: Part, reference: Any) -> tuple[list[str], int]:
+def _probe_part(part: Part, reference: Any, text: str) -> tuple[list[str], int]:
     """(complaints, number of probes) for one version of a part."""
-    ran = _run_probes(part, reference)
+    ran = _run_probes(part, reference, text)
     return [f"{probe.label}: {complaint}" for probe, _, complaint in ran if complaint], len(ran)
 
 
-def _run_probes(part: Part, reference: Any) -> list[tuple[Probe, Outcome, str | None]]:
-    """Each of the kind's probes, graded: (probe, outcome, complaint or None)."""
+def _run_probes(part: Part, reference: Any, text: str) -> list[tuple[Probe, Outcome, str | None]]:
+    """Each of the kind's probes that applies to what the student reads (``text``), graded: (probe, outcome,
+    complaint or None)."""
     out = []
     for probe in KINDS[part.kind].probes(part.config, reference):
+        if probe.applies is not None and not probe.applies(text):
+            continue
         outcome = check_answer(part, reference, probe.answer)
         out.append((probe, outcome, probe.expect(outcome)))
     return out

@@ -356,6 +356,22 @@ def indistinct(part: Part, reference: Any) -> list[tuple[tuple, str]]:
     return check(part.config, reference) if check else []
 
 
+def told(assignment: Assignment, part: Part) -> str:
+    """What a student reads before answering ``part``: the assignment's description, its question's prompt, its own."""
+    return _told(assignment.description, assignment.groups, part)
+
+
+def _told(description: str, groups: Any, part: Part) -> str:
+    return " ".join([description] + [g.prompt for g in groups if g.id == part.group] + [part.prompt])
+
+
+def unstated(part: Part, told: str) -> list[tuple[tuple, str]]:
+    """(path in the part, message) for each size fixed in the spec that the student is not told (``told``: the
+    prompts they read) and an answer could write as a number: every test point has it, so such an answer passes."""
+    check = getattr(KINDS[part.kind], "unstated", None)
+    return check(part.config, told) if check else []
+
+
 @dataclass
 class _Builder:
     doc: Document
@@ -416,6 +432,8 @@ class _Builder:
                 references[pid] = reference
                 for where, message in indistinct(part, reference):
                     spot.error(where, message)
+                for where, message in unstated(part, _told(str(data.get("description", "")), groups, part)):
+                    spot.warn(where, message)
             if self.plan is not None:
                 written = _at(self.raw, path)
                 if written.get("shuffle") or uses_variables(written, frozenset(self.plan.names)):

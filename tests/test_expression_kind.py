@@ -36,8 +36,7 @@ RIGHT = {
     ],
     "q2c": [
         r"\sum_{t=1}^{T} G_t", "sum(t, 1, T, G_t)", r"\sum_{t=1}^{T} \sum_{i=1}^{t} g_{t,i} \sigma'(z_i) h_{i-1}",
-        "G_1 + G_2 + G_3 + G_4",
-    ],
+    ],  # G_1 + G_2 + G_3 + G_4 was here while T was always 4: tests/test_sizes.py
     "q2d": [
         r"\sum_{i=1}^{t} \left(g_{t,i} \odot \sigma'(z_i)\right) h_{i-1}^\top",
         "sum_{i=1}^{t} (g_{t,i} * sigma'(z_i)) h_{i-1}^T",
@@ -95,8 +94,8 @@ def test_shape_feedback_suggests_the_fix(seed):
     assert ruled.diagnosis == "rule:transpose" and "A transpose is missing: h_{i-1}ᵀ" in ruled.feedback
     outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) h_{i-1} + W_{hh}")  # no rule's mistake
     assert outcome.diagnosis == "shape"
-    assert "(g_{t,i} ⊙ σ'(z_i)) h_{i-1} multiplies two 3-vectors; did you mean an outer product with h_{i-1}ᵀ" \
-        in outcome.feedback
+    assert "(g_{t,i} ⊙ σ'(z_i)) h_{i-1} multiplies two n-vectors; did you mean an outer product with h_{i-1}ᵀ" \
+        in outcome.feedback  # n is drawn per test situation: named, not a number the prompt never gives
 
 
 def test_unreadable_and_out_of_range_answers(seed):

@@ -19,16 +19,21 @@ from .lexer import ExprError
 from .nodes import Node
 from .parser import parse
 from .shapes import infer
-from .symbols import Namespace, scalars
+from .symbols import Namespace, draw_sizes, scalars
 
 DEFAULT_TOLERANCE = Tolerance(rtol=1e-6)  # plus an absolute floor scaled to the reference: see closeness
 POINTS = 8
 MAX_TRIES = 64
 
 
-def random_bindings(ns: Namespace, rng: np.random.Generator) -> Bindings:
-    """Values for every declared symbol, drawn from its range (whole numbers where it says so)."""
+def random_bindings(ns: Namespace, rng: np.random.Generator, sizes: dict[str, int] | None = None) -> Bindings:
+    """Values for every declared symbol, drawn from its range (whole numbers where it says so); where the part
+    draws sizes, at ``sizes`` (drawn here if not given), which the point then carries."""
     out = Bindings()
+    if ns.drawn:
+        sizes = dict(sizes) if sizes else draw_sizes(ns, rng)
+        out.dims = sizes
+        ns = ns.at(sizes)
     for name, symbol in ns.symbols.items():
         lo, hi = symbol.range
         lead = tuple(b - a + 1 for a, b in symbol.index)
@@ -106,7 +111,7 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
     rng = np.random.default_rng(seed)
     deadline = clock.now() + seconds
     with quiet():
-        if _all_plain_scalars(ns):
+        if _all_plain_scalars(ns) and not ns.drawn:  # a drawn size is a constant only per point
             try:
                 return _sample_batched(trees, ns, rng, deadline, need, tries, required)
             except NeedsPointwise:

@@ -40,10 +40,12 @@ class BudgetError(EvalError):
 
 @dataclass
 class Bindings:
-    """Concrete values: plain symbols by name; a sequence as (lowest index per axis, stacked array)."""
+    """Concrete values: plain symbols by name; a sequence as (lowest index per axis, stacked array); and the
+    sizes drawn for this point (``T`` where a part draws the sequence length), ahead of the namespace's."""
 
     values: dict[str, Value] = field(default_factory=dict)
     sequences: dict[str, tuple[tuple[int, ...], np.ndarray]] = field(default_factory=dict)
+    dims: dict[str, int] = field(default_factory=dict)
 
 
 class Evaluator:
@@ -86,6 +88,8 @@ class Evaluator:
         name = node.name
         if name in scope:
             return scope[name]
+        if name in self.bindings.dims:
+            return float(self.bindings.dims[name])
         if name in self.ns.dims:
             return float(self.ns.dims[name])
         if name in self.bindings.values:

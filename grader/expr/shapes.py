@@ -19,15 +19,25 @@ class ShapeError(ExprError):
     """The expression reads, but its parts do not fit together (shapes)."""
 
 
-def describe(shape: Shape) -> str:
+def describe(shape: Shape, names: dict[int, str] | None = None) -> str:
+    """``names``: sizes drawn per test point, shown by name (an n-vector), since their value varies."""
     if shape == ():
         return "a number"
-    rows, cols = shape
-    if cols == 1:
-        return f"a {rows}-vector"
-    if rows == 1:
+    rows, cols = (_size(k, names) for k in shape)
+    if cols == "1":
+        return f"{_a(rows)} {rows}-vector"
+    if rows == "1":
         return f"a row {cols}-vector"
-    return f"a {rows}×{cols} matrix"
+    return f"{_a(rows)} {rows}×{cols} matrix"
+
+
+def _size(k: int, names: dict[int, str] | None) -> str:
+    return (names or {}).get(k, str(k))
+
+
+def _a(size: str) -> str:
+    """The article before a size read aloud: an n-vector, a T-vector (numbers as before: a 3-vector)."""
+    return "an" if len(size) == 1 and size in "aefhilmnorsxAEFHILMNORSX" else "a"
 
 
 def infer(node: Node, ns: Namespace, bound: frozenset[str] = frozenset()) -> Shape:
@@ -57,17 +67,23 @@ def infer(node: Node, ns: Namespace, bound: frozenset[str] = frozenset()) -> Sha
                              "matrix products out", node.col)
         return body
     if isinstance(node, Call):
-        return _call(node, [infer(a, ns, bound) for a in node.args])
+        return _call(node, [infer(a, ns, bound) for a in node.args], ns.size_names)
     if isinstance(node, Bin):
-        return _binary(node, infer(node.left, ns, bound), infer(node.right, ns, bound))
+        return _binary(node, infer(node.left, ns, bound), infer(node.right, ns, bound), ns.size_names)
     raise ShapeError(f"cannot work out the shape of {render(node)}")
+
+
+_describe = describe
 
 
 def _transposed(shape: Shape) -> Shape:
     return shape if shape == () else (shape[1], shape[0])
 
 
-def _binary(node: Bin, left: Shape, right: Shape) -> Shape:
+def _binary(node: Bin, left: Shape, right: Shape, names: dict[int, str]) -> Shape:
+    def describe(shape: Shape) -> str:
+        return _describe(shape, names)
+
     def text() -> tuple[str, str]:  # rendered only for a message: most products fit
         return render_operand(node.left, node.op), render_operand(node.right, node.op)
 
@@ -107,19 +123,23 @@ def _binary(node: Bin, left: Shape, right: Shape) -> Shape:
         return () if result == (1, 1) else result
     if left[1] == 1 and right[1] == 1 and left[0] == right[0]:
         L, R = text()
-        raise ShapeError(f"{L} {R} multiplies two {left[0]}-vectors; did you mean an outer product with {R}ᵀ "
+        raise ShapeError(f"{L} {R} multiplies two {_size(left[0], names)}-vectors; did you mean an outer product "
+                         f"with {R}ᵀ "
                          f"(or ⊙ for an element-wise product)?", node.col)
     if left[0] == right[0]:
         L, R = text()
         hint = f"; did you mean {L}ᵀ {R}?" if left[1] == 1 or right[1] == 1 else ""
         raise ShapeError(f"{L} {R} multiplies {describe(left)} by {describe(right)}: their inner sizes "
-                         f"({left[1]} and {right[0]}) differ{hint}", node.col)
+                         f"({_size(left[1], names)} and {_size(right[0], names)}) differ{hint}", node.col)
     L, R = text()
     raise ShapeError(f"{L} {R} multiplies {describe(left)} by {describe(right)}: their inner sizes "
-                     f"({left[1]} and {right[0]}) differ", node.col)
+                     f"({_size(left[1], names)} and {_size(right[0], names)}) differ", node.col)
 
 
-def _call(node: Call, args: list[Shape]) -> Shape:
+def _call(node: Call, args: list[Shape], names: dict[int, str]) -> Shape:
+    def describe(shape: Shape) -> str:
+        return _describe(shape, names)
+
     kind = FUNCTIONS[node.fn].kind
     if kind == "elementwise":
         return args[0]

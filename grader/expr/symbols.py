@@ -8,13 +8,22 @@ A part declares ``dims: {n: 3, T: 4}`` and ``symbols``, each one of:
 - optionally ``range: [lo, hi]`` for values drawn when sampling, and ``integer: true``.
 
 Dimensions are integer constants in answers too (``T`` in ``sum_{t=1}^{T}``).
+
+A size may be a range, ``T: [3, 6]``: each test point then draws its own T (see
+:func:`size_schedule`), so an answer written for one length (``G_1 + G_2 + G_3 + G_4``) shows
+itself. The namespace holds one *representative* value of each drawn size, chosen apart from
+the other sizes so that shapes inferred there fit at every size; :meth:`Namespace.at` gives the
+namespace at a test point's sizes.
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+import numpy as np
 
 from .functions import ALIASES, FUNCTIONS
 from ..errors import PathProblem, quote
@@ -23,6 +32,7 @@ CONSTANTS = {"pi", "e"}
 DEFAULT_RANGE = (-2.0, 2.0)
 MAX_RANGE = 1e6
 MAX_VALUES = 1_000_000  # numbers in one symbol (a sequence of matrices counts them all)
+MAX_DRAWN = 8  # values a drawn size may take: each must turn up at several of a part's test points
 
 
 class SymbolSpecError(PathProblem):
@@ -45,11 +55,90 @@ class Symbol:
 @dataclass(frozen=True)
 class Namespace:
     symbols: dict[str, Symbol] = field(default_factory=dict)
-    dims: dict[str, int] = field(default_factory=dict)
+    dims: dict[str, int] = field(default_factory=dict)  # a drawn size: its representative value
+    drawn: dict[str, tuple[int, int]] = field(default_factory=dict)  # sizes drawn per test point: [lo, hi]
+    written: tuple = field(default=(), compare=False, repr=False)  # (dims, symbols) as written, to rebuild at sizes
+    _at: dict = field(default_factory=dict, compare=False, repr=False)  # sizes -> Namespace, built once
 
     def plain_names(self) -> set[str]:
         """Names a run of letters can be split into: symbols without '_', dims, functions, constants."""
         return {n for n in self.symbols if "_" not in n} | set(self.dims) | set(FUNCTIONS) | set(ALIASES) | CONSTANTS
+
+    @cached_property
+    def size_names(self) -> dict[int, str]:
+        """The representative of each drawn size, by value, where no other size or written shape shares it: how
+        feedback names a size that varies between test points (an n-vector, not a 5-vector)."""
+        if not self.drawn:
+            return {}
+        values = list(self.dims.values()) + sorted(_written_sizes(self.written[1] if self.written else {}))
+        return {self.dims[n]: n for n in self.drawn if values.count(self.dims[n]) == 1}
+
+    def at(self, sizes: dict[str, int]) -> "Namespace":
+        """The namespace at one test point's sizes (shapes, index and value ranges follow them), every size
+        fixed; itself where nothing is drawn."""
+        if not self.drawn:
+            return self
+        key = tuple(sorted((n, int(sizes[n])) for n in self.drawn))
+        found = self._at.get(key)
+        if found is None:
+            dims_raw, symbols_raw = self.written
+            found = _build({**dims_raw, **dict(key)}, symbols_raw)
+            if len(self._at) > 256:
+                self._at.clear()
+            self._at[key] = found
+        return found
+
+
+def size_schedule(ns: Namespace, seed: int, count: int) -> list[dict[str, int]]:
+    """The sizes of ``count`` test points: each drawn size runs through its values in blocks, every block a
+    fresh seeded permutation, so any first few points hold every value about equally often, and two sizes
+    are shuffled independently (a length is not tied to a width)."""
+    if not ns.drawn:
+        return [{} for _ in range(count)]
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for name, (lo, hi) in ns.drawn.items():
+        values: list[int] = []
+        while len(values) < count:
+            values += [int(v) for v in rng.permutation(np.arange(lo, hi + 1))]
+        columns[name] = values[:count]
+    return [{name: column[k] for name, column in columns.items()} for k in range(count)]
+
+
+def shape_cases(ns: Namespace, sizes: list[dict[str, int]]) -> list[dict[str, int]]:
+    """Of these drawn sizes, one of each case where a shape may fit or not otherwise than at the representative
+    sizes. Whether shapes fit depends only on which sizes in shapes equal each other, 1, or a number written in a
+    shape (n = m makes W_hx square), so one set of sizes per such pattern stands for all."""
+    written = ns.written[1] if ns.written else {}
+    used = sorted(_shape_names(written))
+    constants = sorted(_written_sizes(written) | {1})
+
+    def pattern(at: dict[str, int]) -> tuple[int, ...]:
+        values = [at.get(n, ns.dims.get(n)) for n in used] + constants
+        return tuple(values.index(v) for v in values)
+
+    seen = {pattern(ns.dims)}
+    out = []
+    for at in sizes:
+        key = pattern(at)
+        if key not in seen:
+            seen.add(key)
+            out.append(at)
+    return out
+
+
+def _shape_names(symbols_raw: Any) -> set[str]:
+    out: set[str] = set()
+    for raw in (symbols_raw or {}).values():
+        shape = raw.get("shape") if isinstance(raw, dict) else raw
+        if isinstance(shape, list):
+            out |= {v for v in shape if isinstance(v, str)}
+    return out
+
+
+def draw_sizes(ns: Namespace, rng: np.random.Generator) -> dict[str, int]:
+    """Sizes for one random point (uniform over each range)."""
+    return {name: int(rng.integers(lo, hi + 1)) for name, (lo, hi) in ns.drawn.items()}
 
 
 def scalars(names: list[str], value_range: tuple[float, float] = DEFAULT_RANGE) -> Namespace:
@@ -58,12 +147,66 @@ def scalars(names: list[str], value_range: tuple[float, float] = DEFAULT_RANGE) 
 
 
 def build_namespace(dims_raw: dict[str, Any] | None, symbols_raw: dict[str, Any] | None) -> Namespace:
-    """From a spec's ``dims`` and ``symbols``; raises :class:`SymbolSpecError` with a path into the part."""
-    dims: dict[str, int] = {}
+    """From a spec's ``dims`` and ``symbols``; raises :class:`SymbolSpecError` with a path into the part.
+
+    A size written ``[lo, hi]`` is drawn per test point; the symbols are checked at the smallest and the
+    largest sizes, and the namespace returned holds a representative of each (see :func:`_representatives`)."""
+    fixed: dict[str, int] = {}
+    drawn: dict[str, tuple[int, int]] = {}
     for name, value in (dims_raw or {}).items():
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
-            raise SymbolSpecError(("dims", name), f"dimension {name} must be a whole number from 1 to 1000")
-        dims[name] = int(value)
+        if isinstance(value, list) and len(value) == 2 and all(_whole(v) for v in value):
+            lo, hi = int(value[0]), int(value[1])
+            if not 1 <= lo < hi <= 1000:
+                raise SymbolSpecError(("dims", name), f"a drawn size is [lo, hi] with 1 <= lo < hi <= 1000, not "
+                                                      f"{value} (write one number for a size that does not vary)")
+            if hi - lo + 1 > MAX_DRAWN:
+                raise SymbolSpecError(("dims", name), f"{name} may take at most {MAX_DRAWN} values, so that each "
+                                                      f"turns up at several test points; [{lo}, {hi}] has {hi - lo + 1}")
+            drawn[name] = (lo, hi)
+        elif not _whole(value) or not 1 <= value <= 1000:
+            raise SymbolSpecError(("dims", name), f"dimension {name} must be a whole number from 1 to 1000, or a "
+                                                  "range [lo, hi] to draw it per test point")
+        else:
+            fixed[name] = int(value)
+    if not drawn:
+        return _build(fixed, symbols_raw)
+    dims_order = list((dims_raw or {}))
+    for pick in (0, 1):  # the symbols must make sense at every size: the extremes show a range too long or empty
+        _build({n: (drawn[n][pick] if n in drawn else fixed[n]) for n in dims_order}, symbols_raw)
+    chosen = _representatives(fixed, drawn, symbols_raw)
+    ns = _build({n: chosen.get(n, fixed.get(n)) for n in dims_order}, symbols_raw)
+    return Namespace(ns.symbols, ns.dims, drawn, ({n: chosen.get(n, fixed.get(n)) for n in dims_order},
+                                                  symbols_raw or {}))
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _representatives(fixed: dict[str, int], drawn: dict[str, tuple[int, int]], symbols_raw: Any) -> dict[str, int]:
+    """A value of each drawn size that no other size, no number written in a shape, and not 1 takes, where the
+    ranges allow: shapes inferred with these sizes fit at every size (an n×m matrix times an n-vector is an
+    error even at a point where n = m)."""
+    taken = {1} | set(fixed.values()) | _written_sizes(symbols_raw)
+    chosen: dict[str, int] = {}
+    for name, (lo, hi) in drawn.items():
+        free = [v for v in range(hi, lo - 1, -1) if v not in taken]
+        chosen[name] = free[0] if free else hi
+        taken.add(chosen[name])
+    return chosen
+
+
+def _written_sizes(symbols_raw: Any) -> set[int]:
+    out: set[int] = set()
+    for raw in (symbols_raw or {}).values():
+        shape = raw.get("shape") if isinstance(raw, dict) else raw
+        if isinstance(shape, list):
+            out |= {v for v in shape if _whole(v)}
+    return out
+
+
+def _build(dims: dict[str, int], symbols_raw: dict[str, Any] | None) -> Namespace:
+    """The namespace at these sizes, every one fixed."""
     symbols: dict[str, Symbol] = {}
     for name, raw in (symbols_raw or {}).items():
         where = ("symbols", name)
@@ -87,7 +230,7 @@ def build_namespace(dims_raw: dict[str, Any] | None, symbols_raw: dict[str, Any]
             raise SymbolSpecError(where, f"{quote(name)} is not a symbol name: letters, then optionally _ and a "
                                          "subscript (W_hh)")
         symbols[name] = Symbol(name, shape, index, integer, value_range)
-    return Namespace(symbols, dims)
+    return Namespace(symbols, dims, written=(dict(dims), symbols_raw or {}))
 
 
 def _shape(raw: Any, dims: dict[str, int], where: tuple) -> tuple[int, ...]:

@@ -23,7 +23,9 @@ A kind module defines:
 A kind may also define ``shuffled(fields, order) -> (fields, shown label -> spec label)``
 for ``shuffle: true`` (only ``choice`` does): the part's fields as one student sees them;
 and ``indistinct(config, reference) -> [(path, message)]``: listed mistakes that equal the
-right answer, which ``validate`` refuses (a student who makes one would never see its feedback).
+right answer, which ``validate`` refuses (a student who makes one would never see its feedback);
+and ``unstated(config, told) -> [(path, message)]``: what the part fixes that the prompts a student
+reads (``told``) do not state and an answer could rely on (a sequence length), which ``validate`` warns of.
 
 Adding a kind: write the module, add one line to ``KINDS``, regenerate the schema
 (``python -m grader.schemas``).

@@ -66,6 +66,7 @@ class Probe:
     label: str
     answer: Any
     expect: Callable[[Outcome], str | None]
+    applies: Callable[[str], bool] | None = None  # given what the student reads (the prompts): run it? None: always
 
 
 def full_marks(outcome: Outcome) -> str | None:

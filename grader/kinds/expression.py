@@ -15,8 +15,10 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,8 +29,10 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
                     describe, infer, parse, sample, seed_of)
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
+from ..expr.symbols import shape_cases, size_schedule
 from ..expr import mutants, notation
 from ..expr.reading import notation_example, read_expression
+from ..expr import sizes as sizing
 from ..expr.evaluate import BudgetError, quiet
 from ..expr.nodes import Index, Node, Num, Sum
 from ..expr.trees import strip, substitute
@@ -61,8 +65,12 @@ _SYMBOL = {
 
 SCHEMA: dict[str, Any] = {
     "properties": {
-        "dims": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
-                 "description": "Named sizes, e.g. {n: 3, T: 4}; also integer constants in answers."},
+        "dims": {"type": "object",
+                 "additionalProperties": {"oneOf": [
+                     {"type": "integer", "minimum": 1},
+                     {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2}]},
+                 "description": "Named sizes, e.g. {n: 3, T: 4}; also integer constants in answers. A range "
+                                "[lo, hi] draws the size per test point (for sizes the prompt does not state)."},
         "symbols": {"type": "object", "additionalProperties": _SYMBOL,
                     "description": "What each name in an answer is: scalar, [n], [n, m], or "
                                    "{shape, index: [lo, hi], range, integer}."},
@@ -118,6 +126,7 @@ class Config:
     seed: int
     derivatives: tuple = ()  # notation.Derivative: how ∂J_t/∂h_i reads in this part
     expanded: Node | None = None  # the answer with the part's definitions written out (G_t as its sum), if any
+    raw_params: dict[str, Any] = field(default_factory=dict)  # the solver's params as written, to bind at drawn sizes
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,8 @@ class Reference:
     instances: tuple[Bindings, ...] = ()  # solver mode: the situations...
     targets: tuple[Any, ...] = ()  # ...the true value in each...
     mistakes: tuple[tuple[Any, ...], ...] = ()  # ...and each listed mistake's value in each (None: undefined)
+    sizes: tuple[dict[str, int], ...] = ()  # the distinct drawn sizes among the instances (none: sizes are fixed)
+    shape_cases: tuple[dict[str, int], ...] = ()  # of those, where a shape may fit otherwise (see shape_cases)
 
 
 # --- configure / solve --------------------------------------------------------------------------
@@ -165,7 +176,11 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         taken = {p.name for p in solver.params}
         raw = {k: v for k, v in ns.dims.items() if k in taken} | dict(fields.get("params", {}))
         for name, size in ns.dims.items():
-            if name in fields.get("params", {}) and fields["params"][name] != size:
+            if name in fields.get("params", {}) and name in ns.drawn:
+                spot.error(("params", name), f"params.{name} fixes a size that dims.{name} draws per test point: "
+                                             "give it in one place")
+                ok = False
+            elif name in fields.get("params", {}) and fields["params"][name] != size:
                 spot.error(("params", name), f"params.{name} = {fields['params'][name]} but dims.{name} = {size}")
                 ok = False
         try:
@@ -220,7 +235,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
             expanded = notation.expand(expanded or answer, definition)
     return Config(ns, fields.get("answer"), answer, solver, params, target, tolerance, fields.get("samples", POINTS),
                   tuple(mistakes), dict(fields.get("feedback", {})), seed_of(str(fields["id"])), derivatives,
-                  expanded)
+                  expanded, raw if solver is not None else {})
 
 
 def _parse_field(text: str | None, ns: Namespace, path: tuple, spot: Spot) -> Node | None:
@@ -245,16 +260,23 @@ _TIGHT_SUBSCRIPT = re.compile(r"(?<![A-Za-z_{])([A-Za-z]+)_([A-Za-z0-9])([-+])(\
 
 
 def solve(config: Config) -> Reference:
+    _fits_everywhere(config)
     if config.solver is None:
         _check_reference(config)
-        return Reference(infer(config.answer, config.ns))
+        shape = infer(config.answer, config.ns)
+        return _drawn_points(config, shape) if config.ns.drawn else Reference(shape)
     rng = np.random.default_rng(config.seed)
     instances, targets = [], []
-    for _ in range(POOL):
-        instance = config.solver.build(config.params, rng)
-        instances.append(_bindings(instance, config.ns, config.solver.name))
+    for sizes in size_schedule(config.ns, config.seed + 2, POOL):  # no sizes drawn: the same rng calls as ever
+        instance = config.solver.build(_params_at(config, sizes), rng)
+        point = _bindings(instance, config.ns.at(sizes), config.solver.name)
+        point.dims = sizes
+        instances.append(point)
         targets.append(_as_value(instance.targets[config.target]))
-    shape = () if np.ndim(targets[0]) == 0 else tuple(np.shape(targets[0]))
+    shape = _shape_of(targets[0])
+    if config.ns.drawn:  # the shape at the representative sizes, where students' shapes are inferred
+        shape = _shape_of(_as_value(config.solver.build(_params_at(config, config.ns.dims),
+                                                        np.random.default_rng(config.seed + 3)).targets[config.target]))
     if config.answer is not None and infer(config.answer, config.ns) != shape:
         raise SpecProblem(("answer",), f"answer is {describe(infer(config.answer, config.ns))}, but "
                                        f"{config.target} is {describe(shape)}")
@@ -263,13 +285,87 @@ def solve(config: Config) -> Reference:
         mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in instances)
                          for m in config.mistakes)
         if config.expanded is not None:  # a definition that is wrong would make every diagnosis through it wrong
-            close = closeness(config.tolerance, targets)
             for point, target in zip(instances, targets):
                 value = quiet_value(config.expanded, config.ns, point, deadline)
-                if value is None or not close(value, target):
+                if value is None or not closeness(config.tolerance, [target])(value, target):
                     raise SpecProblem(("definitions",), f"with its definitions written out, the answer differs from "
                                                         f"{config.target} of {config.solver.name}")
-    return Reference(shape, tuple(instances), tuple(targets), mistakes)
+    return _with_sizes(Reference(shape, tuple(instances), tuple(targets), mistakes), config.ns)
+
+
+def _shape_of(value: Any) -> Shape:
+    return () if np.ndim(value) == 0 else tuple(np.shape(value))
+
+
+def _params_at(config: Config, sizes: dict[str, int]) -> dict[str, Any]:
+    """The solver's params at a test point's drawn sizes (the part's own params where none are drawn)."""
+    if not sizes:
+        return config.params
+    taken = {p.name for p in config.solver.params}
+    try:
+        return config.solver.bind(config.raw_params | {k: v for k, v in sizes.items() if k in taken})
+    except ParamError as exc:
+        raise SpecProblem(("params",) + exc.path, f"at {_sizes_text(sizes)}: {exc.message}") from None
+
+
+def _sizes_text(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items())
+
+
+def _with_sizes(reference: Reference, ns: Namespace) -> Reference:
+    """The reference with the distinct drawn sizes of its points, and the cases among them for shapes."""
+    seen: dict[tuple, dict[str, int]] = {}
+    for point in reference.instances:
+        if point.dims:
+            seen.setdefault(tuple(sorted(point.dims.items())), point.dims)
+    sizes = list(seen.values())
+    return dataclasses.replace(reference, sizes=tuple(sizes), shape_cases=tuple(shape_cases(ns, sizes)))
+
+
+def _every_size(ns: Namespace) -> list[dict[str, int]]:
+    """Every combination of the drawn sizes (a schedule of 256 where there are more)."""
+    ranges = [range(lo, hi + 1) for lo, hi in ns.drawn.values()]
+    if math.prod(len(r) for r in ranges) > 512:
+        return size_schedule(ns, 0, 256)
+    return [dict(zip(ns.drawn, combo)) for combo in itertools.product(*ranges)]
+
+
+def _fits_everywhere(config: Config) -> None:
+    """The spec's expressions must have shapes that fit at every drawn size, not only the representative:
+    checked before any is evaluated there."""
+    if not config.ns.drawn:
+        return
+    named = [(("answer",), config.answer)] + [(("mistakes", k, "expression"), m.tree)
+                                              for k, m in enumerate(config.mistakes)]
+    for at in _every_size(config.ns):
+        for path, tree in named:
+            if tree is None:
+                continue
+            try:
+                infer(tree, config.ns.at(at))
+            except ShapeError as exc:
+                raise SpecProblem(path, f"{path[-1]}: at {_sizes_text(at)}: {exc.message}") from None
+
+
+def _drawn_points(config: Config, shape: Shape) -> Reference:
+    """A reference ``answer`` where sizes are drawn: its points are drawn once, at scheduled sizes, and kept
+    with its values, as a solver's instances are (so the sizes of every point are known to the diagnosis)."""
+    rng = np.random.default_rng(config.seed)
+    points, targets = [], []
+    deadline = clock.now() + 5.0
+    with quiet():
+        for sizes in size_schedule(config.ns, config.seed + 2, 4 * POOL):
+            point = random_bindings(config.ns, rng, sizes)
+            value = quiet_value(config.answer, config.ns, point, deadline)
+            if value is not None:
+                points.append(point)
+                targets.append(value)
+            if len(points) == POOL:
+                break
+    with quiet():
+        mistakes = tuple(tuple(quiet_value(m.tree, config.ns, point, deadline) for point in points)
+                         for m in config.mistakes)
+    return _with_sizes(Reference(shape, tuple(points), tuple(targets), mistakes), config.ns)
 
 
 def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
@@ -304,7 +400,8 @@ def _check_reference(config: Config) -> None:
             try:
                 defined += value_at(config.answer, config.ns, point, deadline) is not None
             except ExprError as exc:
-                shown = ", ".join(f"{k} = {v:g}" for k, v in point.values.items() if np.ndim(v) == 0)
+                shown = ", ".join([f"{k} = {v}" for k, v in point.dims.items()] +
+                                  [f"{k} = {v:g}" for k, v in point.values.items() if np.ndim(v) == 0])
                 raise SpecProblem(("answer",), f"answer: {exc.message}{f' (at {shown})' if shown else ''}; "
                                                "give the symbols ranges that keep it inside") from None
     if defined < MIN_POINTS:
@@ -377,7 +474,7 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
 def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     extra = config.feedback
     try:
-        shape = infer(answer.tree, config.ns)
+        shape = _shape_everywhere(config, reference, answer.tree)
     except ShapeError as exc:  # a rule's mistake as written (a transpose left out) says more than the shapes
         written = _written_like_a_mutant(config, answer.tree)
         if written is not None:
@@ -392,6 +489,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         written = _written_like_a_mutant(config, answer.tree)
         if written is not None:
             return Outcome.of_fraction(0.0, _join(_said(config, written), extra.get(written.rule)), _code(written))
+        sized = _one_size_only(config, reference, answer.tree)  # G_4 is out of range where T = 3
+        if sized is not None:
+            return sized
         return Outcome(Status.INCORRECT, 0.0, _sentence(exc.message))
     except ReferenceFailed as exc:  # the spec's expression failed here: never the student's fault
         return Outcome(Status.ERROR, 0.0, "The grader could not evaluate the right answer at a test point; this is "
@@ -411,6 +511,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     if written is not None:  # worded by the rule; credited as a listed mistake of the same value would be
         return Outcome.of_fraction(max((m.fraction for m in matching), default=0.0),
                                    _join(_said(config, written), extra.get(written.rule)), _code(written))
+    sized = _one_size_only(config, reference, answer.tree) if any(map(close, student, right)) else None
+    if sized is not None:  # written for one size (G_1 + G_2 + G_3 + G_4)
+        return sized
     for mistake in matching[:1]:  # the first listed mistake of the answer's value, as the author ordered them
         return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
                                                                                 f"({mistake.name}).",
@@ -422,8 +525,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
                                               "expression.", extra.get("transpose")), "transpose")
     if shape != reference.shape:
-        return Outcome.of_fraction(0.0, _join(f"Expected {describe(reference.shape)}, but your expression is "
-                                              f"{describe(shape)}.", extra.get("shape")), "shape")
+        named = config.ns.size_names
+        return Outcome.of_fraction(0.0, _join(f"Expected {describe(reference.shape, named)}, but your expression is "
+                                              f"{describe(shape, named)}.", extra.get("shape")), "shape")
     if diagnose.sign_flipped(student, right, close):
         return Outcome.of_fraction(0.0, _join("The sign is flipped: your expression is the negative of the "
                                               "right one.", extra.get("sign")), "sign")
@@ -443,6 +547,58 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     return Outcome.of_fraction(0.0, _join(f"Not equal to the right expression: it differs at {differ} of "
                                           f"{len(student)} {where}.", _subscript_hint(answer.text),
                                           extra.get("entries")))
+
+
+SIZE_POINTS = 3  # test points where a size has the student's value, all right, before "right only when T = 4"
+
+
+def _shape_everywhere(config: Config, reference: Reference, tree: Node) -> Shape:
+    """The answer's shape at the representative sizes; where sizes are drawn it must fit at every test point's
+    sizes too (it is evaluated there), else the :class:`ShapeError` found there."""
+    shape = infer(tree, config.ns)
+    for sizes in reference.shape_cases:
+        infer(tree, config.ns.at(sizes))
+    return shape
+
+
+def _one_size_only(config: Config, reference: Reference, tree: Node) -> Outcome | None:
+    """A wrong answer written for one value of a drawn size (``G_1 + G_2 + G_3 + G_4``): right at every test point
+    where the size has that value and wrong at every other; or right at all of those, wrong at some other, and
+    beyond a sequence at some (g_{t,4} where T = 3: the four terms of a sum up to t are right whenever t <= 4). A
+    step that happens to equal the size at every point of one value (t = T where T = 3) is neither. It names the
+    student's own value, never the reference."""
+    if not reference.sizes:
+        return None
+    deadline = clock.now() + Timing.answer_seconds
+    close = closeness(config.tolerance, list(reference.targets))
+    right, beyond = [], []
+    with quiet():
+        for point, target in zip(reference.instances, reference.targets):
+            try:
+                value = value_at(tree, config.ns, point, deadline)
+            except BudgetError:
+                return None
+            except (ExprError, ValueError, IndexError):
+                value = None
+                beyond.append(point)
+            right.append(value is not None and close(value, target))
+    for name in config.ns.drawn:
+        for size in sorted({point.dims[name] for point in reference.instances}):
+            there = [r for point, r in zip(reference.instances, right) if point.dims[name] == size]
+            elsewhere = [r for point, r in zip(reference.instances, right) if point.dims[name] != size]
+            if len(there) < SIZE_POINTS or not all(there) or all(elsewhere):
+                continue
+            if not any(elsewhere):
+                said = f"Your expression is right only when {name} = {size}: write it for any {name}."
+            elif any(point.dims[name] != size for point in beyond):
+                said = (f"Your expression is right when {name} = {size}, but not for every {name}: write it for any "
+                        f"{name}.")
+            else:
+                continue
+            if config.answer is not None and sizing.has_sum(config.answer) and not sizing.has_sum(tree):
+                said += " Write the sum, not its terms one by one."  # they wrote its terms: no news of the answer
+            return Outcome.of_fraction(0.0, said, f"size:{name}")
+    return None
 
 
 MUTANT_SECONDS = 1.0  # a safety net of CPU time per stage, far above its cost: the number of mutants bounds the search,
@@ -660,6 +816,47 @@ def show(config: Config, reference: Reference) -> Any:
     return f"(computed by {config.solver.name}: {config.target})"
 
 
+def unstated(config: Config, told: str) -> list[tuple[tuple, str]]:
+    """Fixed sizes an answer could write as a number (a sum bound, a sequence length, a shape) that ``told``,
+    the prompts, does not state: every test point has that size, so an answer right for it alone passes."""
+    out = []
+    for name in _hard_codable(config):
+        value = config.ns.dims[name]
+        if name not in config.ns.drawn and not sizing.stated(told, name, value):
+            out.append((("dims", name), f"dims.{name} = {value} is fixed, and the prompt does not say so: an answer "
+                                        f"written for {name} = {value} only passes (every test point has it). Draw "
+                                        f"it per test point, {name}: [lo, hi], or state it in the prompt"))
+    return out
+
+
+def _hard_codable(config: Config) -> list[str]:
+    trees = [t for t in [config.answer] + [m.tree for m in config.mistakes] if t is not None]
+    return sizing.hard_codable(config.ns, config.ns.written[1] if config.ns.written else {}, trees)
+
+
+def _one_size_probes(config: Config) -> list[Probe]:
+    """The reference written for one size (G_1 + G_2 + G_3 + G_4): it must not pass. A fixed size is probed at
+    its value (so an unstated one fails the selftest), a drawn one at a value of its range."""
+    out = []
+    for name in _hard_codable(config) if config.answer is not None else []:
+        lo, hi = config.ns.drawn.get(name, (config.ns.dims[name],) * 2)
+        value = min(lo + 1, hi)
+        applies = None if name in config.ns.drawn else (lambda told, n=name, v=value: not sizing.stated(told, n, v))
+        for label, text in sizing.written_for(config.answer, config.ns, name, value):
+            out.append(Probe(label, text, _not_passing(name, value), applies))
+    return out
+
+
+def _not_passing(name: str, value: int):
+    def expect(outcome: Outcome) -> str | None:
+        if outcome.fraction < 1.0 - 1e-12:
+            return None
+        return (f"an answer right only when {name} = {value} scored full marks: every test point has {name} = "
+                f"{value}; draw it per test point ({name}: [lo, hi])")
+
+    return expect
+
+
 def probes(config: Config, reference: Reference) -> list[Probe]:
     out = []
     if config.answer_text is not None:
@@ -668,4 +865,4 @@ def probes(config: Config, reference: Reference) -> list[Probe]:
         out.append(Probe(label, config.answer_text, full_marks))
     for m in config.mistakes:
         out.append(Probe(f"mistake {m.name}", m.text, diagnosed(f"mistake:{m.name}", full=m.fraction >= 1)))
-    return out
+    return out + _one_size_probes(config)
