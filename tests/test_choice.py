@@ -157,10 +157,16 @@ def test_picks_with_words_around_them_or_an_options_text(raw, picks):
     "b or c, I am not sure",  # two picks where one is asked
     "something else entirely",
 ])
-def test_words_that_name_no_single_option_are_still_refused_with_an_example(raw):
+def test_words_that_name_no_single_option_are_still_refused_saying_how_to_pick(raw):
     part = Built("choice", {"options": TASKS, "answer": "c"})
     outcome = part(raw)
-    assert outcome.status == Status.INVALID and "for example: d" in outcome.feedback
+    assert outcome.status == Status.INVALID and "write only the label of your pick: a, b, c or d" in outcome.feedback
+
+
+def test_a_hedge_between_options_is_not_two_picks_in_a_multiple_select(multi):
+    outcome = multi("b or c, not sure")
+    assert outcome.status == Status.INVALID and "separated by commas" in outcome.feedback
+    assert multi("b and c (both one label)").status == Status.CORRECT
 
 
 def test_the_diagnosis_names_the_wrong_picks_never_the_left_out_ones(multi, single):

@@ -253,3 +253,10 @@ def test_constant_expressions_in_lists_and_their_limits():
     strict = Built("numeric", {"answer": 0.5, "tolerance": {"sigfigs": 2, "strict": True}})
     assert strict("1/2").diagnosis == "precision"  # strict precision needs a decimal, as written
     assert strict("0.50").status == Status.CORRECT
+
+
+def test_an_unreadable_number_is_told_how_to_write_one_with_neutral_numbers():
+    part = Built("numeric", {"answer": [6, 1, 2]})
+    for raw in ("the third value", "[6, 1, 2"):
+        outcome = part(raw)
+        assert outcome.status == Status.INVALID and "a vector as a list ([1.5, -2, 0.25])" in outcome.feedback

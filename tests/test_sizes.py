@@ -56,7 +56,9 @@ def test_the_general_answers_stay_right(seed):
 
 
 def test_shape_feedback_names_a_drawn_size(seed):
-    outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) x_i^\top")
+    swapped = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot \sigma'(z_i)) x_i^\top")  # a rule explains this one
+    assert swapped.diagnosis == "rule:symbol-swap" and "x_i is used where" in swapped.feedback
+    outcome = seed("q2d", r"\sum_{i=1}^{t} (g_{t,i} \odot z_i) x_i^\top")  # no rule does: the shapes are said
     assert outcome.diagnosis == "shape"
     assert outcome.feedback.startswith("Expected an n×n matrix, but your expression is an n×m matrix.")
 

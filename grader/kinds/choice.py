@@ -182,7 +182,7 @@ def read(config: Config, raw: Any) -> frozenset[str]:
         except Unreadable as strict:
             found = _labels_in_words(config, text) or _options_by_text(config, text)
             if not found:
-                raise Unreadable(f"{strict}; write the option's label, for example: {_example(config)}") from None
+                raise Unreadable(f"{strict}; {_how_to_pick(config)}") from None
             picks.extend(found)
     chosen = frozenset(picks)
     if not config.multiple and len(chosen) > 1:
@@ -235,8 +235,8 @@ def _labels_in_words(config: Config, text: str) -> list[str]:
         if word == _ARTICLE and not _marked(words, i, config):
             continue
         labels.append(label)
-    if not config.multiple and len(set(labels)) > 1:
-        return []  # "b or c?": not a pick
+    if len(set(labels)) > 1 and (not config.multiple or {"or", "یا"} & set(words)):
+        return []  # "b or c?": not a pick (and in a multiple select, not both either)
     return list(dict.fromkeys(labels))
 
 
@@ -282,8 +282,12 @@ def _squeeze(text: str) -> str:
     return re.sub(r"[\s.]+", "", fold(text))
 
 
-def _example(config: Config) -> str:
-    return f"[{config.options[0]}, {config.options[-1]}]" if config.multiple else config.options[-1]
+def _how_to_pick(config: Config) -> str:
+    """How to write a pick, without a label as the example (any label shown could read as a hint)."""
+    listed = ", ".join(config.options[:-1]) + " or " + config.options[-1]
+    if config.multiple:
+        return f"write the labels of your picks ({listed}), separated by commas"
+    return f"write only the label of your pick: {listed}"
 
 
 def score_picks(picked: set[str] | frozenset[str], correct: set[str] | frozenset[str],

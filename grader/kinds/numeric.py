@@ -197,8 +197,16 @@ def indistinct(config: Config, reference: Reference) -> list[tuple[tuple, str]]:
 
 # --- read / check -------------------------------------------------------------------------------
 
+WRITE_NUMBERS = ("write a number (0.25), a vector as a list ([1.5, -2, 0.25]), or a matrix as a list of rows "
+                 "([[1, 2], [3, 4]])")
+
+
 def read(config: Config, raw: Any) -> Numbers:
-    return read_numbers(raw)
+    try:
+        return read_numbers(raw)
+    except Unreadable as exc:  # what to write instead, with neutral numbers: never the shape or values asked
+        said = str(exc)
+        raise Unreadable(said if "write" in said else f"{said}; {WRITE_NUMBERS}") from None
 
 
 def check(config: Config, reference: Reference, answer: Numbers) -> Outcome:
