@@ -30,13 +30,11 @@ from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, Symbo
 from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
                             value_at)
 from ..expr.symbols import shape_cases, size_schedule
-from ..expr import mutants, notation
+from ..expr import diagnosis, mutants, notation
 from ..expr.reading import notation_example, read_expression
 from ..expr import sizes as sizing
 from ..expr.evaluate import BudgetError, quiet
-from ..expr.nodes import Index, Node, Num, Sum
-from ..expr.trees import strip, substitute
-from ..expr.render import render
+from ..expr.nodes import Node
 from ..expr.shapes import Shape
 from ..model import Outcome, Status
 from ..numbers import Unreadable
@@ -476,9 +474,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     try:
         shape = _shape_everywhere(config, reference, answer.tree)
     except ShapeError as exc:  # a rule's mistake as written (a transpose left out) says more than the shapes
-        written = _written_like_a_mutant(config, answer.tree)
+        written = diagnosis.written_like_a_mutant(config, answer.tree)
         if written is not None:
-            return Outcome.of_fraction(0.0, _join(_said(config, written), extra.get(written.rule)), _code(written))
+            return Outcome.of_fraction(0.0, _join(diagnosis.said(config, written), extra.get(written.rule)), diagnosis.code(written))
         return Outcome(Status.INCORRECT, 0.0, _join(_sentence(exc.message), extra.get("shape")), "shape")
     try:
         with quiet():
@@ -486,9 +484,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     except BudgetError as exc:
         raise Unreadable(exc.message) from None
     except EvalError as exc:  # an index out of its range, say: first, is it a known rule's mistake, as written?
-        written = _written_like_a_mutant(config, answer.tree)
+        written = diagnosis.written_like_a_mutant(config, answer.tree)
         if written is not None:
-            return Outcome.of_fraction(0.0, _join(_said(config, written), extra.get(written.rule)), _code(written))
+            return Outcome.of_fraction(0.0, _join(diagnosis.said(config, written), extra.get(written.rule)), diagnosis.code(written))
         sized = _one_size_only(config, reference, answer.tree)  # G_4 is out of range where T = 3
         if sized is not None:
             return sized
@@ -504,13 +502,13 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     close = closeness(config.tolerance, right)
     if shape == reference.shape and all(close(s, r) for s, r in zip(student, right)):
         return Outcome.of_fraction(1.0, _join("Right.", extra.get("correct")))
-    written = _written_like_a_mutant(config, answer.tree)  # what the student wrote, rule for rule, comes first...
+    written = diagnosis.written_like_a_mutant(config, answer.tree)  # what the student wrote, rule for rule, comes first...
     matching = [m for m in config.mistakes if all(v is not None and close(s, v) for s, v in zip(student, wrong[m.name]))]
     if written is not None and any(mutants.key(m.tree) == mutants.key(answer.tree) for m in matching):
         written = None  # ...unless the author listed this very mistake, written so
     if written is not None:  # worded by the rule; credited as a listed mistake of the same value would be
         return Outcome.of_fraction(max((m.fraction for m in matching), default=0.0),
-                                   _join(_said(config, written), extra.get(written.rule)), _code(written))
+                                   _join(diagnosis.said(config, written), extra.get(written.rule)), diagnosis.code(written))
     sized = _one_size_only(config, reference, answer.tree) if any(map(close, student, right)) else None
     if sized is not None:  # written for one size (G_1 + G_2 + G_3 + G_4)
         return sized
@@ -518,9 +516,9 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome.of_fraction(mistake.fraction, _join(mistake.feedback) or f"This is a known mistake "
                                                                                 f"({mistake.name}).",
                                    f"mistake:{mistake.name}")
-    found = _mutant_agreeing(config, reference, answer.tree)
+    found = diagnosis.mutant_agreeing(config, reference, answer.tree)
     if found is not None:
-        return Outcome.of_fraction(0.0, _join(_said(config, found), extra.get(found.rule)), _code(found))
+        return Outcome.of_fraction(0.0, _join(diagnosis.said(config, found), extra.get(found.rule)), diagnosis.code(found))
     if diagnose.transposed(student, right, close):
         return Outcome.of_fraction(0.0, _join("Rows and columns are swapped: this is the transpose of the right "
                                               "expression.", extra.get("transpose")), "transpose")
@@ -539,7 +537,7 @@ def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome.of_fraction(0.0, _join(said, extra.get("scale")), "scale")
     differ = sum(not close(s, r) for s, r in zip(student, right))
     where = "test situations" if reference.instances else "test points"
-    terms, depends = _sum_terms(config, reference, answer.tree), _dependence(config, answer.tree)
+    terms, depends = diagnosis.sum_terms(config, reference, answer.tree), diagnosis.dependence(config, answer.tree)
     if terms or depends:
         return Outcome.of_fraction(0.0, _join("Not equal to the right expression.", terms, depends,
                                               _subscript_hint(answer.text), extra.get("entries")),
@@ -599,169 +597,6 @@ def _one_size_only(config: Config, reference: Reference, tree: Node) -> Outcome 
                 said += " Write the sum, not its terms one by one."  # they wrote its terms: no news of the answer
             return Outcome.of_fraction(0.0, said, f"size:{name}")
     return None
-
-
-MUTANT_SECONDS = 1.0  # a safety net of CPU time per stage, far above its cost: the number of mutants bounds the search,
-# so a verdict never depends on how busy the machine is
-MUTANT_POINTS = 6  # points drawn where a part has no solver instances
-_MUTANTS: dict[int, tuple] = {}  # id -> (the part's config, its singles, them by tree[, pairs to evaluate, all by tree])  # per configured part (id -> the part, its mutants)
-
-
-def _mutant_agreeing(config: Config, reference: Reference, answer: Node) -> mutants.Mutant | None:
-    """The mutant of the right expression (one rule, then two) that agrees with the student's answer at every
-    test point, if one is found within :data:`MUTANT_SECONDS`."""
-    if config.answer is None:
-        return None
-    deadline = clock.now() + MUTANT_SECONDS
-    with quiet():
-        points, targets = _mutant_points(config, reference, deadline)
-        student = [_try(answer, config.ns, p, deadline) for p in points]
-        kept = [(p, s) for p, s, t in zip(points, student, targets) if s is not None and t is not None]
-        if len(kept) < 2:
-            return None
-        close = closeness(config.tolerance, [t for t in targets if t is not None])
-        for stage in (_singles, _pairs):
-            candidates = stage(config)  # made once per part, outside any answer's time
-            deadline = clock.now() + MUTANT_SECONDS
-            for mutant in candidates:
-                if clock.passed(deadline):
-                    return None
-                if all(_agrees(mutant.tree, config.ns, p, s, close, deadline) for p, s in kept):
-                    return mutant
-    return None
-
-
-def _dependence(config: Config, answer: Node) -> str | None:
-    """Something true and specific when no rule explains the answer: the declared quantities it uses that the
-    right expression does not, or the reverse (steps and sizes left out: they say nothing of the mistake)."""
-    if config.answer is None:
-        return None
-    quantities = {n for n, s in config.ns.symbols.items() if not s.integer}
-    used, needed = mutants.names(answer) & quantities, mutants.names(config.answer) & quantities
-    said = []
-    if needed - used:
-        said.append(f"Your expression does not depend on {_listing(needed - used)}, which the right one does.")
-    if used - needed:
-        said.append(f"It depends on {_listing(used - needed)}, which the right one does not.")
-    return " ".join(said) or None
-
-
-def _sum_terms(config: Config, reference: Reference, answer: Node) -> str | None:
-    """Where the answer and the right expression are both one sum over the same range, which of its terms are
-    right, at three test points: every term wrong, or only the first, or only the last, right."""
-    right, mine = strip(config.answer) if config.answer is not None else None, strip(answer)
-    if not (isinstance(right, Sum) and isinstance(mine, Sum)) or right.product or mine.product:
-        return None
-    deadline = clock.now() + MUTANT_SECONDS
-    shapes: set[str] = set()
-    with quiet():
-        for point in _mutant_points(config, reference, deadline)[0][:3]:
-            bounds = [_try(b, config.ns, point, deadline) for b in (right.lo, right.hi, mine.lo, mine.hi)]
-            if any(b is None or np.ndim(b) for b in bounds) or bounds[:2] != bounds[2:]:
-                return None
-            lo, hi = int(round(bounds[0])), int(round(bounds[1]))
-            if not 0 <= hi - lo < 50:
-                return None
-            agree = []
-            for k in range(lo, hi + 1):
-                values = [_try(substitute(body, var, Num(float(k))), config.ns, point, deadline)
-                          for body, var in ((right.body, right.var), (mine.body, mine.var))]
-                if values[0] is None or values[1] is None:
-                    return None
-                agree.append(closeness(config.tolerance, [values[0]])(values[1], values[0]))
-            shapes.add("none" if not any(agree) else "first" if agree[0] and not any(agree[1:]) else
-                       "last" if agree[-1] and not any(agree[:-1]) else "other")
-    v, lo, hi = right.var, render(right.lo), render(right.hi)
-    said = {"none": f"The range of your sum is right, but every term differs from the right one's: look at what "
-                    f"you sum for each {v}.",
-            "first": f"The first term of your sum ({v} = {lo}) is right, but the later ones are not: check how each "
-                     f"term depends on {v}.",
-            "last": f"Only the last term of your sum ({v} = {hi}) is right: check how each term depends on {v}."}
-    return said.get(shapes.pop()) if len(shapes) == 1 else None
-
-
-def _listing(names: set[str]) -> str:
-    shown = sorted(names)
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-
-
-def _said(config: Config, mutant: mutants.Mutant) -> str:
-    """The rule's words, and what the symbol it changed means where the part names a derivative so
-    (g_{t,i} is ∂J_t/∂h_i): a student who swapped or moved an index sees why the right one is right."""
-    node = mutant.about
-    if not (config.derivatives and isinstance(node, Index) and ("index" in mutant.rule)):
-        return mutant.said
-    meant = notation.meaning(node.name, tuple(render(i) for i in node.indices), config.derivatives)
-    return f"{mutant.said} Here {render(node)} is {meant}." if meant else mutant.said
-
-
-def _code(mutant: mutants.Mutant) -> str:
-    """The diagnosis code of a mutant's rule: ``sign`` as before, ``rule:<name>`` for the others."""
-    return mutant.rule if mutant.rule == "sign" else f"rule:{mutant.rule}"
-
-
-def _written_like_a_mutant(config: Config, answer: Node) -> mutants.Mutant | None:
-    """A one-rule mutant written exactly as the student wrote their answer: the diagnosis by structure, before
-    any by value (g_{i,t} in a sum is the index swap, even where it happens to equal a listed mistake's value)."""
-    if config.answer is None:
-        return None
-    _singles(config)
-    key = mutants.key(answer)
-    found = _MUTANTS[id(config)][2].get(key)
-    if found is None:
-        _pairs(config)
-        found = _MUTANTS[id(config)][4].get(key)
-    return found
-
-
-def _pairs(config: Config) -> list[mutants.Mutant]:
-    """Two-rule mutants to evaluate (the first MAX_PAIRS), made once per part on first need with all of them by
-    tree (a fifth of a second), and kept with its singles."""
-    _singles(config)
-    entry = _MUTANTS[id(config)]
-    if len(entry) == 3:
-        made = list(mutants.pairs(entry[1], config.ns))
-        by_tree: dict = {}
-        for m in made:
-            by_tree.setdefault(m.tree, m)
-        entry = _MUTANTS[id(config)] = entry + (made[:mutants.MAX_PAIRS], by_tree)
-    return entry[3]
-
-
-def _singles(config: Config) -> list[mutants.Mutant]:
-    cached = _MUTANTS.get(id(config))
-    if cached is None or cached[0] is not config:
-        if len(_MUTANTS) > 512:
-            _MUTANTS.clear()
-        found = mutants.singles(config.answer, config.ns)
-        if config.expanded is not None:  # and of the answer written out: G_t's sum in g, z, h
-            known = {m.tree for m in found}
-            found += [m for m in mutants.singles(config.expanded, config.ns) if m.tree not in known]
-        by_key: dict[str, mutants.Mutant] = {}
-        for m in found:
-            by_key.setdefault(mutants.key(m.tree), m)
-        cached = _MUTANTS[id(config)] = (config, found, by_key)
-    return cached[1]
-
-
-def _mutant_points(config: Config, reference: Reference, deadline: float) -> tuple[list, list]:
-    if reference.instances:
-        return list(reference.instances), list(reference.targets)
-    rng = np.random.default_rng(config.seed + 1)
-    points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
-    return points, [_try(config.answer, config.ns, p, deadline) for p in points]
-
-
-def _agrees(tree: Node, ns: Namespace, point: Bindings, student: Any, close, deadline: float) -> bool:
-    value = _try(tree, ns, point, deadline)
-    return value is not None and close(value, student)
-
-
-def _try(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Any:
-    try:
-        return value_at(tree, ns, point, deadline)
-    except (ExprError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError):
-        return None  # a mutant may not be computable (shapes that do not fit): then it is not the diagnosis
 
 
 _LOOSE_SUBSCRIPT = re.compile(r"([A-Za-z]+)_([A-Za-z0-9]+)\s*([-+])\s*(\d+)")

@@ -1,0 +1,185 @@
+"""Why a wrong expression is wrong, found from the reference itself (see ``mutants``): the mutant that agrees
+with the answer at every test point, one the student wrote rule for rule, and when none does, something still
+true and specific (which terms of a sum differ, what the answer depends on).
+
+The expression kind calls these with its ``Config`` (``answer``, ``ns``, ``tolerance``, ``seed``, ``expanded``,
+``derivatives``) and ``Reference`` (``instances``, ``targets``: a solver's situations, or none).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import clock
+from . import mutants, notation
+from .compare import closeness, random_bindings, value_at
+from .evaluate import Bindings, quiet
+from .lexer import ExprError
+from .nodes import Index, Node, Num, Sum
+from .render import render
+from .symbols import Namespace
+from .trees import strip, substitute
+
+
+MUTANT_SECONDS = 1.0  # a safety net of CPU time per stage, far above its cost: the number of mutants bounds the search,
+# so a verdict never depends on how busy the machine is
+MUTANT_POINTS = 6  # points drawn where a part has no solver instances
+_MUTANTS: dict[int, tuple] = {}  # id -> (the part's config, its singles, them by tree[, pairs to evaluate, all by tree])  # per configured part (id -> the part, its mutants)
+
+
+def mutant_agreeing(config: Any, reference: Any, answer: Node) -> mutants.Mutant | None:
+    """The mutant of the right expression (one rule, then two) that agrees with the student's answer at every
+    test point, if one is found within :data:`MUTANT_SECONDS`."""
+    if config.answer is None:
+        return None
+    deadline = clock.now() + MUTANT_SECONDS
+    with quiet():
+        points, targets = _mutant_points(config, reference, deadline)
+        student = [_try(answer, config.ns, p, deadline) for p in points]
+        kept = [(p, s) for p, s, t in zip(points, student, targets) if s is not None and t is not None]
+        if len(kept) < 2:
+            return None
+        close = closeness(config.tolerance, [t for t in targets if t is not None])
+        for stage in (_singles, _pairs):
+            candidates = stage(config)  # made once per part, outside any answer's time
+            deadline = clock.now() + MUTANT_SECONDS
+            for mutant in candidates:
+                if clock.passed(deadline):
+                    return None
+                if all(_agrees(mutant.tree, config.ns, p, s, close, deadline) for p, s in kept):
+                    return mutant
+    return None
+
+
+def dependence(config: Any, answer: Node) -> str | None:
+    """Something true and specific when no rule explains the answer: the declared quantities it uses that the
+    right expression does not, or the reverse (steps and sizes left out: they say nothing of the mistake)."""
+    if config.answer is None:
+        return None
+    quantities = {n for n, s in config.ns.symbols.items() if not s.integer}
+    used, needed = mutants.names(answer) & quantities, mutants.names(config.answer) & quantities
+    said = []
+    if needed - used:
+        said.append(f"Your expression does not depend on {_listing(needed - used)}, which the right one does.")
+    if used - needed:
+        said.append(f"It depends on {_listing(used - needed)}, which the right one does not.")
+    return " ".join(said) or None
+
+
+def sum_terms(config: Any, reference: Any, answer: Node) -> str | None:
+    """Where the answer and the right expression are both one sum over the same range, which of its terms are
+    right, at three test points: every term wrong, or only the first, or only the last, right."""
+    right, mine = strip(config.answer) if config.answer is not None else None, strip(answer)
+    if not (isinstance(right, Sum) and isinstance(mine, Sum)) or right.product or mine.product:
+        return None
+    deadline = clock.now() + MUTANT_SECONDS
+    shapes: set[str] = set()
+    with quiet():
+        for point in _mutant_points(config, reference, deadline)[0][:3]:
+            bounds = [_try(b, config.ns, point, deadline) for b in (right.lo, right.hi, mine.lo, mine.hi)]
+            if any(b is None or np.ndim(b) for b in bounds) or bounds[:2] != bounds[2:]:
+                return None
+            lo, hi = int(round(bounds[0])), int(round(bounds[1]))
+            if not 0 <= hi - lo < 50:
+                return None
+            agree = []
+            for k in range(lo, hi + 1):
+                values = [_try(substitute(body, var, Num(float(k))), config.ns, point, deadline)
+                          for body, var in ((right.body, right.var), (mine.body, mine.var))]
+                if values[0] is None or values[1] is None:
+                    return None
+                agree.append(closeness(config.tolerance, [values[0]])(values[1], values[0]))
+            shapes.add("none" if not any(agree) else "first" if agree[0] and not any(agree[1:]) else
+                       "last" if agree[-1] and not any(agree[:-1]) else "other")
+    v, lo, hi = right.var, render(right.lo), render(right.hi)
+    said = {"none": f"The range of your sum is right, but every term differs from the right one's: look at what "
+                    f"you sum for each {v}.",
+            "first": f"The first term of your sum ({v} = {lo}) is right, but the later ones are not: check how each "
+                     f"term depends on {v}.",
+            "last": f"Only the last term of your sum ({v} = {hi}) is right: check how each term depends on {v}."}
+    return said.get(shapes.pop()) if len(shapes) == 1 else None
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(names)
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def said(config: Any, mutant: mutants.Mutant) -> str:
+    """The rule's words, and what the symbol it changed means where the part names a derivative so
+    (g_{t,i} is ∂J_t/∂h_i): a student who swapped or moved an index sees why the right one is right."""
+    node = mutant.about
+    if not (config.derivatives and isinstance(node, Index) and ("index" in mutant.rule)):
+        return mutant.said
+    meant = notation.meaning(node.name, tuple(render(i) for i in node.indices), config.derivatives)
+    return f"{mutant.said} Here {render(node)} is {meant}." if meant else mutant.said
+
+
+def code(mutant: mutants.Mutant) -> str:
+    """The diagnosis code of a mutant's rule: ``sign`` as before, ``rule:<name>`` for the others."""
+    return mutant.rule if mutant.rule == "sign" else f"rule:{mutant.rule}"
+
+
+def written_like_a_mutant(config: Any, answer: Node) -> mutants.Mutant | None:
+    """A one-rule mutant written exactly as the student wrote their answer: the diagnosis by structure, before
+    any by value (g_{i,t} in a sum is the index swap, even where it happens to equal a listed mistake's value)."""
+    if config.answer is None:
+        return None
+    _singles(config)
+    key = mutants.key(answer)
+    found = _MUTANTS[id(config)][2].get(key)
+    if found is None:
+        _pairs(config)
+        found = _MUTANTS[id(config)][4].get(key)
+    return found
+
+
+def _pairs(config: Any) -> list[mutants.Mutant]:
+    """Two-rule mutants to evaluate (the first MAX_PAIRS), made once per part on first need with all of them by
+    tree (a fifth of a second), and kept with its singles."""
+    _singles(config)
+    entry = _MUTANTS[id(config)]
+    if len(entry) == 3:
+        made = list(mutants.pairs(entry[1], config.ns))
+        by_tree: dict = {}
+        for m in made:
+            by_tree.setdefault(m.tree, m)
+        entry = _MUTANTS[id(config)] = entry + (made[:mutants.MAX_PAIRS], by_tree)
+    return entry[3]
+
+
+def _singles(config: Any) -> list[mutants.Mutant]:
+    cached = _MUTANTS.get(id(config))
+    if cached is None or cached[0] is not config:
+        if len(_MUTANTS) > 512:
+            _MUTANTS.clear()
+        found = mutants.singles(config.answer, config.ns)
+        if config.expanded is not None:  # and of the answer written out: G_t's sum in g, z, h
+            known = {m.tree for m in found}
+            found += [m for m in mutants.singles(config.expanded, config.ns) if m.tree not in known]
+        by_key: dict[str, mutants.Mutant] = {}
+        for m in found:
+            by_key.setdefault(mutants.key(m.tree), m)
+        cached = _MUTANTS[id(config)] = (config, found, by_key)
+    return cached[1]
+
+
+def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, list]:
+    if reference.instances:
+        return list(reference.instances), list(reference.targets)
+    rng = np.random.default_rng(config.seed + 1)
+    points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
+    return points, [_try(config.answer, config.ns, p, deadline) for p in points]
+
+
+def _agrees(tree: Node, ns: Namespace, point: Bindings, student: Any, close, deadline: float) -> bool:
+    value = _try(tree, ns, point, deadline)
+    return value is not None and close(value, student)
+
+
+def _try(tree: Node, ns: Namespace, point: Bindings, deadline: float) -> Any:
+    try:
+        return value_at(tree, ns, point, deadline)
+    except (ExprError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError):
+        return None  # a mutant may not be computable (shapes that do not fit): then it is not the diagnosis
