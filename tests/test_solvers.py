@@ -309,3 +309,9 @@ def test_feedback_is_written_for_students():
     for s in (SOLVERS[name] for name in VALUE_SOLVERS):
         for m in s.mistakes:
             assert len(m.feedback) > 40 and m.feedback.endswith("."), f"{s.name}: {m.name}"
+
+
+def test_argmax_names_another_keys_value_without_saying_which_key_wins():
+    _, mistakes = _solve("attention.argmax", Q3)
+    assert _contains(mistakes["another-value"], [1, 4, 3])  # v1 where v3 wins (the seed's sign slip)
+    assert not _contains(mistakes["another-value"], [6, 1, 2])  # never the right value itself

@@ -118,6 +118,17 @@ def _argmax_off_by_one(query, keys, values):
 
 
 @argmax.mistake(
+    "another-value",
+    "This is the value of another key, not of the best-scoring one: recompute the score q·k of every key "
+    "and take the value of the highest.",
+)
+def _argmax_another_value(query, keys, values):
+    # every other key's value (after off-by-one, which names the neighbours): naming which key wins would give it away
+    k = _pick(query, keys)
+    return [values[j] for j in range(len(values)) if j != k] or None
+
+
+@argmax.mistake(
     "index",
     "This is a position (an index of a key), not a value: attention returns the value vector stored "
     "with the best-scoring key.",
