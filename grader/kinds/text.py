@@ -227,9 +227,11 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
             hints.append(f"{unhinted} more point{'s' * (unhinted > 1)} the rubric looks for "
                          f"{'are' if unhinted > 1 else 'is'} not found.")
         lines.append("To improve: " + " ".join(hints))
+    # an idea not earned is named by its place in the rubric, never its label (students read details too: the
+    # label would be the model answer in brief); the instructor has the rubric, and the words quoted are the student's
     details = tuple(f"found: {c.label}" for c in found) + tuple(
-        f"{verdicts[c.id][0]}: {c.label} ({quote(verdicts[c.id][1])})" for c in missed
-        if verdicts[c.id][0] in (UNSURE, CONTRADICTED))
+        f"{verdicts[c.id][0]}: rubric concept {config.concepts.index(c) + 1} ({quote(verdicts[c.id][1])})"
+        for c in missed if verdicts[c.id][0] in (UNSURE, CONTRADICTED))
     if budget.ran_out:  # a pattern could not finish on this answer: a person must read it
         lines.append("Part of the rubric could not be checked on this answer in time; the instructor will read it.")
         details += ("rubric patterns ran out of time on this answer",)
