@@ -126,19 +126,24 @@ _SUM_VARIABLE = re.compile(r"(\\sum|sum|∑|Σ)\s*_\s*[A-Za-z]+\s*$")
 
 
 def last_side_start(text: str) -> int:
-    """Where the last side of a chain ``a = b = c`` starts (0 if there is no top-level '=').
+    """Where the last side of a chain ``a = b = c`` starts (0 if there is no top-level '=')."""
+    return side_starts(text)[-1]
+
+
+def side_starts(text: str) -> list[int]:
+    """Where each side of a chain ``a = b = c`` starts, in one pass: [0] if there is no top-level '='.
 
     The '=' of an unbraced sum, ``sum_t=1^T``, belongs to the sum, not to a chain."""
     depth = 0
-    cut = 0
+    starts = [0]
     for i, ch in enumerate(text):
         if ch in "({[":
             depth += 1
         elif ch in ")}]":
             depth -= 1
-        elif ch == "=" and depth == 0 and not _SUM_VARIABLE.search(text, 0, i):
-            cut = i + 1
-    return cut
+        elif ch == "=" and depth == 0 and not _SUM_VARIABLE.search(text, max(0, i - 40), i):
+            starts.append(i + 1)
+    return starts
 
 
 def tokenize(text: str) -> list[Token]:

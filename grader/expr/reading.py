@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from . import notation
-from .lexer import _COMPARISON, ExprError, last_side_start
+from .lexer import _COMPARISON, ExprError, side_starts
 from .nodes import Index, Node, Sum, Sym
 from .parser import parse
 from .symbols import Namespace
@@ -49,7 +49,7 @@ def read_expression(text: str, ns: Namespace, derivatives: tuple = (), reference
             return Reading(None, None, *wrong)
         if _COMPARISON.search(text):  # 5 == 5, x <= 1: a comparison, not a chain of equal sides
             raise
-        for side in reversed(_sides(text)[:-1]):  # the chain's earlier sides, nearest first
+        for side in reversed(_sides(text)[-4:-1]):  # the chain's earlier sides, nearest first (three at most)
             try:
                 tree = _parsed(side, ns)
             except ExprError:
@@ -142,11 +142,8 @@ def _last_equals(text: str) -> int:
 
 def _sides(text: str) -> list[str]:
     """The sides of a chain ``a = b = c`` (an unbraced sum's ``sum_t=1^T`` is not a side)."""
-    out = []
-    while (cut := last_side_start(text)) > 0:
-        out.append(text[cut:])
-        text = text[:cut - 1]
-    return [text] + out[::-1]
+    starts = side_starts(text)
+    return [text[a:b - 1] for a, b in zip(starts, starts[1:])] + [text[starts[-1]:]]
 
 
 def notation_example(ns: Namespace) -> str:
