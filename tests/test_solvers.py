@@ -315,3 +315,21 @@ def test_argmax_names_another_keys_value_without_saying_which_key_wins():
     _, mistakes = _solve("attention.argmax", Q3)
     assert _contains(mistakes["another-value"], [1, 4, 3])  # v1 where v3 wins (the seed's sign slip)
     assert not _contains(mistakes["another-value"], [6, 1, 2])  # never the right value itself
+
+
+def test_the_gradient_of_the_last_loss_alone_is_a_named_mistake():
+    """J_T differentiated alone: the finite-difference gradient of 1/2 ||h_T - y_T||^2 is that mistake's value."""
+    raw = _rnn_raw(np.random.default_rng(21), 3, 2, 4)
+    _, mistakes = _solve("rnn.grad_W_hh", raw)
+    W_hh = np.array(raw["W_hh"], dtype=float)
+
+    def last_loss(W):
+        h = _solve("rnn.forward", {k: raw[k] for k in ("W_hx", "x", "h0")} | {"W_hh": W.tolist()})[0]
+        return 0.5 * float(np.sum((h[-1] - np.array(raw["targets"])[-1]) ** 2))
+
+    fd = np.zeros_like(W_hh)
+    for idx in np.ndindex(*W_hh.shape):
+        step = np.zeros_like(W_hh)
+        step[idx] = 1e-6
+        fd[idx] = (last_loss(W_hh + step) - last_loss(W_hh - step)) / 2e-6
+    assert _contains(mistakes["last-loss-only"], fd)

@@ -212,6 +212,16 @@ def _truncated(W_hh, W_hx, x, h0, targets, activation) -> Grads | None:
     return assemble(run, x, W_hh, keep=np.eye(len(x)))
 
 
+def _last_loss_only(W_hh, W_hx, x, h0, targets, activation) -> Grads | None:
+    """Only J_T differentiated (through every step), as if the loss were the last step's alone."""
+    if len(x) == 1:
+        return None
+    run = bptt(W_hh, W_hx, x, h0, targets, activation)
+    keep = np.zeros((len(x), len(x)))
+    keep[-1, :] = 1.0
+    return assemble(run, x, W_hh, keep=keep)
+
+
 def _no_act_prime(W_hh, W_hx, x, h0, targets, activation) -> list[Grads]:
     """act' dropped: everywhere (g recomputed without it), or only in the local factor of each term."""
     run = bptt(W_hh, W_hx, x, h0, targets, activation)
@@ -240,6 +250,11 @@ TRUNCATED = (
     "h_{t-1} itself depends on them, so the gradient of J_t must flow back through all earlier hidden "
     "states (a sum over i = 1..t).",
 )
+LAST_LOSS_ONLY = (
+    "last-loss-only",
+    "Only the loss of the last step, J_T, is differentiated. J = J_1 + ... + J_T, and every J_t depends on "
+    "the weights: each step's loss adds its own gradient.",
+)
 NO_ACT_PRIME = (
     "missing-activation-derivative",
     "The derivative of the activation is missing: every time the gradient passes back through "
@@ -267,7 +282,8 @@ def _one_gradient(build, field: str, **params):
 
 
 # the same slips, for each of the three gradients (for h0, 'truncated' is only-first-loss above)
-_SLIPS = ((SIGMA_PRIME_AT_T, _sigma_prime_at_t), (TRUNCATED, _truncated), (NO_ACT_PRIME, _no_act_prime))
+_SLIPS = ((SIGMA_PRIME_AT_T, _sigma_prime_at_t), (TRUNCATED, _truncated), (LAST_LOSS_ONLY, _last_loss_only),
+          (NO_ACT_PRIME, _no_act_prime))
 for _grad, _field in ((grad_W_hh, "W_hh"), (grad_W_hx, "W_hx"), (grad_h0, "h0")):
     for (_name, _feedback), _build in _SLIPS:
         if not (_field == "h0" and _build is _truncated):
