@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,7 +27,7 @@ from .outline import stored_parts
 from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
 from .document import SUBMISSION_LIMITS, read_bytes
-from .errors import InputError, quote
+from .errors import GraderError, InputError, quote
 from .submission import load_submission, unreadable
 
 FLUSH_EVERY = 250  # submissions per gradebook transaction: bounds the rows held in memory
@@ -46,6 +47,7 @@ class Work:
     report: dict[str, Any] | None = None
     readings: dict[str, Any] = field(default_factory=dict)
     staged: dict[str, str] = field(default_factory=dict)  # format -> a written temporary file, to be renamed
+    texts: dict[str, str] = field(default_factory=dict)  # format -> the report's text, where no file was staged
     stored: str | None = None  # the report as JSON text for the gradebook, if already made
 
 
@@ -116,10 +118,20 @@ def _work(task: tuple[str, str]) -> Work:
     overridden = any((report.student, p.id) in state["overrides"] for p in report.parts)
     shown = apply_overrides(report.to_json(), state["overrides"]) if overridden else data
     texts = {fmt: RENDERERS[fmt].from_json(shown) for fmt in state["formats"]}
-    staged = {fmt: stage(state["staging"], text) for fmt, text in texts.items()}
     # the gradebook keeps the automatic report: the JSON file's own text, when nothing overrides it
     stored = texts["json"].rstrip("\n") if "json" in texts and not overridden else None
+    if state.get("remote"):  # a cluster worker may not see the output folder: the coordinator writes the files
+        return Work(source, content_hash, modified, report=data, readings=readings, texts=texts, stored=stored)
+    staged = {fmt: stage(state["staging"], text) for fmt, text in texts.items()}
     return Work(source, content_hash, modified, report=data, readings=readings, staged=staged, stored=stored)
+
+
+def _work_remote(task: tuple[str, str], setup: tuple, run: str) -> Work:
+    """``_work`` on a Dask worker: the run's state is set up once per worker process (``run`` tells runs apart)."""
+    if _STATE.get("run") != run:
+        _start(*setup)
+        _STATE.update(run=run, remote=True)
+    return _work(task)
 
 
 # --- the coordinating side --------------------------------------------------------------------
@@ -132,7 +144,7 @@ def register(book: Gradebook, spec: LoadedSpec, spec_path: Path) -> None:
 
 def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path, *, jobs: int, formats: list[str],
                 regrade: bool = False, progress: bool = False, table_limit: int = 50,
-                folders: Iterable[str] = ()) -> Summary:
+                folders: Iterable[str] = (), cluster: str | None = None) -> Summary:
     """Grade ``files`` (the list is consumed, to hold a class's paths once) into ``out``. ``folders``: the
     class folders they were listed from, complete: a submission graded before from one of them that is no
     longer there (withdrawn, renamed) leaves the gradebook and its reports, so no export shows it."""
@@ -153,7 +165,8 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: list[Path], out: Path,
     try:
         _forget_gone(book, a.id, out, folders, {key for key, _ in tasks}, summary)  # first: their names are free
         flushed = time.monotonic()
-        for work in _results(tasks, args, spec, jobs, progress):
+        results = _on_cluster(tasks, args, cluster, progress) if cluster else _results(tasks, args, spec, jobs, progress)
+        for work in results:
             _take(work, book, a.id, spec_hash, out, summary, table_limit)
             if book.pending >= FLUSH_EVERY or time.monotonic() - flushed > FLUSH_SECONDS:
                 book.flush()
@@ -187,6 +200,33 @@ def _results(tasks: list[tuple[str, str]], args: tuple, spec: LoadedSpec, jobs: 
     bar.close()
 
 
+class ClusterError(GraderError):
+    """The Dask scheduler named by --cluster cannot be used: one line, exit status 2."""
+
+
+def _on_cluster(tasks: list[tuple[str, str]], args: tuple, address: str, progress: bool) -> Iterable[Work]:
+    """Grade on a running Dask scheduler's workers (each needs bubblewrap for code parts, and the class folder at
+    the same path); the reports and the gradebook are written here, in input order, as a local run writes them."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterError("--cluster needs Dask's distributed scheduler: pip install 'grader[cluster]'") from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"--cluster {address}: no Dask scheduler answers there ({exc})") from None
+    bar = _progress(len(tasks), progress)
+    try:
+        [setup] = client.scatter([args], broadcast=True)  # the spec path, fingerprints, overrides: sent once
+        futures = client.map(_work_remote, tasks, setup=setup, run=uuid.uuid4().hex, pure=False)
+        for future in futures:
+            yield future.result()
+            bar.update()
+    finally:
+        bar.close()
+        client.close()
+
+
 def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Path, summary: Summary,
           table_limit: int) -> None:
     if work.skipped:
@@ -201,6 +241,8 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
     stem = book.stem_for(assignment, work.source, report["student"])
     for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
         publish(staged, out, stem + RENDERERS[fmt].suffix)
+    for fmt, text in work.texts.items():  # from a cluster worker: written here
+        publish(stage(out / STAGING, text), out, stem + RENDERERS[fmt].suffix)
     book.record(assignment, work.source, work.content_hash, spec_hash, __version__, work.modified, stem, report,
                 work.readings, work.stored)
     first = summary.students.setdefault(report["student"], work.source)

@@ -138,7 +138,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for note in found.notes:
         print(terminal.clean(note, 500), file=sys.stderr)
     summary = grade_class(spec_path, spec, found.files, out, jobs=jobs, formats=formats,
-                          regrade=args.regrade, progress=progress, folders=found.folders)
+                          regrade=args.regrade, progress=progress, folders=found.folders, cluster=args.cluster)
     for problem in summary.problems + summary.warnings:
         print(terminal.clean(problem, 500), file=sys.stderr)
     if summary.unreadable > len(summary.problems):
@@ -539,6 +539,8 @@ def _parser() -> argparse.ArgumentParser:
                                                        "default json,md")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 1 if any score is below PERCENT")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar, no table)")
+    p.add_argument("--cluster", metavar="ADDRESS", help="grade on a running Dask scheduler's workers "
+                                                         "(tcp://host:8786; see docs/code-parts.md)")
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("check", parents=[common], help="a student's self-check: feedback, never the answers")
