@@ -53,7 +53,7 @@ def run_calls(source: str, filename: str, calls: list[Call], limits: Limits = Li
         else:  # no uid change: a dropped uid could not read an interpreter kept under /root
             job.update(path=str(student), site=str(Path(python.numpy[0]).parent), uid=None)
             argv = [python.executable, "-I", "-S", "-B", HARNESS]
-        return execute(argv, job, str(workdir), limits, name, len(calls))
+        return execute(argv, job, str(workdir), limits, name, len(calls), sandbox)
 
 
 def safe_name(filename: str) -> str:
@@ -77,22 +77,28 @@ def encode(value):
     raise TypeError(f"a sandbox call takes plain data, not {type(value).__name__}")
 
 
-def execute(argv: list[str], job: dict, cwd: str, limits: Limits, name: str, count: int) -> RunResult:
+def execute(argv: list[str], job: dict, cwd: str, limits: Limits, name: str, count: int,
+            sandbox: bool) -> RunResult:
     """Start the process in a session of its own, feed the job, read output and results until both
     close, the wall clock runs out, or too much comes: then kill the whole group."""
     reader, writer = os.pipe()
+    info_reader, info_writer = os.pipe()  # bwrap says there the host pid of the sandbox's init
+    if sandbox:
+        argv = [argv[0], "--info-fd", str(info_writer), *argv[1:]]
     with tempfile.TemporaryFile() as stdin:  # unlinked: the job's nonce is nowhere on disk to be found
         stdin.write(json.dumps({**job, "fd": writer}).encode())
         stdin.seek(0)
         started = time.monotonic()
         process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   pass_fds=(writer,), cwd=cwd, env=bwrap.ENV, start_new_session=True)
+                                   pass_fds=(writer, info_writer), cwd=cwd, env=bwrap.ENV, start_new_session=True)
     os.close(writer)
-    output, results, stopped = bytearray(), bytearray(), None
+    os.close(info_writer)
+    output, results, info, stopped = bytearray(), bytearray(), bytearray(), None
     keep = limits.output_kb * 1024
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ, "output")
         selector.register(reader, selectors.EVENT_READ, "results")
+        selector.register(info_reader, selectors.EVENT_READ, "info")
         while selector.get_map() and stopped is None:
             left = started + limits.wall_seconds - time.monotonic()
             if left <= 0:
@@ -102,6 +108,8 @@ def execute(argv: list[str], job: dict, cwd: str, limits: Limits, name: str, cou
                 chunk = os.read(key.fd, CHUNK)
                 if not chunk:
                     selector.unregister(key.fileobj)
+                elif key.data == "info":
+                    info += chunk[:4096]
                 elif key.data == "output":
                     output += chunk
                     if len(output) > keep:
@@ -115,8 +123,9 @@ def execute(argv: list[str], job: dict, cwd: str, limits: Limits, name: str, cou
             process.wait(timeout=max(0.1, started + limits.wall_seconds - time.monotonic()))
         except subprocess.TimeoutExpired:
             stopped = "wall"
-    kill(process)
+    kill(process, sandbox_init(bytes(info)))
     os.close(reader)
+    os.close(info_reader)
     process.stdout.close()
     printed = bytes(output[:keep]).decode("utf-8", "replace")
     if len(output) > keep:
@@ -125,13 +134,43 @@ def execute(argv: list[str], job: dict, cwd: str, limits: Limits, name: str, cou
     return verdict(messages, process.returncode, stopped, limits, name, count, printed)
 
 
-def kill(process: subprocess.Popen) -> None:
-    """SIGKILL the process group (bwrap and the sandbox's init: the pid namespace dies with it)."""
+def sandbox_init(info: bytes) -> int | None:
+    """The host pid of the sandbox's init, from bwrap's --info-fd JSON."""
+    try:
+        pid = json.loads(info.decode()).get("child-pid")
+    except (ValueError, AttributeError):
+        return None
+    return pid if type(pid) is int and pid > 1 else None
+
+
+def kill(process: subprocess.Popen, init: int | None) -> None:
+    """SIGKILL the sandbox's init first: the kernel kills every process of its pid namespace before the
+    init dies, and bwrap, its parent, reaps it and exits (killing bwrap first would leave the init a
+    zombie of the host's pid 1, which in a container may never reap it). Then the whole process group,
+    for --no-sandbox and in case the init was unknown; a run returns only once its fork bomb is dead."""
+    if init and process.poll() is None:
+        try:
+            os.kill(init, signal.SIGKILL)
+            process.wait(timeout=5)
+        except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+            pass
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     process.wait()
+    deadline = time.monotonic() + 5
+    while init and alive(init) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie (a zombie init's namespace is already empty)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def read_messages(data: bytes, nonce: str) -> list[dict]:
