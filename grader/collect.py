@@ -147,6 +147,13 @@ def _walk(top: str, root: str, out_real: str | None, notes: list[str],
         answers = sorted((e for e in listed if not e.name.startswith(".") and is_answers_file(e.name)),
                          key=lambda e: (SUFFIXES.index(os.path.splitext(e.name)[1].lower()), e.name))
         if answers:  # a student's submission folder: its answers file only, never its other files
+            if folder == top:  # given as a class folder: say so if it looked like one
+                others = sum(1 for e in listed if not e.name.startswith(".") and e not in answers and (
+                    e.is_dir(follow_symlinks=False) or os.path.splitext(e.name)[1].lower() in SUFFIXES))
+                if others:
+                    said.append(f"{shown_path(top)}: read as one student's submission folder (it holds "
+                                f"{shown_path(answers[0].name)}); the {others} other .yaml/.json file(s) and "
+                                "folder(s) in it are that student's files, not submissions")
             listed = answers[:1]
             said += [f"{shown_path(e.path)}: skipped, this submission folder's answers are read from "
                      f"{shown_path(answers[0].name)}" for e in answers[1:]]
