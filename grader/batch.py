@@ -26,6 +26,7 @@ from .grading import grade_safely
 from .outline import stored_parts
 from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
+from .answer_files import folder_fingerprint, is_answers_file
 from .document import SUBMISSION_LIMITS, read_bytes
 from .errors import GraderError, InputError, quote
 from .submission import load_submission, unreadable
@@ -103,6 +104,8 @@ def _work(task: tuple[str, str]) -> Work:
     except InputError as exc:  # unreadable, oversized, or not a regular file: an invalid report says why
         raw = exc
     stamp = raw if isinstance(raw, bytes) else unread
+    if is_answers_file(path):  # a folder submission: its other files are part of what was handed in
+        stamp += folder_fingerprint(path.parent)
     content_hash = hashlib.sha256(stamp).hexdigest()
     known = state["fingerprints"].get(source)
     if not state["regrade"] and known is not None and known[:3] == (content_hash, state["spec_hash"], __version__) \

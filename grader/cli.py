@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from . import __version__
 from .errors import GraderError, InputError, SpecErrors, quote, shown_path
 from .batch import default_jobs, grade_class
-from .collect import collect, regular_file
+from .collect import collect, regular_file, submission_file
 from .gradebook import Gradebook, sqlite_problem
 from .overrides import OverrideEntry, check_overrides, check_report_files, comment_text, read_override_csv, \
     rewrite_reports
@@ -169,9 +169,9 @@ def _summary_line(summary, files: int, left_out: int, out: Path) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    regular_file(args.submission)
+    path = submission_file(args.submission)  # a file, or a submission folder's answers file
     spec = load_spec(args.spec)
-    report = grade_safely(spec, load_submission(args.submission))
+    report = grade_safely(spec, load_submission(path))
     if report.problem:  # nothing to show part by part: say why, in one line
         print(terminal.clean(report.problem, 500), file=sys.stderr)
         return EXIT_INPUT
@@ -545,7 +545,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", parents=[common], help="a student's self-check: feedback, never the answers")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("submission", metavar="SUBMISSION")
+    p.add_argument("submission", metavar="SUBMISSION", help="a submission file, or a submission folder (answers.yaml "
+                   "and the files it names)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 1 if the score is below PERCENT")
     p.set_defaults(run=cmd_check)

@@ -4,6 +4,10 @@ A class folder is whatever people put in it, so the listing never trusts it:
 
 - submission files end in ``.yaml``, ``.yml`` or ``.json``; hidden files and folders (a leading
   ``.``) are left out;
+- a folder holding ``answers.yaml`` (or ``.yml``, ``.json``) is one student's submission folder: that file
+  is the submission, and nothing else in the folder is (the student's code and data files, a
+  ``config.yaml`` of theirs, its subfolders); with more than one answers file, ``.yaml`` wins, then
+  ``.yml``, and the others are reported as left out. The class folder given may itself be one;
 - an output folder is never read: the run's own ``--out``, and any folder holding a gradebook
   (``gradebook.sqlite``) or grader's staging folder, so last run's reports never pose as submissions;
 - a symbolic link to a folder is not followed; a link to a file is followed only when the file it
@@ -24,6 +28,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answer_files import is_answers_file
 from .document import not_a_file
 from .errors import GraderError, shown_path
 
@@ -59,6 +64,20 @@ def regular_file(raw: str) -> Path:
     if not stat.S_ISREG(info.st_mode):
         raise CollectError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a file")
     return Path(raw)
+
+
+def submission_file(raw: str) -> Path:
+    """A submission named on the command line (``grader check``): a file, or a submission folder, which
+    stands for its answers file (answers.yaml, else .yml, else .json)."""
+    info = examine(raw)
+    if not stat.S_ISDIR(info.st_mode):
+        return regular_file(raw)
+    for suffix in SUFFIXES:
+        candidate = os.path.join(raw, "answers" + suffix)
+        if os.path.lexists(candidate):
+            return regular_file(candidate)
+    raise CollectError(f"{shown_path(raw)}: is a folder without answers.yaml; a submission folder holds "
+                       "answers.yaml and the files it names")
 
 
 def output_marker(folder: str | Path) -> str | None:
@@ -125,10 +144,26 @@ def _walk(top: str, root: str, out_real: str | None, notes: list[str],
         except OSError as exc:
             said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
             continue
+        answers = sorted((e for e in listed if not e.name.startswith(".") and is_answers_file(e.name)),
+                         key=lambda e: (SUFFIXES.index(os.path.splitext(e.name)[1].lower()), e.name))
+        if answers:  # a student's submission folder: its answers file only, never its other files
+            if folder == top:  # given as a class folder: say so if it looked like one
+                others = sum(1 for e in listed if not e.name.startswith(".") and e not in answers and (
+                    e.is_dir(follow_symlinks=False) or os.path.splitext(e.name)[1].lower() in SUFFIXES))
+                if others:
+                    said.append(f"{shown_path(top)}: read as one student's submission folder (it holds "
+                                f"{shown_path(answers[0].name)}); the {others} other .yaml/.json file(s) and "
+                                "folder(s) in it are that student's files, not submissions")
+            listed = answers[:1]
+            said += [f"{shown_path(e.path)}: skipped, this submission folder's answers are read from "
+                     f"{shown_path(answers[0].name)}" for e in answers[1:]]
         for entry in listed:
             if entry.name.startswith("."):
                 continue
             try:
+                if answers and entry.is_dir(follow_symlinks=False):
+                    said.append(f"{shown_path(entry.path)}: skipped, a folder, not a submission file")
+                    continue
                 kept = _entry(entry, root, out_real, said, folders)
                 if kept:
                     if entry.is_symlink():

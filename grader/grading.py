@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .answer_files import names_file
 from .kinds import KINDS
-from .model import SCORE_DECIMALS, Outcome, Part, PartResult, Report, Status, Submission
+from .model import SCORE_DECIMALS, FileAnswer, FileProblem, Outcome, Part, PartResult, Report, Status, Submission
 from .numbers import Unreadable
 from .spec import LoadedSpec
 from .errors import quote
@@ -83,6 +84,9 @@ def grade_part(part: Part, reference: Any, raw: Any, verdicts: dict | None = Non
 def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:
     """Read and check one raw answer by its part's kind; missing, unreadable and our own failures included."""
     kind = KINDS[part.kind]
+    raw = for_kind(kind, raw)
+    if isinstance(raw, FileProblem):
+        return Outcome(raw.status, 0.0, raw.message + ".")
     if is_missing(raw):
         return Outcome(Status.MISSING, 0.0, "No answer given.")
     try:
@@ -94,6 +98,24 @@ def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:
         return Outcome(Status.ERROR, 0.0, "The grader failed on this answer; this is not your mistake, "
                                           "and an instructor will look at it.", None,
                        (f"internal error: {type(exc).__name__}: {exc}",))
+
+
+def for_kind(kind: Any, raw: Any) -> Any:
+    """The answer as this part's kind takes it. A file the loader read goes to a kind that takes files of
+    its suffix (``FILE_SUFFIXES``); any other kind gets the name the student wrote, as written. A file name
+    that was never read (a single-file submission has no folder to look in) is missing, and says why."""
+    suffixes = getattr(kind, "FILE_SUFFIXES", ())
+    if isinstance(raw, (FileAnswer, FileProblem)):
+        if not names_file(raw.name, suffixes):
+            return raw.name
+        if isinstance(raw, FileAnswer) and not raw.text.strip():
+            return FileProblem(raw.name, Status.MISSING, f"{raw.name} is empty")
+        return raw
+    if names_file(raw, suffixes):
+        return FileProblem(raw, Status.MISSING, f"{raw} is an answer handed in as a file, which needs a folder "
+                                                "submission: hand in a folder named after you holding answers.yaml "
+                                                f"and {raw}")
+    return raw
 
 
 def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartResult:
@@ -163,7 +185,10 @@ MAX_WARNINGS = 20
 
 
 def plain(raw: Any) -> Any:
-    """The student's answer as JSON-safe data, numbers as they were written when that matters."""
+    """The student's answer as JSON-safe data, numbers as they were written when that matters; a file
+    answer as the name the student gave (its text may be long, and is the student's own file anyway)."""
+    if isinstance(raw, (FileAnswer, FileProblem)):
+        return raw.name
     if isinstance(raw, float):
         return raw if math.isfinite(raw) else getattr(raw, "text", repr(raw))
     if isinstance(raw, list):

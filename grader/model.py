@@ -82,6 +82,36 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class FileAnswer:
+    """An answer handed in as a file of a submission folder (``q4: rnn.py``), already read: the core never
+    opens files, and a kind that takes files (``FILE_SUFFIXES`` in :mod:`grader.kinds`) gets this instead
+    of the bare name. ``origins``: for a notebook, source line i (0-based) came from (cell, line), both
+    1-based, or None for the blank line between cells; empty for a plain file."""
+
+    name: str  # as the student wrote it: a bare file name
+    text: str  # the file's text; a notebook's code cells joined into one Python source
+    path_for_messages: str  # "99522086/rnn.py": the submission folder's name and the file's
+    origins: tuple[tuple[int, int] | None, ...] = ()
+
+    def where(self, line: int) -> str:
+        """``rnn.py, line 12`` or, for a notebook, ``notebook.ipynb, cell 3, line 2`` (``line``: 1-based)."""
+        if self.origins and 1 <= line <= len(self.origins) and self.origins[line - 1] is not None:
+            cell, in_cell = self.origins[line - 1]
+            return f"{self.name}, cell {cell}, line {in_cell}"
+        return f"{self.name}, line {line}"
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """An answer that names a file which cannot be used (not there, too big, outside the folder, not
+    readable): the part gets ``status`` (missing or invalid) and ``message``, a sentence the student can act on."""
+
+    name: str
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A kind's verdict on one answer: the share of the part's points, and why."""
 

@@ -2,11 +2,16 @@
 
 A file that cannot be read still becomes a Submission, with ``problem`` saying why at
 ``file:line:col``: in a batch that student gets an ``invalid`` report and the rest go on.
+
+A submission is a single file (``<student>.yaml``) or a folder (``<student>/answers.yaml`` beside the
+files its answers name, see :mod:`grader.answer_files`); the answers file of a folder is recognised by
+its name, and the folder's name stands in for the student id where the file stem would.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from .answer_files import attach_files, folder_name, is_answers_file
 from .document import SUBMISSION_LIMITS, Limits, load_file
 from .errors import InputError, quote, shown_path
 from .model import Submission
@@ -15,9 +20,10 @@ from .schemas.explain import schema_problems
 
 
 def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: bytes | None = None) -> Submission:
-    """A submission file (``raw``: its bytes, if already read) as a Submission, never an exception."""
+    """A submission file (``raw``: its bytes, if already read) as a Submission, never an exception. The
+    answers file of a folder submission gets the files its answers name read (:func:`attach_files`)."""
     path = path if isinstance(path, Path) else Path(path)
-    fallback, source = shown_path(path.stem), shown_path(path)
+    fallback, source = fallback_id(path), shown_path(path)
     try:
         doc = load_file(path, limits, raw)
     except InputError as exc:
@@ -37,15 +43,23 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     warnings = []
     if not sid:
         sid = fallback
-        warnings.append(f"no student id in the file; using the file name {quote(fallback)}")
+        what = "folder" if is_answers_file(path) else "file"
+        warnings.append(f"no student id in the file; using the {what} name {quote(fallback)}")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Submission(student=sid, answers={}, source=source, problem=str(problems[0]) + more)
     assignment = doc.data.get("assignment")
     name = doc.data.get("name")
-    return Submission(student=sid, answers=doc.data["answers"], source=source,
+    folder = path.parent if is_answers_file(path) else None
+    answers = attach_files(doc.data["answers"], folder) if folder is not None else doc.data["answers"]
+    return Submission(student=sid, answers=answers, source=source,
                       assignment=str(assignment) if assignment is not None else None,
                       name=str(name) if name is not None else None, warnings=warnings, named=not warnings)
+
+
+def fallback_id(path: Path) -> str:
+    """Who a submission is, when it does not say: its file's stem, or its folder's name for answers.yaml."""
+    return folder_name(path.parent) if is_answers_file(path) else shown_path(path.stem)
 
 
 def output_of_grader(data: dict) -> str | None:
@@ -61,7 +75,7 @@ def output_of_grader(data: dict) -> str | None:
 
 def unreadable(path: Path, problem: InputError) -> Submission:
     """The submission of a file that could not be read: named after the file, with the reason."""
-    return Submission(student=shown_path(path.stem), answers={}, source=shown_path(path), problem=str(problem))
+    return Submission(student=fallback_id(path), answers={}, source=shown_path(path), problem=str(problem))
 
 
 def plainly_valid(data: dict) -> bool:

@@ -27,6 +27,13 @@ right answer, which ``validate`` refuses (a student who makes one would never se
 and ``unstated(config, told) -> [(path, message)]``: what the part fixes that the prompts a student
 reads (``told``) do not state and an answer could rely on (a sequence length), which ``validate`` warns of.
 
+A kind that takes answers handed in as files defines ``FILE_SUFFIXES`` (``(".txt", ".md")`` for text):
+in a folder submission, an answer that is one word ending in one of them is read by the loader
+(:mod:`grader.answer_files`, safely, within a size bound) and ``read`` gets a
+:class:`grader.model.FileAnswer` (``.name``, ``.text``, ``.path_for_messages``, ``.where(line)``);
+a name that cannot be used never reaches the kind (the part is ``missing`` or ``invalid``, saying why).
+A kind without ``FILE_SUFFIXES`` gets such an answer as the text the student wrote.
+
 Adding a kind: write the module, add one line to ``KINDS``, regenerate the schema
 (``python -m grader.schemas``).
 """

@@ -35,6 +35,7 @@ from .common import Probe, Spot, Timing
 from ..errors import quote
 
 MAX_CHARS = 20_000
+FILE_SUFFIXES = (".txt", ".md")  # an essay written in an editor may be handed in as a file of a folder submission
 
 SCHEMA: dict[str, Any] = {
     "properties": {
