@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return int(exc.code or 0)
+    if getattr(args, "no_sandbox", False):  # read by the code kind, in this process and every worker it starts
+        os.environ["GRADER_NO_SANDBOX"] = "1"
+        print("grader: warning: --no-sandbox: students' code runs without isolation, with this user's rights",
+              file=sys.stderr)
     try:
         return args.run(args)
     except SpecErrors as exc:
@@ -510,6 +514,9 @@ def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: a subcommand's own default must not reset a --debug given before the subcommand
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks for internal errors")
+    common.add_argument("--no-sandbox", action="store_true", default=argparse.SUPPRESS,
+                        help="run students' code (code parts) without bubblewrap, as this user: only for code you "
+                             "trust, or where bubblewrap cannot run; warns on every run")
     parser = _Parser(prog="grader", parents=[common],
                      description="Grade homework answers against reference numpy solvers, with feedback that teaches.")
     parser.add_argument("--version", action="version", version=f"grader {__version__}")

@@ -23,7 +23,7 @@ parts:
 def test_seed_spec_validates_and_selftests(cli):
     run = cli("validate", "--selftest", SEED_SPEC)
     assert run.status == 0, run.err
-    assert "rnn-attention, 9 parts, 21 points" in run.out
+    assert "rnn-attention, 10 parts, 25 points" in run.out
     assert "selftest passed" in run.out
     assert "mistake:key-instead-of-value" in run.out
 
@@ -39,7 +39,7 @@ def test_good_spec(cli, write):
         (GOOD.replace("answer: a", "answr: a"),
          ["s.yaml:4:5: p1: missing field 'answer'", "s.yaml:9:5: p1: unknown field 'answr' (did you mean 'answer'?)"]),
         # unknown kind
-        (GOOD.replace("kind: choice", "kind: choise"), ["s.yaml:5:11: p1.kind: unknown kind 'choise' (did you mean 'choice'?); kinds are choice, numeric, text, expression"]),
+        (GOOD.replace("kind: choice", "kind: choise"), ["s.yaml:5:11: p1.kind: unknown kind 'choise' (did you mean 'choice'?); kinds are choice, numeric, text, expression, code"]),
         # non-positive points
         (GOOD.replace("points: 1", "points: 0"), ["s.yaml:6:13: p1.points: must be more than 0, not 0"]),
         # wrong type

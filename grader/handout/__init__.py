@@ -49,7 +49,8 @@ def _how(part: Any) -> str:
         return "Pick every option that applies." if part.config.multiple else "Pick one option."
     return {"numeric": "A number, or a list of numbers ([a, b]), or a list of rows ([[a, b], [c, d]]).",
             "expression": "A formula, in plain text or LaTeX.",
-            "text": "A few sentences."}.get(part.kind, "")
+            "text": "A few sentences.",
+            "code": f"Your file {getattr(part.config, 'file', '')}: paste it, or load it."}.get(part.kind, "")
 
 
 def render(sheet: dict[str, Any], fmt: str) -> str:

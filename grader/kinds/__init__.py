@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import choice, expression, numeric, text
+from . import choice, code, expression, numeric, text
 from .common import Probe, diagnosed, full_marks, mentions
 
 KINDS: dict[str, ModuleType] = {
@@ -49,6 +49,7 @@ KINDS: dict[str, ModuleType] = {
     "numeric": numeric,
     "text": text,
     "expression": expression,
+    "code": code,
 }
 
 __all__ = ["KINDS", "Probe", "diagnosed", "full_marks", "mentions"]

@@ -117,6 +117,11 @@ function partBlock(part) {
     block.append(group);
   } else if (part.kind === "text") {
     block.append(el("label", { for: name, class: "how", text: part.how }), el("textarea", { id: name, name, dir: "auto" }));
+  } else if (part.kind === "code") {  // the file's text: pasted, or read here from the student's own disk
+    const area = el("textarea", { id: name, name, class: "code", dir: "ltr", spellcheck: "false", autocomplete: "off" });
+    const file = el("input", { type: "file", accept: ".py", id: `file-${part.id}` });
+    file.addEventListener("change", async () => { if (file.files[0]) area.value = await file.files[0].text(); });
+    block.append(el("label", { for: name, class: "how", text: part.how }), area, file);
   } else {
     const input = el("input", { type: "text", id: name, name, dir: "auto", autocomplete: "off", spellcheck: "false" });
     block.append(el("label", { for: name, class: "how", text: part.how }), input);
