@@ -32,56 +32,20 @@ from grader import sandbox  # noqa: E402
 MIX = ("correct", "sigma_at_t", "last_loss_only", "transposed", "reads_spec", "correct")
 
 
-SPEC = """
-id: rnn-code
-title: BPTT in code
-questions:
-""" + """
-  - id: programming
-    title: BPTT in code
-    prompt: >
-      Hand in a file rnn.py, in your submission folder and listed there as q4: rnn.py, that
-      implements a vanilla RNN in numpy: z_t = W_hh h_{t-1} + W_hx x_t and h_t = σ(z_t), σ the logistic
-      sigmoid, trained on J = Σ_t ½ ||h_t − y_t||².
-    parts:
-      - id: q4
-        kind: code
-        points: 4
-        prompt: >
-          rnn_forward(W_hh, W_hx, x, h0) returns the hidden states h_1..h_T as a T×n array (row t−1 is h_t;
-          x holds one input per row). rnn_bptt_whh(W_hh, W_hx, x, h0, targets) returns dJ/dW_hh, an n×n
-          array (targets holds y_t, one per row). Use numpy only; T may be 1.
-        file: rnn.py
-        sizes: {n: [1, 4], m: [1, 3], T: [1, 5]}
-        functions:
-          - name: rnn_forward
-            solver: rnn.forward
-            args: [W_hh, W_hx, x, h0]
-            points: 2
-            trials: 6
-            edge_cases: [zeros, length-1]
-          - name: rnn_bptt_whh
-            solver: rnn.grad_W_hh
-            args: [W_hh, W_hx, x, h0, targets]
-            points: 2
-            trials: 6
-            edge_cases: [length-1, one-unit]
-            gradient: {forward: rnn_forward, wrt: W_hh, targets: targets}
-        limits: {seconds: 10, memory_mb: 512}
-"""
-
-
 def write_class(folder: Path, students: int) -> Path:
-    """A spec holding the RNN code part (the seed homework's Q4), and ``students`` folder submissions."""
-    spec = yaml.safe_load(SPEC)
+    """A spec holding only q4, and ``students`` folder submissions."""
+    spec = yaml.safe_load((ROOT / "problems" / "rnn-attention.yaml").read_text(encoding="utf-8"))
+    spec["questions"] = [q for q in spec["questions"] if any(p["kind"] == "code" for p in q["parts"])]
     spec_path = folder / "q4.yaml"
-    spec_path.write_text(SPEC, encoding="utf-8")
+    spec_path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     part = spec["questions"][0]["parts"][0]
     for k in range(students):
         student = folder / "class" / f"s{k:04d}"
         student.mkdir(parents=True)
         name = MIX[k % len(MIX)]
-        (student / part["file"]).write_text((ROOT / "tests" / "data" / "code" / f"{name}.py").read_text(), "utf-8")
+        # each file differs (as students' files do), so grader's memory of runs by content never answers
+        text = f"# s{k:04d}\n" + (ROOT / "tests" / "data" / "code" / f"{name}.py").read_text(encoding="utf-8")
+        (student / part["file"]).write_text(text, "utf-8")
         (student / "answers.yaml").write_text(yaml.safe_dump({"assignment": spec["id"], "student": f"s{k:04d}",
                                                              "answers": {part["id"]: part["file"]}}), "utf-8")
     return spec_path

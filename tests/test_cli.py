@@ -95,7 +95,7 @@ def test_unreadable_file_is_one_line_on_stderr(graded):
 
 
 def test_check_is_the_student_view_without_answers(cli):
-    run = cli("check", SEED_SPEC, SEED_CLASS / "99522014.yaml")
+    run = cli("check", SEED_SPEC, SEED_CLASS / "99522014")
     assert run.status == 0
     assert "key with the highest score" in run.out
     assert "total" in run.out
@@ -115,7 +115,7 @@ def test_no_report_leaks_a_reference_unless_released(graded):
 def test_released_answers_are_shown(cli, write):
     spec = write("r.yaml", SEED_SPEC.read_text(encoding="utf-8").replace("title: RNNs and attention",
                                                                          "title: RNNs and attention\nrelease_answers: true"))
-    run = cli("check", spec, SEED_CLASS / "99522014.yaml", "--format", "json")
+    run = cli("check", spec, SEED_CLASS / "99522014", "--format", "json")
     report = json.loads(run.out)
     q3a = next(p for p in report["parts"] if p["id"] == "q3a")
     assert q3a["reference"] == [6.0, 1.0, 2.0]
@@ -126,15 +126,16 @@ def test_solve_is_the_instructor_view(cli):
     answers = json.loads(run.out)
     assert answers["q1a"] == ["b", "c"] and answers["q1b"] == "c" and answers["q3a"] == [6.0, 1.0, 2.0]
     assert answers["q2b"] == "sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}"
-    assert set(answers) == {"q1a", "q1b", "q1c", "q2a", "q2b", "q2c", "q2d", "q3a", "q3b"}
+    assert set(answers) == {"q1a", "q1b", "q1c", "q2a", "q2b", "q2c", "q2d", "q3a", "q3b", "q4"}
+    assert answers["q4"]["functions"][1]["solver"] == "rnn.grad_W_hh"  # which reference, never its outputs
 
 
 def test_fail_under(cli, tmp_path):
-    # the seed student: 15 of 21 points = 71.4%
-    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "70", "--out", tmp_path).status == 0
-    run = cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "75", "--out", tmp_path)
-    assert run.status == 1 and "71.4% is below --fail-under 75%" in run.err
-    assert cli("check", SEED_SPEC, SEED_CLASS / "99522014.yaml", "--fail-under", "60").status == 1
+    # the seed student: 15 of 25 points = 60% (their q4 file is not in the seed)
+    assert cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "60", "--out", tmp_path).status == 0
+    run = cli("grade", SEED_SPEC, SEED_STUDENT, "--fail-under", "65", "--out", tmp_path)
+    assert run.status == 1 and "60.0% is below --fail-under 65%" in run.err
+    assert cli("check", SEED_SPEC, SEED_CLASS / "99522014", "--fail-under", "60").status == 1
 
 
 def test_exit_status_2_for_unusable_input(cli, write, tmp_path):

@@ -14,8 +14,8 @@ def test_missing_answers_and_unknown_parts():
     status = {p.id: p.status for p in report.parts}
     assert status == {"q1a": Status.MISSING, "q1b": Status.CORRECT, "q1c": Status.MISSING, "q2a": Status.MISSING,
                       "q2b": Status.MISSING, "q2c": Status.MISSING, "q2d": Status.MISSING,
-                      "q3a": Status.MISSING, "q3b": Status.MISSING}
-    assert report.score == 2 and report.max_score == 21
+                      "q3a": Status.MISSING, "q3b": Status.MISSING, "q4": Status.MISSING}
+    assert report.score == 2 and report.max_score == 25
     assert report.warnings == ["answer for unknown part 'q9' was ignored",
                                "answer for unknown part 'q3' was ignored (q3 is a question: answer its parts q3a, q3b)",
                                "answer for unknown part 'q1aa' was ignored (did you mean q1a?)",

@@ -45,7 +45,8 @@ def test_a_student_page_shows_prompts_options_and_subtotals(seed_pages):
     assert "(b) Sentiment classification: a piece of text in, positive or negative out" in html
     assert "x&lt;1..365&gt;" in html  # prompt text is escaped
     subtotals = re.findall(r'<span class="subtotal">([^<]*)</span></h2>', html)
-    assert subtotals == ["6 / 6", "5 / 10", "2 / 5"]  # q1, q2, q3: q3b (free text) awaits review, counted as 0
+    # q1, q2, q3: q3b (free text) awaits review, counted as 0; q4 (code) was not handed in
+    assert subtotals == ["6 / 6", "5 / 10", "2 / 5", "0 / 4"]
     assert re.search(r"Back-propagation through time</a></th>\s*<th class=\"num\">5 / 10</th>", html)
 
 
@@ -191,7 +192,7 @@ def test_an_old_gradebook_without_prompts_still_exports(cli, tmp_path):
     html = page(out / "export", SEED)
     assert "many-to-one" not in html and 'class="prompt"' not in html  # nothing to show...
     assert 'id="q2b"' in html and "σ&#39; is taken at the wrong step" in html  # ...but every part and its feedback
-    assert re.findall(r'<span class="subtotal">([^<]*)</span></h2>', html) == ["6 / 6", "5 / 10", "2 / 5"]
+    assert re.findall(r'<span class="subtotal">([^<]*)</span></h2>', html) == ["6 / 6", "5 / 10", "2 / 5", "0 / 4"]
     report = (out / "export" / "class-report.html").read_text(encoding="utf-8")
     assert "✓ right" not in report and re.search(r"<td>\(b\)</td>\s*<td dir=\"auto\"></td>\s*<td class=\"num\">7", report)
 

@@ -50,7 +50,7 @@ def test_a_student_sees_their_assignments_with_public_facts_only(served):
     listed = {a["id"]: a for a in answer.json}
     assert set(listed) == {"rnn-attention", "attention-practice"}
     seed = listed["rnn-attention"]
-    assert seed["title"] == "RNNs and attention" and seed["max_score"] == 21
+    assert seed["title"] == "RNNs and attention" and seed["max_score"] == 25
     assert seed["attempts_allowed"] is None and seed["open"] is True
     assert set(seed) == {"id", "title", "max_score", "due", "last_day", "late_penalty_per_day", "counts",
                          "attempts_allowed", "attempts_used", "attempts_left", "open"}
@@ -59,7 +59,7 @@ def test_a_student_sees_their_assignments_with_public_facts_only(served):
 def test_questions_are_the_handout_with_math_rendered(served):
     sheet = api(served, "/api/assignments/rnn-attention", SEED_ID).json
     parts = {p["id"]: p for s in sheet["sections"] for p in s["parts"]}
-    assert list(parts) == ["q1a", "q1b", "q1c", "q2a", "q2b", "q2c", "q2d", "q3a", "q3b"]
+    assert list(parts) == ["q1a", "q1b", "q1c", "q2a", "q2b", "q2c", "q2d", "q3a", "q3b", "q4"]
     assert parts["q1a"]["multiple"] is True and parts["q1b"]["multiple"] is False
     assert parts["q1a"]["options"][1]["text"].startswith("Sentiment classification")
     assert parts["q2b"]["kind"] == "expression" and parts["q2b"]["points"] == 3

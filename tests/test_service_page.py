@@ -7,7 +7,9 @@ a hostile answer runs no script; the page fits a phone and loads nothing from an
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +151,19 @@ def test_a_wrong_token_is_told_at_sign_in(page, served):
     page.fill("#token", "not-a-real-token")
     page.click("#login-form button[type=submit]")
     expect(page.locator("#login-error")).to_contain_text("not known")
+
+
+def test_a_student_loads_their_code_file_and_checks_it(page, served):
+    """q4 is a code part: the file is read in the page (never uploaded as a file) and run in the sandbox."""
+    from grader import sandbox
+    if sandbox.available() is not None:
+        pytest.skip(sandbox.available())
+    sign_in(page, served, SEED_ID)
+    open_seed_homework(page)
+    expect(page.locator("#part-q4")).to_contain_text("rnn_forward")
+    page.set_input_files("#file-q4", str(Path(__file__).parent / "data" / "code" / "sigma_at_t.py"))
+    expect(page.locator("#answer-q4")).to_have_value(re.compile(r"def rnn_bptt_whh"))
+    page.click("#check")
+    expect(page.locator("#status")).to_have_text("Checked.")
+    expect(page.locator("#result-q4")).to_contain_text("rnn_forward: 8/8 trials passed")
+    expect(page.locator("#result-q4")).to_contain_text("partial")

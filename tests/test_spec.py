@@ -23,7 +23,7 @@ parts:
 def test_seed_spec_validates_and_selftests(cli):
     run = cli("validate", "--selftest", SEED_SPEC)
     assert run.status == 0, run.err
-    assert "rnn-attention, 9 parts, 21 points" in run.out
+    assert "rnn-attention, 10 parts, 25 points" in run.out
     assert "selftest passed" in run.out
     assert "mistake:key-instead-of-value" in run.out
 

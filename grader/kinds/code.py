@@ -19,6 +19,7 @@ import ast
 import hashlib
 import json
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,7 +289,7 @@ def check(config: Config, reference: Reference, answer: Source) -> Outcome:
         return Outcome(Status.ERROR, 0.0, f"Code parts are not graded here: {why}. An instructor will look at it.",
                        None, (why,))
     calls, index = _calls(config, reference)
-    run = sandbox.run_calls(answer.text, answer.filename, calls, config.limits, sandbox=sandboxed())
+    run = _run(answer, calls, config.limits)
     if run.status == "syntax":
         return Outcome(Status.INVALID, 0.0, f"Could not read this answer: {run.message}.", "syntax")
     stopped = _run_problem(run, config) if run.status not in ("ok", "missing-function") else None
@@ -300,7 +301,7 @@ def check(config: Config, reference: Reference, answer: Source) -> Outcome:
             lines.append(f"{function.name}: {stopped[0]}")  # the run stopped before (or while) this one ran
             codes.append(stopped[1])
             continue
-        passed, said, code = _judge(function, reference.trials[function.name], results, run)
+        passed, said, code = _judge(function, reference.trials[function.name], results)
         repeat = index.get(f"{function.name}#again")
         if repeat and passed and run.results[repeat[0]].ok and results[0] is not None and results[0].ok and \
                 not _same(run.results[repeat[0]], results[0]):
@@ -321,6 +322,37 @@ def check(config: Config, reference: Reference, answer: Source) -> Outcome:
     if run.output:
         details.append("printed: " + run.output[:300])
     return Outcome.of_fraction(fraction, " ".join(lines), codes[0] if codes else None, tuple(details))
+
+
+RUNS_KEPT = 256  # runs remembered per process; a run's results are a few small arrays
+_runs: OrderedDict[str, Any] = OrderedDict()
+
+
+def _run(answer: Source, calls: list, limits: Any) -> Any:
+    """One sandbox run, remembered in this process by what determines it (the file, every call's inputs, the
+    limits, whether it is sandboxed): a class regraded after a change to another part, a file handed in twice, or a student
+    checking the same file again costs no second run. Runs stopped by the wall clock or a signal are not
+    kept, since the same code may fare otherwise on a less busy machine."""
+    digest = hashlib.sha256()
+    for piece in (repr(limits), str(sandboxed()), answer.filename, answer.text):
+        digest.update(piece.encode("utf-8", "surrogatepass") + b"\0")
+    for call in calls:
+        digest.update(call.function.encode() + b"\0")
+        for arg in call.args:
+            if isinstance(arg, str):
+                digest.update(b"s" + arg.encode("utf-8", "surrogatepass") + b"\0")
+            else:
+                digest.update(repr(arg.shape).encode() + arg.tobytes())
+    key = digest.hexdigest()
+    if key in _runs:
+        _runs.move_to_end(key)
+        return _runs[key]
+    run = sandbox.run_calls(answer.text, answer.filename, calls, limits, sandbox=sandboxed())
+    if not run.transient:
+        _runs[key] = run
+        while len(_runs) > RUNS_KEPT:
+            _runs.popitem(last=False)
+    return run
 
 
 def _calls(config: Config, reference: Reference) -> tuple[list, dict[str, list[int]]]:
@@ -357,7 +389,7 @@ def _arg(value: Any) -> Any:
     return np.asarray(value, dtype=float) if not isinstance(value, str) else value
 
 
-def _judge(function: Function, trials: tuple[Trial, ...], results: list, run) -> tuple[int, str, str | None]:
+def _judge(function: Function, trials: tuple[Trial, ...], results: list) -> tuple[int, str, str | None]:
     """(trials passed, what went wrong at the first failing trial, its diagnosis code)."""
     passed, failing = 0, []
     for trial, result in zip(trials, results):
@@ -436,7 +468,6 @@ def _run_problem(run, config: Config) -> tuple[str, str]:
                     "far more work than the task needs?", "timeout"),
         "memory": (f"Your code used more than {config.limits.memory_mb} MB of memory.", "memory"),
         "output": ("Your code printed far too much; remove the prints.", "output"),
-        "syntax": (run.message, "syntax"),
         "crashed": (f"Your code stopped the process it ran in ({run.message}).", "crashed"),
     }
     return words.get(run.status, (run.message, run.status))

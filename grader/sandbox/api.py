@@ -46,6 +46,8 @@ class RunResult:
     message: str                 # one line for the student
     results: tuple[CallResult, ...] = ()
     output: str = ""             # what the code printed (bounded)
+    transient: bool = False      # stopped by the wall clock or a signal: the same code may fare otherwise
+                                 # on a less busy machine, so this run is not worth remembering
 
 
 STATUSES = ("ok", "syntax", "timeout", "memory", "crashed", "output", "missing-function")

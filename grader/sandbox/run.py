@@ -219,13 +219,13 @@ def verdict(messages: list[dict], returncode: int, stopped: str | None, limits: 
             found[index] = rebuild(message)
     memory = any(m.get("memory") is True for m in messages if m.get("kind") in ("result", "load-error"))
 
-    def result(status: str, text: str, reason: str) -> RunResult:
+    def result(status: str, text: str, reason: str, transient: bool = False) -> RunResult:
         results = tuple(found.get(i) or CallResult(False, error=f"not run: {reason}") for i in range(count))
-        return RunResult(status, text, results, printed)
+        return RunResult(status, text, results, printed, transient)
 
     if stopped == "wall":
         return result("timeout", f"the code did not finish within {limits.wall_seconds:g} s and was stopped "
-                      "(an endless loop, or waiting for something?)", "stopped by the time limit")
+                      "(an endless loop, or waiting for something?)", "stopped by the time limit", True)
     if stopped in ("output", "results"):
         return result("output", f"the code printed more than {limits.output_kb} KB and was stopped "
                       "(a print inside a loop?)", "stopped for printing too much")
@@ -260,4 +260,4 @@ def verdict(messages: list[dict], returncode: int, stopped: str | None, limits: 
             f"was killed (signal {signum})"
     else:
         how = f"exited (status {returncode}) before all calls were made (os._exit or sys.exit?)"
-    return result("crashed", f"the process running the code {how}", "the process died")
+    return result("crashed", f"the process running the code {how}", "the process died", signum > 0)
