@@ -10,6 +10,9 @@ Reading a thread's CPU time is a system call (about 0.8 µs, against 0.1 µs for
 evaluation asks "past the deadline?" often. A thread cannot use more CPU time than wall time passes,
 so :func:`passed` answers from the wall clock while the deadline is further away than the wall time
 since the last real reading, and reads the CPU clock only when it might have been reached.
+
+A code part's student code runs in a sandbox process; the time the thread waited for that run is added to
+its CPU time (:func:`spent`), so budgets and the service's per-student charge count it too.
 """
 from __future__ import annotations
 
@@ -20,10 +23,19 @@ _last = threading.local()  # the last real reading of this thread: (wall, cpu)
 
 
 def now() -> float:
-    """This thread's CPU time, in seconds; a deadline is ``now() + budget``."""
-    cpu = time.thread_time()
+    """This thread's CPU time, in seconds, with its waits for other processes working for it (:func:`spent`); a
+    deadline is ``now() + budget``."""
+    cpu = time.thread_time() + getattr(_last, "elsewhere", 0.0)
     _last.reading = (time.monotonic(), cpu)
     return cpu
+
+
+def spent(seconds: float) -> None:
+    """Count time this thread waited for another process working for it (a code part's sandbox run) as its
+    own CPU time: the service charges a student's grading by this clock, and a file built to burn CPU (or to
+    sleep, holding a grading thread) must cost its author."""
+    _last.elsewhere = getattr(_last, "elsewhere", 0.0) + max(0.0, seconds)
+    _last.reading = None  # the estimate in left() assumes no more CPU time passed than wall time
 
 
 def passed(deadline: float) -> bool:

@@ -200,6 +200,17 @@ def test_an_endless_loop_hits_the_cpu_limit():
     assert time.monotonic() - started < FAST.wall_seconds
 
 
+def test_a_run_says_what_time_it_cost():
+    """The caller charges it (the service, to the student who sent the code), start-up included."""
+    busy = run("import time\ndef f():\n    end = time.process_time() + 0.5\n    while time.process_time() < end:\n"
+               "        pass\n    return 1.0\n")
+    assert busy.status == "ok" and 0.5 <= busy.seconds < FAST.wall_seconds, busy
+    endless = run("def f():\n    while True:\n        pass\n")
+    assert endless.status == "timeout" and endless.seconds >= FAST.seconds, endless
+    asleep = run("import time\ndef f():\n    time.sleep(1000)\n", limits=Limits(wall_seconds=1))
+    assert asleep.transient and asleep.seconds >= 1  # it held its caller as long as it slept
+
+
 def test_sleeping_forever_hits_the_wall_clock():
     started = time.monotonic()
     result = run("import time\ndef f():\n    time.sleep(1000)\n", limits=Limits(wall_seconds=2))

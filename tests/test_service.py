@@ -3,6 +3,7 @@ instructor gets, limits, deadlines, and that nothing of the answer key reaches a
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from grader.cli import main as grader
+from grader.sandbox import available as sandbox_problem
 from grader.service.course import ServiceLimits
 from grader.service.store import token_hash
 
@@ -314,6 +316,22 @@ def test_attempts_are_limited_and_the_best_counts(policies):
     assert [r["score"] for r in counted if r["student"] == OTHER_ID] == [5]
 
 
+BURN_SPEC = """\
+id: burn
+title: Code that burns CPU
+parts:
+  - id: c1
+    kind: code
+    points: 1
+    prompt: rnn_forward(W_hh, W_hx, x, h0) returns the hidden states.
+    file: rnn.py
+    sizes: {n: [1, 2], m: [1, 1], T: [1, 2]}
+    functions:
+      - {name: rnn_forward, solver: rnn.forward, args: [W_hh, W_hx, x, h0], points: 1, trials: 2}
+    limits: {seconds: 1}
+"""
+
+
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
     folder = tmp_path_factory.mktemp("strict-problems")
@@ -321,6 +339,7 @@ def strict(tmp_path_factory):
     (folder / "slow.yaml").write_text("id: slow\ntitle: Slow\nparts:\n  - id: p3\n    kind: expression\n"
                                       "    points: 1\n    prompt: Twice x.\n    symbols: {x: scalar}\n"
                                       "    answer: 2*x\n", encoding="utf-8")
+    (folder / "burn.yaml").write_text(BURN_SPEC, encoding="utf-8")
     running = start_service(folder, ROSTER, tmp_path_factory.mktemp("strict-data"),
                             ServiceLimits(checks_per_minute=3, grading_seconds_per_minute=0.2))
     yield running
@@ -350,6 +369,17 @@ def test_answers_slow_to_grade_spend_their_authors_minute(strict):
     refused = api(strict, "/api/assignments/slow/check", student, body=slow)
     assert refused.status == 429 and "0.2 s of grading" in refused.json["error"]
     assert api(strict, "/api/assignments/slow/check", "99522059", body={"answers": {"p3": "2x"}}).status == 200
+
+
+@pytest.mark.skipif(sandbox_problem() is not None and not os.environ.get("CI"), reason="bubblewrap is not installed")
+def test_cpu_burnt_in_the_sandbox_is_charged_to_its_author(strict):
+    """A code part's file runs in another process: its CPU time counts in the student's minute all the same."""
+    student = "99522033"
+    endless = {"answers": {"c1": "def rnn_forward(W_hh, W_hx, x, h0):\n    while True:\n        pass\n"}}
+    first = api(strict, "/api/assignments/burn/check", student, body=endless)
+    assert first.status == 200 and first.json["parts"][0]["diagnosis"] == "timeout", first.json
+    refused = api(strict, "/api/assignments/burn/check", student, body=endless)
+    assert refused.status == 429 and "0.2 s of grading" in refused.json["error"]
 
 
 def test_one_request_per_student_at_a_time_and_a_bounded_queue():

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import sandbox, solvers
+from .. import clock, sandbox, solvers
 from ..model import Outcome, Status
 from ..numbers import Unreadable
 from ..solvers import Solver
@@ -348,6 +348,7 @@ def _run(answer: Source, calls: list, limits: Any) -> Any:
         _runs.move_to_end(key)
         return _runs[key]
     run = sandbox.run_calls(answer.text, answer.filename, calls, limits, sandbox=sandboxed())
+    clock.spent(run.seconds)
     if not run.transient:
         _runs[key] = run
         while len(_runs) > RUNS_KEPT:

@@ -48,6 +48,9 @@ class RunResult:
     output: str = ""             # what the code printed (bounded)
     transient: bool = False      # stopped by the wall clock or a signal: the same code may fare otherwise
                                  # on a less busy machine, so this run is not worth remembering
+    seconds: float = 0.0         # from start to end, start-up included: what the run cost its caller, whose
+                                 # thread waited for it (the student's CPU time is not measurable from here:
+                                 # bwrap leaves its init unreaped, and the student could forge a report of it)
 
 
 STATUSES = ("ok", "syntax", "timeout", "memory", "crashed", "output", "missing-function")

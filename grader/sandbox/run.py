@@ -6,6 +6,7 @@ rebuilt here as a float array from a flat list and a shape.
 """
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import os
@@ -131,7 +132,8 @@ def execute(argv: list[str], job: dict, cwd: str, limits: Limits, name: str, cou
     if len(output) > keep:
         printed += f"\n[... output cut at {limits.output_kb} KB]"
     messages = read_messages(bytes(results), job["nonce"])
-    return verdict(messages, process.returncode, stopped, limits, name, count, printed)
+    result = verdict(messages, process.returncode, stopped, limits, name, count, printed)
+    return dataclasses.replace(result, seconds=time.monotonic() - started)
 
 
 def sandbox_init(info: bytes) -> int | None:
