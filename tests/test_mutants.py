@@ -193,3 +193,18 @@ def test_when_no_rule_explains_a_sum_its_terms_are_compared_one_by_one(sequence)
     assert every.diagnosis == "sum-terms" and "every term differs" in every.feedback
     later = sequence(r"\sum_{k=1}^{K} A_{j,k} \sigma'(z_k) x_k^k")  # right for k = 1 only
     assert later.diagnosis == "sum-terms" and "The first term of your sum (k = 1) is right" in later.feedback
+
+
+def test_a_trees_kept_hash_never_travels_to_another_process():
+    """Nodes keep their hash (mutant tables are sets of trees); a string's hash differs between processes, so a
+    pickled tree (a Dask worker, a spawned pool) must come without it, and rebuilt trees must not inherit it."""
+    import pickle
+
+    from grader.expr.nodes import Bin, Sym, replace
+
+    tree = Bin("+", Sym("x"), Sym("y"))
+    assert hash(tree) == hash(Bin("+", Sym("x"), Sym("y")))
+    copy = pickle.loads(pickle.dumps(tree))
+    assert "_hash" not in copy.__dict__ and copy == tree and hash(copy) == hash(tree)
+    moved = replace(tree, op="-")
+    assert moved != tree and hash(moved) == hash(Bin("-", Sym("x"), Sym("y")))

@@ -271,3 +271,41 @@ def test_the_seed_students_argmax_answers_in_other_words_earn_their_ideas():
     assert score("d argmax/ds = 0 a.e. => dL/dq = dL/dk = 0, only dL/dv_{j*} != 0.") == 3
     assert score("Argmax is not differentiable, but the keys still learn through the chosen key.") == 1.5
     assert score("Argmax gives sharper gradients than softmax, so keys learn faster.") == 0
+
+
+def test_the_words_test_before_a_phrase_never_hides_a_match():
+    """A phrase's regular expression runs only on answers holding its words (a substring test first): for every
+    phrase and contradicts phrase of the example specs, on every free-text answer of the corpus and the example
+    class, cut and joined in many ways, the test must pass wherever the expression matches."""
+    import itertools
+    import re
+    import yaml
+
+    from conftest import ROOT, SEED_SPEC, PRACTICE
+    from grader.kinds import text
+    from grader.normalize import fold
+    from grader.spec import load_spec
+
+    corpus = yaml.safe_load((ROOT / "tests" / "data" / "realistic_answers.yaml").read_text(encoding="utf-8"))
+    answers = [str(e.get("answer")) for e in (corpus if isinstance(corpus, list) else corpus.get("answers", []))]
+    answers += [p.read_text(encoding="utf-8") for p in (ROOT / "submissions").rglob("*.yaml")]
+    pieces = [s for a in answers for s in re.split(r"(?<=[.!?؟\n])", a) if s.strip()]
+    texts = {fold(t) for t in answers + pieces + [" ".join(p) for p in itertools.combinations(pieces[:40], 2)]}
+    checked = 0
+    for spec_path in (SEED_SPEC, PRACTICE):
+        spec = load_spec(spec_path)
+        for part in spec.assignment.parts:
+            if part.kind != "text":
+                continue
+            for concept in part.config.concepts:
+                for phrase in concept.phrases:
+                    for folded in texts:
+                        if phrase.pattern.search(folded):
+                            checked += 1
+                            assert phrase.may_occur(folded), (concept.id, phrase.pattern.pattern, folded)
+                if concept.opposite is not None:
+                    for folded in texts:
+                        if concept.opposite.search(folded):
+                            checked += 1
+                            assert any(text.may_occur(n, folded) for n in concept.opposite_needs), (concept.id, folded)
+    assert checked > 50  # the corpus does reach the phrases

@@ -11,11 +11,10 @@ well as BPTT.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
-from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose, replace
 from .render import render
 from .symbols import Namespace
 from .trees import children, rebuild, replace_at, strip, substitute
@@ -48,8 +47,9 @@ def names(tree: Node) -> set[str]:
     return found
 
 
-def singles(tree: Node, ns: Namespace) -> list[Mutant]:
-    """One rule applied once, at one place of ``tree``; duplicates (same tree) kept once."""
+def singles(tree: Node, ns: Namespace, memo: dict | None = None) -> list[Mutant]:
+    """One rule applied once, at one place of ``tree``; duplicates (same tree) kept once. ``memo`` keeps each
+    subtree's rewrites across calls on trees that share subtrees (a reference's mutants share most of it)."""
     tree = strip(tree)
     seen = {tree}
     out = []
@@ -58,7 +58,13 @@ def singles(tree: Node, ns: Namespace) -> list[Mutant]:
             seen.add(_key(mutant.tree))
             out.append(mutant)
     for path, node, bound in _walk(tree, ()):
-        for new, rule, said in _rewrites(node, ns, bound):
+        if memo is None:
+            rewrites = _rewrites(node, ns, bound)
+        else:
+            rewrites = memo.get((node, bound))
+            if rewrites is None:
+                rewrites = memo[(node, bound)] = list(_rewrites(node, ns, bound))
+        for new, rule, said in rewrites:
             mutated = replace_at(tree, path, new)
             key = _key(mutated)
             if key not in seen:
@@ -74,7 +80,8 @@ def pairs(first: list[Mutant], ns: Namespace) -> Iterator[Mutant]:
     looked up by structure). Round-robin over the singles, changes inside the tree before whole-answer ones
     (the sign, ×T), so the first :data:`MAX_PAIRS`, the ones evaluated, spread over every single."""
     ordered = sorted(first, key=_whole)
-    lists = [(a, sorted((b for b in singles(a.tree, ns) if b.rule != a.rule), key=_whole)) for a in ordered]
+    memo: dict = {}
+    lists = [(a, sorted((b for b in singles(a.tree, ns, memo) if b.rule != a.rule), key=_whole)) for a in ordered]
     seen: set = set()
     count = 0
     for depth in range(max((len(bs) for _, bs in lists), default=0)):
@@ -118,18 +125,18 @@ def _rewrites(node: Node, ns: Namespace, bound: tuple[str, ...]) -> Iterator[tup
     if isinstance(node, Call) and node.fn in DERIVATIVES:
         name = DERIVATIVES[node.fn]
         if node.order == 1:
-            yield (dataclasses.replace(node, order=0), "sigma-for-prime",
+            yield (replace(node, order=0), "sigma-for-prime",
                    f"{name} is used where its derivative {name}′ belongs: the chain rule through {name} multiplies "
                    f"by {name}′ of its input.")
             yield from _other_steps(node, ns, bound)
         elif node.order == 0:
-            yield (dataclasses.replace(node, order=1), "sigma-for-prime",
+            yield (replace(node, order=1), "sigma-for-prime",
                    f"{name}′ is used where {name} itself belongs.")
         if node.order == 1:
             yield from _written_out(node)
         for other, shown in DERIVATIVES.items():
             if other != node.fn:
-                yield (dataclasses.replace(node, fn=other), "activation",
+                yield (replace(node, fn=other), "activation",
                        f"{shown}{'′' * node.order} is used where the network's activation is {name}: "
                        f"{name}{'′' * node.order} belongs here.")
     if isinstance(node, Index) and len(node.indices) == 2:
@@ -173,7 +180,7 @@ def _written_out(node: Call) -> Iterator[tuple[Node, str, str]]:
     u = node.args[0] if len(node.args) == 1 else None
     if u is None:
         return
-    act = dataclasses.replace(node, order=0)
+    act = replace(node, order=0)
     one = Num(1.0)
     square = Bin("*", act, act)  # element-wise: h ⊙ h for a vector
     if node.fn == "sigma":
@@ -196,7 +203,7 @@ def _other_steps(node: Call, ns: Namespace, bound: tuple[str, ...]) -> Iterator[
         return
     name = DERIVATIVES[node.fn]
     for moved in _steps(arg, ns, bound):
-        yield (dataclasses.replace(node, args=(moved,)), "sigma-prime-step",
+        yield (replace(node, args=(moved,)), "sigma-prime-step",
                f"{name}′ is taken at the wrong step: {render(moved)} where the right expression has {render(arg)}.")
 
 
@@ -213,11 +220,11 @@ def _steps(node: Index, ns: Namespace, bound: tuple[str, ...]) -> Iterator[Index
 def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
     v = node.var
     if node.product:
-        yield (dataclasses.replace(node, product=False), "sum-product",
+        yield (replace(node, product=False), "sum-product",
                f"The terms for {v} = {render(node.lo)}..{render(node.hi)} are added (Σ) where they should be "
                "multiplied (∏).")
     else:  # a product of matrices would not be a number: the shapes rule it out before any value is compared
-        yield (dataclasses.replace(node, product=True), "sum-product",
+        yield (replace(node, product=True), "sum-product",
                f"The terms for {v} = {render(node.lo)}..{render(node.hi)} are multiplied (∏) where they should be "
                "added: the right expression is a sum.")
     yield (substitute(node.body, v, node.hi), "sum-term",
@@ -229,7 +236,7 @@ def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
     los = [Num(0.0) if _is(node.lo, 1) else Num(1.0) if _is(node.lo, 0) else None,
            Bin("+", node.lo, Num(1.0))]
     for lo in filter(None, los):
-        yield (dataclasses.replace(node, lo=lo), "sum-bounds",
+        yield (replace(node, lo=lo), "sum-bounds",
                f"The sum over {v} has the wrong lower bound: its first term is {v} = {render(node.lo)}."
                + _undefined(node, lo, ns))
     his = [Bin("-", node.hi, Num(1.0)), Bin("+", node.hi, Num(1.0))]
@@ -238,7 +245,7 @@ def _sum_rewrites(node: Sum, ns: Namespace) -> Iterator[tuple[Node, str, str]]:
     for hi in his:
         last = render(substitute(node.body, v, node.hi))
         missing = f" The term {last} is missing." if _is_one_less(hi, node.hi) and len(last) <= 24 else ""
-        yield (dataclasses.replace(node, hi=hi), "sum-bounds",
+        yield (replace(node, hi=hi), "sum-bounds",
                f"The sum over {v} has the wrong upper bound: its last term is {v} = {render(node.hi)}.{missing}")
 
 
@@ -291,7 +298,7 @@ def _other_symbols(node: Index | Sym, ns: Namespace) -> Iterator[tuple[Node, str
             continue
         same = symbol.shape == here.shape
         if len(symbol.index) == len(here.index) and (same or (symbol.index and len(symbol.shape) == len(here.shape))):
-            news = [dataclasses.replace(node, name=name)]
+            news = [replace(node, name=name)]
             if isinstance(node, Index) and len(node.indices) == 1 and _is_step_off(node.indices[0]):
                 news.append(Index(name, (node.indices[0].left,)))
         elif not symbol.index and same:  # a plain symbol for a step of a sequence: W_hh where h_{t-1} belongs
@@ -311,7 +318,7 @@ def _is_step_off(index: Node) -> bool:
 
 def _exchanged(node: Node, a: str, b: str) -> Node:
     if isinstance(node, (Sym, Index)) and node.name in (a, b):
-        node = dataclasses.replace(node, name=b if node.name == a else a)
+        node = replace(node, name=b if node.name == a else a)
     return rebuild(node, lambda child: _exchanged(child, a, b))
 
 

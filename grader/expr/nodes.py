@@ -1,17 +1,54 @@
-"""The expression tree. Every node remembers the column it started at, for messages."""
+"""The expression tree. Every node remembers the column it started at, for messages.
+
+Nodes are frozen dataclasses whose hash is computed once and kept: trees are put in sets and dicts by the
+thousand (a reference's mutants, looked up by structure), and a dataclass's own hash walks the whole tree
+each time. The kept hash never leaves the process (string hashes differ between processes).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass as _dataclass
+from typing import Any, Union
 
 
-@dataclass(frozen=True)
+def dataclass(frozen: bool = True):
+    def make(cls):
+        cls = _dataclass(frozen=frozen)(cls)
+        plain = cls.__hash__
+
+        def __hash__(self) -> int:
+            try:
+                return self.__dict__["_hash"]
+            except KeyError:
+                value = self.__dict__["_hash"] = plain(self)
+                return value
+
+        def __getstate__(self) -> dict:
+            return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+        cls.__hash__, cls.__getstate__ = __hash__, __getstate__
+        cls._fields = tuple(cls.__dataclass_fields__)
+        return cls
+
+    return make
+
+
+def replace(node: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for nodes, without its checks (a mutant search makes tens of thousands)."""
+    new = object.__new__(type(node))
+    values = new.__dict__
+    values.update(node.__dict__)
+    values.pop("_hash", None)
+    values.update(changes)
+    return new
+
+
+@dataclass()
 class Num:
     value: float
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Sym:
     """A declared symbol (``W_hh``), a constant (``pi``), a dimension (``T``) or a sum's variable (``i``)."""
 
@@ -19,7 +56,7 @@ class Sym:
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Index:
     """An element of a declared sequence: ``h_{i-1}``, ``g_{t,i}``."""
 
@@ -28,7 +65,7 @@ class Index:
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Call:
     """A function, ``order`` times differentiated: ``sigma'(z_i)`` is Call("sigma", (z_i,), 1)."""
 
@@ -38,7 +75,7 @@ class Call:
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Bin:
     """``+ -``, ``@`` (linear-algebra product: juxtaposition, ·, ×), ``*`` (element-wise), ``/``, ``^``."""
 
@@ -48,19 +85,19 @@ class Bin:
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Neg:
     operand: "Node"
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Transpose:
     operand: "Node"
     col: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass()
 class Sum:
     """``sum_{var=lo}^{hi} body``, or with ``product`` set ``prod_{var=lo}^{hi} body`` (of numbers only)."""
 

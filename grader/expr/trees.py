@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose
+from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose, replace
 
 NODES = (Num, Sym, Index, Call, Bin, Neg, Transpose, Sum)
 
@@ -17,31 +17,36 @@ def is_node(value: object) -> bool:
 def children(node: Node) -> list[tuple]:
     """(field, child) of every child node; a field holding a tuple gives (name, i) for its i-th item."""
     out = []
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+    for name in node._fields:
+        value = getattr(node, name)
         if isinstance(value, tuple):
-            out += [((f.name, i), v) for i, v in enumerate(value) if is_node(v)]
+            out += [((name, i), v) for i, v in enumerate(value) if is_node(v)]
         elif is_node(value):
-            out.append((f.name, value))
+            out.append((name, value))
     return out
 
 
 def rebuild(node: Node, fn: Callable[[Node], Node]) -> Node:
-    """``node`` with ``fn`` applied to each of its children."""
+    """``node`` with ``fn`` applied to each of its children; ``node`` itself where no child changed (its hash kept,
+    and no tree is copied to strip columns it does not have)."""
     changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+    for name in node._fields:
+        value = getattr(node, name)
         if isinstance(value, tuple):
-            changes[f.name] = tuple(fn(c) if is_node(c) else c for c in value)
+            new = tuple(fn(c) if is_node(c) else c for c in value)
+            if any(a is not b for a, b in zip(new, value)):
+                changes[name] = new
         elif is_node(value):
-            changes[f.name] = fn(value)
-    return dataclasses.replace(node, **changes) if changes else node
+            new = fn(value)
+            if new is not value:
+                changes[name] = new
+    return replace(node, **changes) if changes else node
 
 
 def strip(node: Node) -> Node:
     """The tree without the columns it was written at: equal trees are the same expression, written alike."""
     done = rebuild(node, strip)
-    return dataclasses.replace(done, col=0) if getattr(done, "col", 0) else done
+    return replace(done, col=0) if getattr(done, "col", 0) else done
 
 
 def replace_at(node: Node, path: tuple, new: Node) -> Node:
@@ -53,8 +58,8 @@ def replace_at(node: Node, path: tuple, new: Node) -> Node:
         name, i = step
         items = list(getattr(node, name))
         items[i] = replace_at(items[i], rest, new)
-        return dataclasses.replace(node, **{name: tuple(items)})
-    return dataclasses.replace(node, **{step: replace_at(getattr(node, step), rest, new)})
+        return replace(node, **{name: tuple(items)})
+    return replace(node, **{step: replace_at(getattr(node, step), rest, new)})
 
 
 def substitute(node: Node, var: str, value: Node) -> Node:
@@ -62,7 +67,7 @@ def substitute(node: Node, var: str, value: Node) -> Node:
     if isinstance(node, Sym) and node.name == var:
         return value
     if isinstance(node, Sum) and node.var == var:
-        return dataclasses.replace(node, lo=substitute(node.lo, var, value), hi=substitute(node.hi, var, value))
+        return replace(node, lo=substitute(node.lo, var, value), hi=substitute(node.hi, var, value))
     return rebuild(node, lambda child: substitute(child, var, value))
 
 

@@ -72,28 +72,53 @@ SCHEMA: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A rubric phrase compiled, and the words any match of it must hold (one of each tuple), so the regular
+    expression runs only on answers that hold them all: most answers miss most phrases, and a substring test
+    costs a fraction of a timed search."""
+
+    pattern: Any
+    says_not: bool = False  # the phrase says "not" itself ("no gradient"): no negation check
+    needs: tuple[tuple[str, ...], ...] = ()
+
+    def may_occur(self, folded: str) -> bool:
+        return may_occur(self.needs, folded)
+
+
+def may_occur(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
+    contains = folded.__contains__
+    for words in needs:
+        if not any(map(contains, words)):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
 class Concept:
     id: str
     label: str
     points: float
     patterns: tuple[Any, ...]  # the author's regular expressions, compiled by grader.patterns
     feedback: str
-    phrases: tuple[tuple[Any, bool], ...] = ()  # each phrase compiled, and whether it says "not" itself
+    phrases: tuple[Phrase, ...] = ()
     opposite: Any = None  # the ``contradicts`` phrases, as one compiled pattern
+    opposite_needs: tuple[tuple[tuple[str, ...], ...], ...] = ()  # each contradicts phrase's needs
 
     def found_in(self, folded: str, budget: patterns.Budget) -> bool:
         return self.verdict(folded, budget)[0] == FOUND
 
     def verdict(self, folded: str, budget: patterns.Budget) -> tuple[str, str]:
         """(found | unsure | contradicted | missing, the words that decided it)."""
-        if self.opposite is not None:
+        if self.opposite is not None and any(may_occur(n, folded) for n in self.opposite_needs):
             against = budget.matches(self.opposite, folded)
             if against:
                 return CONTRADICTED, against[0].group()
         negated = ""
-        for phrase, says_not in self.phrases:
-            for m in budget.matches(phrase, folded) or []:
-                cue = None if says_not else _negation_near(folded, m)
+        for phrase in self.phrases:
+            if not phrase.may_occur(folded):
+                continue
+            for m in budget.matches(phrase.pattern, folded) or []:
+                cue = None if phrase.says_not else _negation_near(folded, m)
                 if cue is None:
                     return FOUND, m.group()
                 negated = negated or f"{cue} ... {m.group()}"
@@ -140,9 +165,11 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 spot.error(("rubric", i, "patterns", j), "this pattern is empty once spaces and invisible "
                                                          "characters are ignored: it would match every answer")
                 ok = False
-        phrases = tuple((patterns.compile_pattern(r"(?<!\w)" + _phrase(p, synonyms)), bool(_NEGATION.search(fold(p))))
+        phrases = tuple(Phrase(patterns.compile_pattern(r"(?<!\w)" + _phrase(p, synonyms)),
+                               bool(_NEGATION.search(fold(p))), _needs(p, synonyms))
                         for p in item.get("patterns", []) if fold(p))
-        opposite = [_phrase(p, synonyms) for p in item.get("contradicts", []) if fold(p)]
+        against = [p for p in item.get("contradicts", []) if fold(p)]
+        opposite = [_phrase(p, synonyms) for p in against]
         compiled: list[Any] = []
         for j, pattern in enumerate(item.get("regex", [])):
             try:
@@ -155,7 +182,8 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
             if why:
                 spot.warn(("rubric", i, "regex", j), f"this pattern is prone to backtracking: {why}")
         concepts.append(Concept(item["id"], item.get("label", item["id"]), float(item["points"]), tuple(compiled),
-                                item.get("feedback", ""), phrases, _one_scan(opposite)))
+                                item.get("feedback", ""), phrases, _one_scan(opposite),
+                                tuple(_needs(p, synonyms) for p in against)))
     total = sum(c.points for c in concepts)
     if total + 1e-9 < float(fields["points"]):
         spot.error(("rubric",), f"the rubric's concepts add up to {total:g} points, less than the part's "
@@ -182,6 +210,20 @@ def _phrase(text: str, synonyms: dict[str, list[str]]) -> str:
         out += (r"(?<!\w)" if gap else r"\s+" if k else "") + piece
         gap = False
     return out
+
+
+def _needs(text: str, synonyms: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+    """For each word of a phrase (as :func:`_phrase` compiles it), the texts one of which a match must hold: the
+    word itself (its stem, for ``slow*``) or the longest word of each synonym."""
+    needs = []
+    for word in fold(text).split():
+        if word in ("...", "…"):
+            continue
+        if word in synonyms:
+            needs.append(tuple(max(w.rstrip("*").split() or [w], key=len) for w in [word] + synonyms[word]))
+        else:
+            needs.append((word.rstrip("*") or word,))
+    return tuple(sorted(needs, key=lambda words: -min(map(len, words))))  # the longest (rarest) words first
 
 
 def _word(text: str) -> str:
