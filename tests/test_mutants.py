@@ -208,3 +208,32 @@ def test_a_trees_kept_hash_never_travels_to_another_process():
     assert "_hash" not in copy.__dict__ and copy == tree and hash(copy) == hash(tree)
     moved = replace(tree, op="-")
     assert moved != tree and hash(moved) == hash(Bin("-", Sym("x"), Sym("y")))
+
+
+def test_a_two_rule_mutant_looked_up_alone_is_the_one_the_whole_table_holds():
+    """Looking one answer up among the two-rule mutants without making them all (the first few lookups of a part)
+    finds what the table of all of them finds: the same tree, rule and words, or nothing."""
+    import random
+
+    from conftest import SEED_SPEC
+    from grader.expr import diagnosis, mutants
+    from grader.spec import load_spec
+
+    spec = load_spec(SEED_SPEC)
+    variant = spec.variant(None)
+    config = next(p for p in variant.parts if p.id == "q2c").config
+    first = diagnosis._singles(config)
+    table: dict = {}
+    for m in mutants.pairs(first, config.ns):
+        table.setdefault(m.tree, m)
+    assert len(table) > 1000
+    sample = random.Random(7).sample(sorted(table.values(), key=lambda m: repr(m.tree)), 25)
+    memo: dict = {}
+    for m in sample:
+        got = mutants.pair_written_as(first, config.ns, m.tree, memo)
+        assert got is not None and (got.rule, got.said, got.about) == (m.rule, m.said, m.about)
+    for single in first[:10]:  # one rule from the reference: not a pair
+        assert mutants.pair_written_as(first, config.ns, single.tree, memo) == table.get(single.tree)
+    right = mutants.key(config.answer)  # two rules may undo each other: whatever the table says
+    found = mutants.pair_written_as(first, config.ns, right, memo)
+    assert (found is None) == (table.get(right) is None) and (found is None or found.rule == table[right].rule)

@@ -7,6 +7,8 @@ The expression kind calls these with its ``Config`` (``answer``, ``ns``, ``toler
 """
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +27,7 @@ from .trees import strip, substitute
 MUTANT_SECONDS = 1.0  # a safety net of CPU time per stage, far above its cost: the number of mutants bounds the search,
 # so a verdict never depends on how busy the machine is
 MUTANT_POINTS = 6  # points drawn where a part has no solver instances
-_MUTANTS: dict[int, tuple] = {}  # id -> (the part's config, its singles, them by tree[, pairs to evaluate, all by tree])  # per configured part (id -> the part, its mutants)
+_MUTANTS: dict[int, Any] = {}  # id of a configured part -> its _Table
 
 
 def mutant_agreeing(config: Any, reference: Any, answer: Node) -> mutants.Mutant | None:
@@ -121,48 +123,76 @@ def code(mutant: mutants.Mutant) -> str:
     return mutant.rule if mutant.rule == "sign" else f"rule:{mutant.rule}"
 
 
+LOOKUPS_BEFORE_TABLE = 4  # two-rule lookups of one part made one by one, before all its pairs are made at once
+
+
+@dataclass
+class _Table:
+    """One part's mutants, made once per spec on first need: the singles (by structure), the two-rule mutants
+    the value search evaluates (the first MAX_PAIRS of the round-robin), and the two-rule ones by structure:
+    looked up one by one (tens of milliseconds each) until a part has had a few lookups, then all made (a few
+    thousand trees, a fifth to half a second), so a class with few distinct wrong answers never pays for them all."""
+
+    config: Any
+    singles: list
+    by_key: dict
+    memo: dict = field(default_factory=dict)  # each subtree's rewrites, shared by everything made here
+    evaluated: list | None = None
+    by_tree: dict | None = None
+    looked_up: dict = field(default_factory=dict)
+
+
 def written_like_a_mutant(config: Any, answer: Node) -> mutants.Mutant | None:
     """A one-rule mutant written exactly as the student wrote their answer: the diagnosis by structure, before
     any by value (g_{i,t} in a sum is the index swap, even where it happens to equal a listed mistake's value)."""
     if config.answer is None:
         return None
-    _singles(config)
+    table = _table(config)
     key = mutants.key(answer)
-    found = _MUTANTS[id(config)][2].get(key)
-    if found is None:
-        _pairs(config)
-        found = _MUTANTS[id(config)][4].get(key)
+    found = table.by_key.get(key)
+    if found is not None:
+        return found
+    if table.by_tree is not None:
+        return table.by_tree.get(key)
+    if key in table.looked_up:
+        return table.looked_up[key]
+    if len(table.looked_up) >= LOOKUPS_BEFORE_TABLE:
+        table.by_tree = {}
+        for m in mutants.pairs(table.singles, config.ns, table.memo):
+            table.by_tree.setdefault(m.tree, m)
+        table.looked_up.clear()
+        return table.by_tree.get(key)
+    found = table.looked_up[key] = mutants.pair_written_as(table.singles, config.ns, key, table.memo)
     return found
 
 
 def _pairs(config: Any) -> list[mutants.Mutant]:
-    """Two-rule mutants to evaluate (the first MAX_PAIRS), made once per part on first need with all of them by
-    tree (a fifth of a second), and kept with its singles."""
-    _singles(config)
-    entry = _MUTANTS[id(config)]
-    if len(entry) == 3:
-        made = list(mutants.pairs(entry[1], config.ns))
-        by_tree: dict = {}
-        for m in made:
-            by_tree.setdefault(m.tree, m)
-        entry = _MUTANTS[id(config)] = entry + (made[:mutants.MAX_PAIRS], by_tree)
-    return entry[3]
+    """Two-rule mutants to evaluate: the first MAX_PAIRS of the round-robin, made once per part on first need."""
+    table = _table(config)
+    if table.evaluated is None:
+        table.evaluated = list(itertools.islice(mutants.pairs(table.singles, config.ns, table.memo), mutants.MAX_PAIRS))
+    return table.evaluated
 
 
 def _singles(config: Any) -> list[mutants.Mutant]:
+    return _table(config).singles
+
+
+def _table(config: Any) -> _Table:
     cached = _MUTANTS.get(id(config))
-    if cached is None or cached[0] is not config:
+    if cached is None or cached.config is not config:
         if len(_MUTANTS) > 512:
             _MUTANTS.clear()
-        found = mutants.singles(config.answer, config.ns)
+        memo: dict = {}
+        found = mutants.singles(config.answer, config.ns, memo)
         if config.expanded is not None:  # and of the answer written out: G_t's sum in g, z, h
             known = {m.tree for m in found}
-            found += [m for m in mutants.singles(config.expanded, config.ns) if m.tree not in known]
+            found += [m for m in mutants.singles(config.expanded, config.ns, memo) if m.tree not in known]
         by_key: dict[str, mutants.Mutant] = {}
         for m in found:
             by_key.setdefault(mutants.key(m.tree), m)
-        cached = _MUTANTS[id(config)] = (config, found, by_key)
-    return cached[1]
+        cached = _MUTANTS[id(config)] = _Table(config, found, by_key, memo)
+    return cached
 
 
 def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, list]:

@@ -17,7 +17,7 @@ from typing import Iterator
 from .nodes import Bin, Call, Index, Neg, Node, Num, Sum, Sym, Transpose, replace
 from .render import render
 from .symbols import Namespace
-from .trees import children, rebuild, replace_at, strip, substitute
+from .trees import children, is_node, rebuild, replace_at, strip, substitute
 
 DERIVATIVES = {"sigma": "σ", "tanh": "tanh"}
 PRODUCTS = {"@": "a matrix (or outer) product", "*": "an element-wise product (⊙)"}
@@ -50,49 +50,149 @@ def names(tree: Node) -> set[str]:
 def singles(tree: Node, ns: Namespace, memo: dict | None = None) -> list[Mutant]:
     """One rule applied once, at one place of ``tree``; duplicates (same tree) kept once. ``memo`` keeps each
     subtree's rewrites across calls on trees that share subtrees (a reference's mutants share most of it)."""
-    tree = strip(tree)
+    return list(_made(tree, ns, memo))
+
+
+def _made(tree: Node, ns: Namespace, memo: dict | None, stripped: bool = False) -> Iterator[Mutant]:
+    """:func:`singles`, one at a time: the rules on the whole answer, then each place's rewrites in walk order,
+    at most :data:`MAX_SINGLES`. ``stripped``: the tree has no columns already (a mutant's)."""
+    tree = tree if stripped else strip(tree)
     seen = {tree}
-    out = []
-    for mutant in _top_level(tree, ns):
-        if _key(mutant.tree) not in seen:
-            seen.add(_key(mutant.tree))
-            out.append(mutant)
-    for path, node, bound in _walk(tree, ()):
-        if memo is None:
-            rewrites = _rewrites(node, ns, bound)
-        else:
-            rewrites = memo.get((node, bound))
-            if rewrites is None:
-                rewrites = memo[(node, bound)] = list(_rewrites(node, ns, bound))
-        for new, rule, said in rewrites:
-            mutated = replace_at(tree, path, new)
-            key = _key(mutated)
-            if key not in seen:
-                seen.add(key)
-                out.append(Mutant(mutated, rule, said, node))
-            if len(out) >= MAX_SINGLES:
-                return out
-    return out
-
-
-def pairs(first: list[Mutant], ns: Namespace) -> Iterator[Mutant]:
-    """Two rules: each single mutant mutated once more by a rule of another kind, all of them (a few thousand,
-    looked up by structure). Round-robin over the singles, changes inside the tree before whole-answer ones
-    (the sign, ×T), so the first :data:`MAX_PAIRS`, the ones evaluated, spread over every single."""
-    ordered = sorted(first, key=_whole)
-    memo: dict = {}
-    lists = [(a, sorted((b for b in singles(a.tree, ns, memo) if b.rule != a.rule), key=_whole)) for a in ordered]
-    seen: set = set()
     count = 0
-    for depth in range(max((len(bs) for _, bs in lists), default=0)):
-        for a, bs in lists:
-            if depth >= len(bs) or bs[depth].tree in seen:
-                continue
-            b = bs[depth]
-            seen.add(b.tree)
+    for mutant in _top_level(tree, ns):
+        if mutant.tree not in seen:
+            seen.add(mutant.tree)
             count += 1
-            yield Mutant(b.tree, "+".join(sorted((a.rule, b.rule))), f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}",
-                         a.about if a.about is not None else b.about)
+            yield mutant
+    for path, node, bound in _walk(tree, ()):
+        for new, rule, said in _rewrites_of(node, ns, bound, memo):
+            mutated = replace_at(tree, path, new)
+            if mutated not in seen:
+                seen.add(mutated)
+                count += 1
+                yield Mutant(mutated, rule, said, node)
+            if count >= MAX_SINGLES:
+                return
+
+
+def _rewrites_of(node: Node, ns: Namespace, bound: tuple[str, ...], memo: dict | None) -> list | Iterator:
+    if memo is None:
+        return _rewrites(node, ns, bound)
+    rewrites = memo.get((node, bound))
+    if rewrites is None:
+        rewrites = memo[(node, bound)] = list(_rewrites(node, ns, bound))
+    return rewrites
+
+
+class _Second:
+    """The second rules of one single ``a``: singles(a.tree) without a's own rule, in the order
+    ``sorted(..., key=_whole)`` gives (changes inside the tree, then the whole-answer ones), made only as far as
+    they are asked for: the round-robin reaches each single's first few, of a hundred or more."""
+
+    def __init__(self, a: Mutant, ns: Namespace, memo: dict):
+        self.made = _made(a.tree, ns, memo, stripped=True)
+        self.skip = a.rule
+        self.items: list[Mutant] = []
+        self.whole: list[Mutant] = []
+        self.done = False
+
+    def get(self, depth: int) -> Mutant | None:
+        while len(self.items) <= depth and not self.done:
+            b = next(self.made, None)
+            if b is None:
+                self.done = True
+                self.items += self.whole
+            elif b.rule != self.skip:
+                (self.whole if _whole(b) else self.items).append(b)
+        return self.items[depth] if depth < len(self.items) else None
+
+    def all(self) -> list[Mutant]:
+        self.get(1 << 30)
+        return self.items
+
+
+def pairs(first: list[Mutant], ns: Namespace, memo: dict | None = None) -> Iterator[Mutant]:
+    """Two rules: each single mutant mutated once more by a rule of another kind. Round-robin over the singles,
+    changes inside the tree before whole-answer ones (the sign, ×T), so the first :data:`MAX_PAIRS`, the ones
+    evaluated, spread over every single; made as they are taken (all of them are a few thousand trees)."""
+    memo = {} if memo is None else memo
+    lists = [(a, _Second(a, ns, memo)) for a in sorted(first, key=_whole)]
+    seen: set = set()
+    depth = 0
+    while True:
+        reached = False
+        for a, second in lists:
+            b = second.get(depth)
+            if b is None:
+                continue
+            reached = True
+            if b.tree in seen:
+                continue
+            seen.add(b.tree)
+            yield _pair(a, b)
+        if not reached:
+            return
+        depth += 1
+
+
+def _pair(a: Mutant, b: Mutant) -> Mutant:
+    return Mutant(b.tree, "+".join(sorted((a.rule, b.rule))), f"{a.said} Also, {b.said[0].lower()}{b.said[1:]}",
+                  a.about if a.about is not None else b.about)
+
+
+def pair_written_as(first: list[Mutant], ns: Namespace, target: Node, memo: dict | None = None) -> Mutant | None:
+    """The two-rule mutant :func:`pairs` would give first for the tree ``target``, without making them all: only
+    the singles one rule away from ``target`` (checked at the places that can explain every difference) have
+    their second rules made, to find where in the round-robin ``target`` comes."""
+    memo = {} if memo is None else memo
+    target = strip(target)
+    used = names(target)
+    best = None
+    for order, a in enumerate(sorted(first, key=_whole)):
+        if not _one_rule_apart(a.tree, target, used, ns, memo):
+            continue
+        for depth, b in enumerate(_Second(a, ns, memo).all()):
+            if b.tree == target:
+                if best is None or (depth, order) < best[0]:
+                    best = ((depth, order), a, b)
+                break
+    return None if best is None else _pair(best[1], best[2])
+
+
+def _one_rule_apart(tree: Node, target: Node, used: set[str], ns: Namespace, memo: dict) -> bool:
+    """Could one rule at one place of ``tree`` (a mutant: no columns) give ``target`` (which uses the symbols
+    ``used``)? A rewrite changes only the subtree where it applies, so only the places above every difference
+    need trying; the whole-answer rules put the tree under a sign or a factor, or keep the symbols it uses."""
+    if tree == target:
+        return False
+    if (isinstance(target, (Neg, Bin)) or names(tree) == used) and any(m.tree == target for m in _top_level(tree, ns)):
+        return True
+    where = _differences(tree, target)
+    for path, node, bound in _walk(tree, ()):
+        if path == where[:len(path)]:
+            for new, _, _ in _rewrites_of(node, ns, bound, memo):
+                if replace_at(tree, path, new) == target:
+                    return True
+    return False
+
+
+def _differences(a: Node, b: Node) -> tuple:
+    """The path (as :func:`children` names steps) to the smallest subtree of ``a`` holding every place where it
+    differs from ``b``."""
+    path: tuple = ()
+    while type(a) is type(b):
+        if any(not is_node(getattr(a, n)) and not isinstance(getattr(a, n), tuple) and getattr(a, n) != getattr(b, n)
+               for n in a._fields):
+            break
+        mine, theirs = children(a), children(b)
+        if [f for f, _ in mine] != [f for f, _ in theirs]:
+            break
+        differ = [(f, x, y) for (f, x), (_, y) in zip(mine, theirs) if x != y]
+        if len(differ) != 1:
+            break
+        step, a, b = differ[0]
+        path += (step,)
+    return path
 
 
 def _whole(mutant: Mutant) -> bool:
