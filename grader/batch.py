@@ -8,6 +8,7 @@ unchanged, what was not is graded again and written the same way.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -80,6 +81,7 @@ def _start(spec_path: str, fingerprints: dict[str, tuple[str, str, str, str]], s
            spec: LoadedSpec | None = None) -> None:
     _STATE.update(spec=spec or load_spec(spec_path), fingerprints=fingerprints, spec_hash=spec_hash,
                   regrade=regrade, formats=formats, overrides=overrides, out=out, staging=out / STAGING)
+    gc.freeze()  # the spec and its solved references live as long as the run: no collection need walk them again
 
 
 def source_key(path: Path) -> str:
@@ -194,9 +196,12 @@ def _results(tasks: list[tuple[str, str]], args: tuple, spec: LoadedSpec, jobs: 
             bar.update()
         bar.close()
         return
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    forked = sys.platform.startswith("linux")
+    context = multiprocessing.get_context("fork" if forked else "spawn")
     chunk = max(1, min(32, len(tasks) // (jobs * 8)))
-    with context.Pool(jobs, initializer=_start, initargs=args) as pool:
+    # forked workers share the spec this process loaded and solved (nothing is copied until written); spawned
+    # ones load it again
+    with context.Pool(jobs, initializer=_start, initargs=(*args, spec) if forked else args) as pool:
         for work in pool.imap(_work, tasks, chunksize=chunk):  # in input order: names stay deterministic
             yield work
             bar.update()

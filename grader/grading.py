@@ -126,8 +126,9 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartRe
     )
 
 
-MAX_VERDICTS = 4_000  # remembered verdicts per spec: a megabyte or two at most
-MAX_REMEMBERED = 120  # characters: longer answers (free text) rarely repeat, so they are not remembered
+MAX_VERDICTS = 4_000  # remembered verdicts per spec: a few megabytes at most
+MAX_REMEMBERED = 2_000  # characters: free text repeats too (copied, or one sentence everyone writes), and its
+                        # check costs the most; a longer answer is checked each time
 
 
 def _short(raw: Any) -> bool:
