@@ -128,7 +128,25 @@ def _work(task: tuple[str, str]) -> Work:
     if state.get("remote"):  # a cluster worker may not see the output folder: the coordinator writes the files
         return Work(source, content_hash, modified, report=data, readings=readings, texts=texts, stored=stored)
     staged = {fmt: stage(state["staging"], text) for fmt, text in texts.items()}
+    if stored is not None and state.get("pooled"):  # sent across: only what the coordinator reads of it
+        data = _for_coordinator(data)
     return Work(source, content_hash, modified, report=data, readings=readings, staged=staged, stored=stored)
+
+
+_ROW_FIELDS = ("id", "kind", "score", "max_score", "status", "diagnosis", "feedback")
+
+
+def _for_coordinator(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the coordinator uses it when the gradebook's text of it is made already: who, the scores,
+    and each part's row (a pool worker's report is pickled across; answers and details need not be)."""
+    return {"student": report["student"], "name": report.get("name"), "score": report["score"],
+            "max_score": report["max_score"], "problem": report.get("problem"),
+            "parts": [{k: p[k] for k in _ROW_FIELDS} for p in report["parts"]]}
+
+
+def _start_pooled(*args: Any) -> None:
+    _start(*args)
+    _STATE["pooled"] = True
 
 
 def _work_remote(task: tuple[str, str], setup: tuple, run: str) -> Work:
@@ -201,7 +219,7 @@ def _results(tasks: list[tuple[str, str]], args: tuple, spec: LoadedSpec, jobs: 
     chunk = max(1, min(32, len(tasks) // (jobs * 8)))
     # forked workers share the spec this process loaded and solved (nothing is copied until written); spawned
     # ones load it again
-    with context.Pool(jobs, initializer=_start, initargs=(*args, spec) if forked else args) as pool:
+    with context.Pool(jobs, initializer=_start_pooled, initargs=(*args, spec) if forked else args) as pool:
         for work in pool.imap(_work, tasks, chunksize=chunk):  # in input order: names stay deterministic
             yield work
             bar.update()
