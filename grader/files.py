@@ -78,11 +78,14 @@ def stage(directory: Path, text: str) -> str:
     an atomic write whose :func:`publish` (a rename) may happen in another process."""
     fd, tmp = _temporary(directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        data = memoryview(text.encode("utf-8"))  # bytes straight to the descriptor: no text layer per file
+        while data:
+            data = data[os.write(fd, data):]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
     return tmp
 
 

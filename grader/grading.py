@@ -157,13 +157,15 @@ def is_missing(raw: Any) -> bool:
 
 def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Answers keyed by part id; ``Q1A`` or `` q1a `` find part ``q1a``; anything else is a warning."""
-    known = [p.id for p in spec.assignment.parts]
+    known = {p.id: None for p in spec.assignment.parts}  # in spec order (close matches list them so)
+    answers = {k: v for k, v in given.items() if isinstance(k, str) and k in known}
+    if len(answers) == len(given):  # every key a part's id, as written: the usual file
+        return answers, []
     loose = {p.casefold(): p for p in known}
     groups = {g.id: g.part_ids for g in spec.assignment.groups}
-    answers = {k: v for k, v in given.items() if k in known}
     warnings = []
     for key, value in given.items():
-        if key in known:
+        if isinstance(key, str) and key in known:
             continue
         pid = loose.get(str(key).strip().casefold())
         if pid is not None and pid not in answers:
@@ -174,7 +176,7 @@ def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any]
             warnings.append(f"answer for unknown part {quote(str(key))} was ignored "
                             f"({key} is a question: answer its parts {', '.join(groups[key])})")
         else:
-            close = difflib.get_close_matches(str(key), known, n=1)
+            close = difflib.get_close_matches(str(key), list(known), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             warnings.append(f"answer for unknown part {quote(str(key))} was ignored{hint}")
     if len(warnings) > MAX_WARNINGS:
