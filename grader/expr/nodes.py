@@ -10,26 +10,25 @@ from dataclasses import dataclass as _dataclass
 from typing import Any, Union
 
 
-def dataclass(frozen: bool = True):
-    def make(cls):
-        cls = _dataclass(frozen=frozen)(cls)
-        plain = cls.__hash__
+def node(cls):
+    """A node class: a frozen dataclass that keeps its hash once computed (never pickled), and lists its
+    fields' names in ``_fields`` for the tree walks."""
+    cls = _dataclass(frozen=True)(cls)
+    plain = cls.__hash__
 
-        def __hash__(self) -> int:
-            try:
-                return self.__dict__["_hash"]
-            except KeyError:
-                value = self.__dict__["_hash"] = plain(self)
-                return value
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = plain(self)
+            return value
 
-        def __getstate__(self) -> dict:
-            return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
-        cls.__hash__, cls.__getstate__ = __hash__, __getstate__
-        cls._fields = tuple(cls.__dataclass_fields__)
-        return cls
-
-    return make
+    cls.__hash__, cls.__getstate__ = __hash__, __getstate__
+    cls._fields = tuple(cls.__dataclass_fields__)
+    return cls
 
 
 def replace(node: Any, **changes: Any) -> Any:
@@ -42,13 +41,13 @@ def replace(node: Any, **changes: Any) -> Any:
     return new
 
 
-@dataclass()
+@node
 class Num:
     value: float
     col: int = 0
 
 
-@dataclass()
+@node
 class Sym:
     """A declared symbol (``W_hh``), a constant (``pi``), a dimension (``T``) or a sum's variable (``i``)."""
 
@@ -56,7 +55,7 @@ class Sym:
     col: int = 0
 
 
-@dataclass()
+@node
 class Index:
     """An element of a declared sequence: ``h_{i-1}``, ``g_{t,i}``."""
 
@@ -65,7 +64,7 @@ class Index:
     col: int = 0
 
 
-@dataclass()
+@node
 class Call:
     """A function, ``order`` times differentiated: ``sigma'(z_i)`` is Call("sigma", (z_i,), 1)."""
 
@@ -75,7 +74,7 @@ class Call:
     col: int = 0
 
 
-@dataclass()
+@node
 class Bin:
     """``+ -``, ``@`` (linear-algebra product: juxtaposition, ·, ×), ``*`` (element-wise), ``/``, ``^``."""
 
@@ -85,19 +84,19 @@ class Bin:
     col: int = 0
 
 
-@dataclass()
+@node
 class Neg:
     operand: "Node"
     col: int = 0
 
 
-@dataclass()
+@node
 class Transpose:
     operand: "Node"
     col: int = 0
 
 
-@dataclass()
+@node
 class Sum:
     """``sum_{var=lo}^{hi} body``, or with ``product`` set ``prod_{var=lo}^{hi} body`` (of numbers only)."""
 
