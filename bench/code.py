@@ -7,8 +7,8 @@ Measured in one run, on this machine:
 - ``grader grade`` of the class with ``--jobs 1``, ``--jobs 2``, and ``--cluster`` on a 2-worker Dask
   LocalCluster (started first, not timed): seconds, seconds per submission, and each speed-up over one job.
 
-The submissions cycle through the example code files of tests/data/code (right, the σ′(z_t) slip, the last
-loss only, transposed states, reading the spec), so the runs hold the mix a class hands in; an endless
+The submissions cycle through the example class's q4 files and tests/data/code/transposed.py (right, the σ′(z_t)
+slip, the last loss only, transposed states, reading the spec), so the runs hold the mix a class hands in; an endless
 loop is left out, since its time is the CPU limit, not grader's.
 """
 from __future__ import annotations
@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from grader import sandbox  # noqa: E402
 
-MIX = ("correct", "sigma_at_t", "last_loss_only", "transposed", "reads_spec", "correct")
+EXAMPLES = ROOT / "submissions" / "rnn-attention"
+MIX = tuple(EXAMPLES / s / "rnn.py" for s in ("99522027", "99522014", "99522059")) + \
+    (ROOT / "tests" / "data" / "code" / "transposed.py", EXAMPLES / "99522033" / "rnn.py", EXAMPLES / "99522027" / "rnn.py")
 
 
 def write_class(folder: Path, students: int) -> Path:
@@ -42,9 +44,8 @@ def write_class(folder: Path, students: int) -> Path:
     for k in range(students):
         student = folder / "class" / f"s{k:04d}"
         student.mkdir(parents=True)
-        name = MIX[k % len(MIX)]
         # each file differs (as students' files do), so grader's memory of runs by content never answers
-        text = f"# s{k:04d}\n" + (ROOT / "tests" / "data" / "code" / f"{name}.py").read_text(encoding="utf-8")
+        text = f"# s{k:04d}\n" + MIX[k % len(MIX)].read_text(encoding="utf-8")
         (student / part["file"]).write_text(text, "utf-8")
         (student / "answers.yaml").write_text(yaml.safe_dump({"assignment": spec["id"], "student": f"s{k:04d}",
                                                              "answers": {part["id"]: part["file"]}}), "utf-8")

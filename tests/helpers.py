@@ -166,3 +166,15 @@ def output_files(out: Path) -> dict[str, bytes]:
 def run_grader(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
+
+
+# the example class's q4 files, by the mistake each shows; tests/data/code holds only what no student of it wrote
+CODE_EXAMPLES = {"correct": "99522027", "sigma_at_t": "99522014", "last_loss_only": "99522059",
+                 "reads_spec": "99522033", "endless": "99522048"}
+
+
+def code_file(name: str) -> Path:
+    """An example rnn.py for q4: one of the example class's (``correct``, ``sigma_at_t``...) or ``transposed``."""
+    if name in CODE_EXAMPLES:
+        return SEED_CLASS / CODE_EXAMPLES[name] / "rnn.py"
+    return ROOT / "tests" / "data" / "code" / f"{name}.py"

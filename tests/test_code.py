@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader import sandbox
 from grader.model import Status
-from helpers import Built, problems_of
+from helpers import Built, code_file, problems_of
 
-CODE = Path(__file__).resolve().parent / "data" / "code"
 needs_bwrap = pytest.mark.skipif(sandbox.available() is not None and not os.environ.get("CI"),
                                  reason="bubblewrap is not installed (apt-get install bubblewrap)")
 
@@ -35,7 +33,7 @@ def rnn():
 
 
 def source(name: str) -> str:
-    return (CODE / f"{name}.py").read_text(encoding="utf-8")
+    return code_file(name).read_text(encoding="utf-8")
 
 
 @needs_bwrap

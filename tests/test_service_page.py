@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
+from helpers import code_file
 from service_helpers import ROOT, start_service
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -161,7 +161,7 @@ def test_a_student_loads_their_code_file_and_checks_it(page, served):
     sign_in(page, served, SEED_ID)
     open_seed_homework(page)
     expect(page.locator("#part-q4")).to_contain_text("rnn_forward")
-    page.set_input_files("#file-q4", str(Path(__file__).parent / "data" / "code" / "sigma_at_t.py"))
+    page.set_input_files("#file-q4", str(code_file("sigma_at_t")))
     expect(page.locator("#answer-q4")).to_have_value(re.compile(r"def rnn_bptt_whh"))
     page.click("#check")
     expect(page.locator("#status")).to_have_text("Checked.")
