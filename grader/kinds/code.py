@@ -330,9 +330,9 @@ _runs: OrderedDict[str, Any] = OrderedDict()
 
 def _run(answer: Source, calls: list, limits: Any) -> Any:
     """One sandbox run, remembered in this process by what determines it (the file, every call's inputs, the
-    limits, whether it is sandboxed): a class regraded after a change to another part, a file handed in twice, or a student
-    checking the same file again costs no second run. Runs stopped by the wall clock or a signal are not
-    kept, since the same code may fare otherwise on a less busy machine."""
+    limits, whether it is sandboxed): a class regraded after a change to another part, a file handed in twice,
+    or a student checking the same file again costs no second run. Runs stopped by the wall clock or a signal
+    are not kept, since the same code may fare otherwise on a less busy machine."""
     digest = hashlib.sha256()
     for piece in (repr(limits), str(sandboxed()), answer.filename, answer.text):
         digest.update(piece.encode("utf-8", "surrogatepass") + b"\0")

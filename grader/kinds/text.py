@@ -165,11 +165,9 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 spot.error(("rubric", i, "patterns", j), "this pattern is empty once spaces and invisible "
                                                          "characters are ignored: it would match every answer")
                 ok = False
-        phrases = tuple(Phrase(patterns.compile_pattern(r"(?<!\w)" + _phrase(p, synonyms)),
-                               bool(_NEGATION.search(fold(p))), _needs(p, synonyms))
-                        for p in item.get("patterns", []) if fold(p))
-        against = [p for p in item.get("contradicts", []) if fold(p)]
-        opposite = [_phrase(p, synonyms) for p in against]
+        phrases = tuple(Phrase(patterns.compile_pattern(r"(?<!\w)" + regex), bool(_NEGATION.search(fold(p))), needs)
+                        for p in item.get("patterns", []) if fold(p) for regex, needs in [_phrase(p, synonyms)])
+        opposite = [_phrase(p, synonyms) for p in item.get("contradicts", []) if fold(p)]
         compiled: list[Any] = []
         for j, pattern in enumerate(item.get("regex", [])):
             try:
@@ -182,8 +180,8 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
             if why:
                 spot.warn(("rubric", i, "regex", j), f"this pattern is prone to backtracking: {why}")
         concepts.append(Concept(item["id"], item.get("label", item["id"]), float(item["points"]), tuple(compiled),
-                                item.get("feedback", ""), phrases, _one_scan(opposite),
-                                tuple(_needs(p, synonyms) for p in against)))
+                                item.get("feedback", ""), phrases, _one_scan([regex for regex, _ in opposite]),
+                                tuple(needs for _, needs in opposite)))
     total = sum(c.points for c in concepts)
     if total + 1e-9 < float(fields["points"]):
         spot.error(("rubric",), f"the rubric's concepts add up to {total:g} points, less than the part's "
@@ -194,36 +192,28 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"))
 
 
-def _phrase(text: str, synonyms: dict[str, list[str]]) -> str:
-    """A phrase matches at the start of a word (see ``configure``), with any run of spaces between its words; a
+def _phrase(text: str, synonyms: dict[str, list[str]]) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """A phrase as a regular expression, and the words any match of it holds (one of each tuple, the longest
+    first). It matches at the start of a word (see ``configure``), with any run of spaces between its words; a
     word that is a synonyms term matches any of its words, and ``...`` any words within the sentence."""
     out = ""
+    needs = []
     gap = False
     for k, word in enumerate(fold(text).split()):
         if word in ("...", "…"):
             out, gap = out + _GAP, True
             continue
         if word in synonyms:  # whole words, or a stem where it ends in * (updat* for update, updated, updates)
-            piece = "(?:" + "|".join(_word(w) for w in [word] + synonyms[word]) + ")"
+            alternatives = [word] + synonyms[word]
+            piece = "(?:" + "|".join(_word(w) for w in alternatives) + ")"
+            needs.append(tuple(max(w.rstrip("*").split() or [w], key=len) for w in alternatives))
         else:  # a plain phrase word matches at the start of a word, as it always has (interpretab, slow*)
-            piece = re.escape(word.rstrip("*") or word)
+            plain = word.rstrip("*") or word
+            piece = re.escape(plain)
+            needs.append((plain,))
         out += (r"(?<!\w)" if gap else r"\s+" if k else "") + piece
         gap = False
-    return out
-
-
-def _needs(text: str, synonyms: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
-    """For each word of a phrase (as :func:`_phrase` compiles it), the texts one of which a match must hold: the
-    word itself (its stem, for ``slow*``) or the longest word of each synonym."""
-    needs = []
-    for word in fold(text).split():
-        if word in ("...", "…"):
-            continue
-        if word in synonyms:
-            needs.append(tuple(max(w.rstrip("*").split() or [w], key=len) for w in [word] + synonyms[word]))
-        else:
-            needs.append((word.rstrip("*") or word,))
-    return tuple(sorted(needs, key=lambda words: -min(map(len, words))))  # the longest (rarest) words first
+    return out, tuple(sorted(needs, key=lambda words: -min(map(len, words))))  # the rarest words first
 
 
 def _word(text: str) -> str:
