@@ -23,10 +23,15 @@ it is, links and all; anything else (a pipe, a device, an output folder) is refu
 from __future__ import annotations
 
 import errno
+import heapq
 import os
 import stat
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
 
 from .answer_files import is_answers_file
 from .document import not_a_file
@@ -40,9 +45,87 @@ class CollectError(GraderError):
     """A path on the command line that is no class folder or submission file: one line, exit status 2."""
 
 
+class Listing:
+    """The submission files of a run, in the order they are graded, packed: each path's bytes in one buffer, and
+    each file's (device, inode) in an array. A class of 100,000 files costs about 5 MB here, where a list of
+    paths cost 30 MB and the listing walk's own lists 80 MB more at their peak; a run's memory must not grow
+    with its class (issue 13). Iterating gives ``Path`` objects, made one at a time."""
+
+    def __init__(self) -> None:
+        self._bytes = bytearray()  # every path, os.fsencode'd, one after another
+        self._ends = array("Q")  # where each path ends in _bytes
+        self._identities = array("Q")  # device, inode of each file: two numbers a file
+        self._linked = bytearray()  # 1 for a file reached through a symbolic link in a class folder
+
+    def add(self, path: str, device: int, inode: int, linked: bool = False) -> None:
+        self._bytes += os.fsencode(path)
+        self._ends.append(len(self._bytes))
+        self._identities.extend((device, inode))
+        self._linked.append(linked)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def path(self, index: int) -> str:
+        return os.fsdecode(bytes(self._bytes[self._ends[index - 1] if index else 0:self._ends[index]]))
+
+    def __iter__(self) -> Iterator[Path]:
+        begin = 0
+        for end in self._ends:
+            yield Path(os.fsdecode(bytes(self._bytes[begin:end])))
+            begin = end
+
+    def clear(self) -> None:
+        self.__init__()
+
+    def repeated(self, since: int) -> list[tuple[int, int]]:
+        """(index, index of the same file met first) for each file from ``since`` on that was met before: under
+        another name (a hard link, a symbolic link, the same folder given twice, a folder and its subfolder). A
+        file met first wins, except that within the files from ``since`` on, a path that is no link beats a link."""
+        count = len(self)
+        if count - since < 1 or count < 2:
+            return []
+        identities = np.frombuffer(self._identities, dtype=np.uint64).reshape(-1, 2)
+        mixed = np.sort(identities[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ identities[:, 1])  # one number a file
+        if not (mixed[1:] == mixed[:-1]).any():  # the usual class: no file twice, told in 2 arrays, not 6
+            return []
+        del mixed
+        rank = np.arange(count, dtype=np.int64)
+        linked = np.frombuffer(self._linked, dtype=np.uint8).astype(bool)
+        linked[:since] = False
+        rank[linked] += count  # this walk's links come after every file of it
+        order = np.lexsort((rank, identities[:, 1], identities[:, 0]))
+        ordered = identities[order]
+        same = np.all(ordered[1:] == ordered[:-1], axis=1)
+        if not same.any():
+            return []
+        starts = np.where(np.concatenate(([True], ~same)), np.arange(count), 0)
+        first = order[np.maximum.accumulate(starts)]
+        return sorted((int(order[p]), int(first[p])) for p in np.flatnonzero(same) + 1)
+
+    def seal(self) -> None:
+        """Listing is done: the files' identities, needed only to tell them apart, are let go."""
+        self._identities = array("Q")
+        self._linked = bytearray()
+
+    def is_link(self, index: int) -> bool:
+        return bool(self._linked[index])
+
+    def drop(self, indices: Iterable[int]) -> None:
+        """Leave these files out (kept in order)."""
+        gone = set(indices)
+        if not gone:
+            return
+        kept = Listing()
+        for index in range(len(self)):
+            if index not in gone:
+                kept.add(self.path(index), *self._identities[2 * index:2 * index + 2], linked=self.is_link(index))
+        self.__dict__.update(kept.__dict__)
+
+
 @dataclass
 class Collected:
-    files: list[Path] = field(default_factory=list)
+    files: Listing = field(default_factory=Listing)
     notes: list[str] = field(default_factory=list)  # one line per entry left out, and why
     folders: list[str] = field(default_factory=list)  # the class folders listed, whole
 
@@ -94,18 +177,18 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
     ``out``: this run's output folder, never read and never to be a class folder itself. A file reached twice
     (the same folder given twice, a folder and its subfolder, a link to a file graded anyway) is graded once."""
     found = Collected()
-    seen: dict[tuple[int, int], str] = {}  # (device, inode) of each file collected -> its path
+    listing = found.files
     out_real = os.path.realpath(out) if out is not None else None
+    named_from = None  # where the files named one by one since the last folder begin in the listing
     for raw in paths:
         info = examine(raw)
         if stat.S_ISREG(info.st_mode):
-            first = seen.get((info.st_dev, info.st_ino))
-            if first is None:
-                seen[(info.st_dev, info.st_ino)] = raw
-                found.files.append(Path(raw))
-            else:
-                found.notes.append(f"{shown_path(raw)}: skipped, the same file as {shown_path(first)}, graded once")
+            named_from = len(listing) if named_from is None else named_from
+            listing.add(raw, info.st_dev, info.st_ino)
             continue
+        if named_from is not None:  # told apart in one pass: a shell's class/*.yaml names thousands
+            found.notes += _once(listing, named_from)
+            named_from = None
         if not stat.S_ISDIR(info.st_mode):
             raise CollectError(f"{shown_path(raw)}: {not_a_file(info.st_mode)}; give a submission file or a class "
                                "folder")
@@ -120,94 +203,152 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
         if os.path.basename(root) == "export" and output_marker(os.path.dirname(root)):
             raise CollectError(f"{shown_path(raw)}: is where grader exports a graded class, not a class folder; give "
                                "the folder of submissions")
-        files, candidates = _walk(raw, root, out_real, found.notes, seen)
-        if not candidates:
+        since = len(listing)
+        said: list[str] = []
+        if not _walk(raw, root, out_real, said, listing):
             raise CollectError(f"{shown_path(raw)}: no submission files (*.yaml, *.yml, *.json) in this directory")
-        found.files += [Path(p) for p in files]
+        found.notes += sorted(said + _once(listing, since))
         found.folders.append(raw)
+    if named_from is not None:
+        found.notes += _once(listing, named_from)
+    listing.seal()
     return found
 
 
-def _walk(top: str, root: str, out_real: str | None, notes: list[str],
-          seen: dict[tuple[int, int], str]) -> tuple[list[str], int]:
-    """(the new submission files below ``top``, how many it found, those reached before included)."""
-    files: list[tuple[tuple[int, int], str]] = []
-    links: list[tuple[tuple[int, int], str]] = []  # links to files inside the class folder: kept unless graded anyway
-    said: list[str] = []
-    folders = [top]
-    while folders:
-        folder = folders.pop()
-        try:
-            device = os.stat(folder).st_dev
-            with os.scandir(folder) as entries:
-                listed = list(entries)
-        except OSError as exc:
-            said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
+def _once(listing: Listing, since: int) -> list[str]:
+    """Leave out the files from ``since`` on that were listed already under another name; a note for each."""
+    repeated = listing.repeated(since)
+    notes = []
+    for index, first in repeated:
+        path, first_path = shown_path(listing.path(index)), shown_path(listing.path(first))
+        notes.append(f"{path}: skipped, a symbolic link to {first_path}, which is graded under its own name"
+                     if listing.is_link(index) else f"{path}: skipped, the same file as {first_path}, graded once")
+    listing.drop(index for index, _ in repeated)
+    return notes
+
+
+FILE, FOLDER, LINK = "file", "folder", "link"
+
+
+def _walk(top: str, root: str, out_real: str | None, said: list[str], listing: Listing) -> int:
+    """Add the submission files below ``top`` to ``listing`` in order of their paths, compared name by name
+    (a folder's files among its subfolders' by name), folder by folder, so that no more than one folder's names
+    are held at a time; returns how many were found. Reasons for entries left out go to ``said``."""
+    found = 0
+    stack = [_entries(top, top, root, out_real, said)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
             continue
-        answers = sorted((e for e in listed if not e.name.startswith(".") and is_answers_file(e.name)),
-                         key=lambda e: (SUFFIXES.index(os.path.splitext(e.name)[1].lower()), e.name))
-        if answers:  # a student's submission folder: its answers file only, never its other files
-            if folder == top:  # given as a class folder: say so if it looked like one
-                others = sum(1 for e in listed if not e.name.startswith(".") and e not in answers and (
-                    e.is_dir(follow_symlinks=False) or os.path.splitext(e.name)[1].lower() in SUFFIXES))
-                if others:
-                    said.append(f"{shown_path(top)}: read as one student's submission folder (it holds "
-                                f"{shown_path(answers[0].name)}); the {others} other .yaml/.json file(s) and "
-                                "folder(s) in it are that student's files, not submissions")
-            listed = answers[:1]
-            said += [f"{shown_path(e.path)}: skipped, this submission folder's answers are read from "
-                     f"{shown_path(answers[0].name)}" for e in answers[1:]]
-        for entry in listed:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if answers and entry.is_dir(follow_symlinks=False):
-                    said.append(f"{shown_path(entry.path)}: skipped, a folder, not a submission file")
+        path, what = item
+        if what == FOLDER:
+            stack.append(_entries(path, top, root, out_real, said))
+            continue
+        try:
+            info = os.stat(path) if what == LINK else os.lstat(path)
+        except OSError as exc:  # gone since it was listed, or closed
+            said.append(f"{shown_path(path)}: skipped, cannot be examined ({exc.strerror or exc})")
+            continue
+        listing.add(path, info.st_dev, info.st_ino, linked=what == LINK)
+        found += 1
+    return found
+
+
+def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[str]) -> Iterator[tuple[str, str]]:
+    """(path, FILE, FOLDER or LINK) of what ``folder`` holds to grade or to descend, sorted by name. A folder
+    holding answers.yaml (or .yml, .json) is a student's submission folder: that file only."""
+    files: list[str] = []  # names only: a folder of 100,000 files holds no more than their names here
+    folders: list[str] = []
+    links: list[str] = []
+    answers: list[str] = []
+    others = 0  # .yaml/.json files and folders beside an answers file
+    local: list[str] = []  # reasons for this folder's entries; dropped if it is a submission folder
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
                     continue
-                kept = _entry(entry, root, out_real, said, folders)
-                if kept:
-                    if entry.is_symlink():
-                        target = os.stat(entry.path)
-                        links.append(((target.st_dev, target.st_ino), entry.path))
-                    else:
-                        files.append(((device, entry.inode()), entry.path))
-            except OSError as exc:  # anything else the file system says: this entry only
-                said.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
-    kept_files = []
-    for identity, path in sorted(files, key=lambda item: item[1].split(os.sep)) + sorted(links, key=lambda i: i[1]):
-        first = seen.get(identity)
-        if first is None:
-            seen[identity] = path
-            kept_files.append(path)
-        elif os.path.islink(path):
-            said.append(f"{shown_path(path)}: skipped, a symbolic link to {shown_path(first)}, which is graded under "
-                        "its own name")
-        else:
-            said.append(f"{shown_path(path)}: skipped, the same file as {shown_path(first)}, graded once")
-    notes += sorted(said)
-    return sorted(kept_files, key=lambda p: p.split(os.sep)), len(files) + len(links)
+                if is_answers_file(name):
+                    answers.append(name)
+                    continue
+                try:
+                    what = _entry(entry, root, out_real, local)
+                except OSError as exc:  # anything else the file system says: this entry only
+                    local.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
+                    continue
+                if what is not None:
+                    {FILE: files, FOLDER: folders, LINK: links}[what].append(name)
+                if what == FOLDER or (what is None and _is_folder(entry)) or \
+                        os.path.splitext(name)[1].lower() in SUFFIXES:
+                    others += 1
+    except OSError as exc:
+        said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
+        return
+    if answers:  # a student's submission folder: its answers file only, never its other files
+        answers.sort(key=lambda name: (SUFFIXES.index(os.path.splitext(name)[1].lower()), name))
+        if folder == top and others:  # given as a class folder: say so if it looked like one
+            said.append(f"{shown_path(top)}: read as one student's submission folder (it holds "
+                        f"{shown_path(answers[0])}); the {others} other .yaml/.json file(s) and "
+                        "folder(s) in it are that student's files, not submissions")
+        said.extend(f"{shown_path(os.path.join(folder, name))}: skipped, this submission folder's answers are read "
+                    f"from {shown_path(answers[0])}" for name in answers[1:])
+        path = os.path.join(folder, answers[0])
+        try:
+            with os.scandir(folder) as entries:
+                entry = next(e for e in entries if e.name == answers[0])
+            if entry.is_dir(follow_symlinks=False):
+                said.append(f"{shown_path(path)}: skipped, a folder, not a submission file")
+                return
+            what = _entry(entry, root, out_real, said)
+        except (OSError, StopIteration) as exc:
+            said.append(f"{shown_path(path)}: skipped, cannot be examined ({getattr(exc, 'strerror', None) or exc})")
+            return
+        if what in (FILE, LINK):
+            yield path, what
+        return
+    said.extend(local)
+    del local
+    for kind in (files, folders, links):
+        kind.sort()
+    for name, what in heapq.merge(_tagged(files, FILE), _tagged(folders, FOLDER), _tagged(links, LINK)):
+        yield os.path.join(folder, name), what
 
 
-def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], folders: list[str]) -> bool:
-    """Is this entry a submission file to grade? Folders to descend go to ``folders``; reasons to ``notes``."""
+def _tagged(names: list[str], what: str) -> Iterator[tuple[str, str]]:
+    for name in names:
+        yield name, what
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str]) -> str | None:
+    """What this entry is to the listing: FILE or LINK (a submission file), FOLDER (to descend), or None
+    (left out; the reason, if it is worth one, goes to ``notes``)."""
     wanted = os.path.splitext(entry.name)[1].lower() in SUFFIXES
     path = shown_path(entry.path)
     if entry.is_symlink():
-        return _link(entry, root, wanted, notes)
+        return LINK if _link(entry, root, wanted, notes) else None
     if entry.is_dir(follow_symlinks=False):
         if os.path.realpath(entry.path) == out_real:
             notes.append(f"{path}: skipped, this run's --out")
         elif (marker := output_marker(entry.path)) is not None:
             notes.append(f"{path}: skipped, a grader output folder (it holds {marker})")
         else:
-            folders.append(entry.path)
-        return False
+            return FOLDER
+        return None
     if not wanted:
-        return False
+        return None
     if entry.is_file(follow_symlinks=False):
-        return True
+        return FILE
     notes.append(f"{path}: skipped, it {not_a_file(entry.stat(follow_symlinks=False).st_mode)}")
-    return False
+    return None
 
 
 def _link(entry: os.DirEntry, root: str, wanted: bool, notes: list[str]) -> bool:

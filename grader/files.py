@@ -206,11 +206,15 @@ def remove_stale_temporaries(directory: Path, *, own: bool = False) -> int:
     """Remove half-written files that killed runs left in ``directory`` (not below it): those whose
     process is gone, those of this process if ``own``, and any other after an hour. A file is
     unlinked by name: a link is removed, never followed. Returns how many were removed."""
-    removed = 0
     try:
-        entries = list(os.scandir(directory))
-    except OSError:
+        with os.scandir(directory) as entries:  # read as it goes: an output folder holds a report per student
+            return _remove_stale(entries, own)
+    except OSError:  # the folder cannot be listed (any more): nothing of ours to remove there
         return 0
+
+
+def _remove_stale(entries: Iterator[os.DirEntry], own: bool) -> int:
+    removed = 0
     for entry in entries:
         m = _TEMPORARY.fullmatch(entry.name)
         if not m or entry.is_dir(follow_symlinks=False):
@@ -254,3 +258,4 @@ def _running(pid: int) -> bool:
     except (OverflowError, ValueError):  # no process has such a number
         return False
     return True
+

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -113,6 +114,25 @@ GRADER_TABLES = frozenset({"assignments", "students", "submissions", "part_resul
 BUSY_MS = 30_000  # how long a writer waits for another (a service's other worker, an export) before giving up
 
 SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the gradebook, following links
+
+
+class Graded:
+    """What a gradebook says was graded before, asked one file at a time from a read-only connection of a
+    worker's own: a class regraded holds no table of every file in memory."""
+
+    def __init__(self, path: Path, assignment: str):
+        self.assignment = assignment
+        self.db = sqlite3.connect(f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro", uri=True,
+                                  check_same_thread=False)
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+
+    def get(self, source: str) -> tuple[str, str, str, str] | None:
+        """(content hash, spec hash, grader version, report file stem) of ``source`` as last graded, if it was."""
+        return self.db.execute("SELECT content_hash, spec_hash, grader_version, report_stem FROM submissions "
+                               "WHERE assignment = ? AND source = ?", (self.assignment, source)).fetchone()
+
+    def close(self) -> None:
+        self.db.close()
 
 
 class Gradebook:
@@ -222,6 +242,32 @@ class Gradebook:
                                "WHERE assignment = ?", (assignment,))
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
+    def last_row(self) -> int:
+        """Where this run's rows begin: a submission written again is a new row (INSERT OR REPLACE), numbered
+        after every row before it."""
+        return self.db.execute("SELECT coalesce(max(rowid), 0) FROM submissions").fetchone()[0]
+
+    def namesakes(self, assignment: str, after_row: int) -> Iterator[tuple[str, str, str, str]]:
+        """(source, student, earlier source, its student) for each submission whose student id, or the same id
+        written in another case, an earlier file (by source) also gave, where either was written after row
+        ``after_row`` (in this run): read from the table in one ordered pass, so a class of any size costs one
+        group's rows."""
+        self.db.create_function("casefold", 1, lambda text: text.casefold() if isinstance(text, str) else text,
+                                deterministic=True)
+        rows = self.db.execute("SELECT casefold(student), source, student, rowid > ? FROM submissions "
+                               "WHERE assignment = ? ORDER BY 1, source", (after_row, assignment))
+        group, firsts, first_source, first_student, fresh = None, {}, "", "", False
+        for folded, source, student, graded_now in rows:
+            if folded != group:
+                group, firsts, first_source, first_student, fresh = folded, {}, source, student, bool(graded_now)
+                firsts[student] = (source, bool(graded_now))
+                continue
+            earlier, earlier_now = firsts.setdefault(student, (source, bool(graded_now)))
+            if earlier != source and (graded_now or earlier_now):
+                yield source, student, earlier, student
+            if student != first_student and (graded_now or fresh):
+                yield source, student, first_source, first_student
+
     def stem_for(self, assignment: str, source: str, student: str) -> str:
         """The report file stem of a submission: kept from earlier runs, else the student's id made
         safe, else (taken by another submission) that plus a hash of id and source."""
@@ -314,9 +360,9 @@ class Gradebook:
                 raise unusable(self.path, f"the report of {quote(source)} is damaged")
             yield Row(source, student, name, stem, apply_overrides(data, overrides))
 
-    def sources(self, assignment: str) -> list[tuple[str, str]]:
-        """(source, report file stem) of every submission graded for ``assignment``."""
-        return list(self.db.execute("SELECT source, report_stem FROM submissions WHERE assignment = ?", (assignment,)))
+    def sources(self, assignment: str) -> Iterator[tuple[str, str]]:
+        """(source, report file stem) of every submission graded for ``assignment``, read as they are taken."""
+        return self.db.execute("SELECT source, report_stem FROM submissions WHERE assignment = ?", (assignment,))
 
     def forget(self, assignment: str, sources: list[str]) -> None:
         """Remove these submissions (files no longer in the class) and their names, in one transaction."""

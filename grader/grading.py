@@ -14,7 +14,8 @@ import numpy as np
 
 from .answer_files import names_file
 from .kinds import KINDS
-from .model import SCORE_DECIMALS, FileAnswer, FileProblem, Outcome, Part, PartResult, Report, Status, Submission
+from .model import (SCORE_DECIMALS, FileAnswer, FileProblem, Outcome, Part, PartResult, Report, Status, Submission,
+                    Verdicts)
 from .numbers import Unreadable
 from .spec import LoadedSpec
 from .errors import quote
@@ -61,19 +62,17 @@ def grade_safely(spec: LoadedSpec, submission: Submission) -> Report:
                       name=submission.name, source=submission.source)
 
 
-def grade_part(part: Part, reference: Any, raw: Any, verdicts: dict | None = None, version: str = "",
+def grade_part(part: Part, reference: Any, raw: Any, verdicts: Verdicts | None = None, version: str = "",
                labels: dict[str, str] | None = None) -> PartResult:
     """``version`` tells a student's variant of the part apart (remembered verdicts are per version);
     ``labels`` maps the option labels this student saw to the spec's, for class statistics."""
-    key = answer_key(raw) if verdicts is not None and _short(raw) else None
-    if key is not None and (part.id, version, key) in verdicts:
-        outcome = verdicts[(part.id, version, key)]
-    else:
+    said = answer_key(raw) if verdicts is not None and _short(raw) else None
+    key = None if said is None else (part.id, version, said)
+    outcome = None if key is None else verdicts.get(key)
+    if outcome is None:
         outcome = check_answer(part, reference, raw)
         if key is not None:
-            if len(verdicts) >= MAX_VERDICTS:
-                verdicts.clear()  # a bound on memory; the next answers refill it
-            verdicts[(part.id, version, key)] = outcome
+            verdicts.put(key, outcome, len(raw) if isinstance(raw, str) else 0)
     shown = KINDS[part.kind].show(part.config, reference) if part.release_answer else None
     result = _result(part, outcome, plain(raw), shown)
     if labels and isinstance(result.reading, list):
@@ -126,7 +125,6 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartRe
     )
 
 
-MAX_VERDICTS = 4_000  # remembered verdicts per spec: a few megabytes at most
 MAX_REMEMBERED = 2_000  # characters: free text repeats too (copied, or one sentence everyone writes), and its
                         # check costs the most; a longer answer is checked each time
 

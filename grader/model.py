@@ -192,3 +192,33 @@ class Report:
             "counts": self.counts(), "parts": [p.to_json() for p in self.parts],
             "grader_version": __version__,
         }
+
+
+class Verdicts:
+    """Outcomes of answers already checked, by (part, variant, answer): a class repeats its answers, and a
+    repeated one costs a lookup. Bounded by entries and by the characters they hold (answers, feedback), so a
+    class of 100,000 holds no more than one of 1,000; when full it starts again (the next answers refill it)."""
+
+    MAX_ENTRIES = 4_000
+    MAX_CHARS = 600_000  # about 1 MB of text
+
+    def __init__(self) -> None:
+        self._outcomes: dict[tuple, Outcome] = {}
+        self._chars = 0
+
+    def get(self, key: tuple) -> "Outcome | None":
+        return self._outcomes.get(key)
+
+    def put(self, key: tuple, outcome: "Outcome", answer_chars: int) -> None:
+        weight = answer_chars + len(outcome.feedback) + sum(map(len, outcome.details)) + 64
+        if len(self._outcomes) >= self.MAX_ENTRIES or self._chars + weight > self.MAX_CHARS:
+            self.clear()
+        self._outcomes[key] = outcome
+        self._chars += weight
+
+    def clear(self) -> None:
+        self._outcomes.clear()
+        self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._outcomes)

@@ -23,7 +23,7 @@ from .policy import read_policy
 from .errors import InputError, SpecErrors, quote
 from .kinds import KINDS
 from .kinds.common import SpecProblem
-from .model import SCORE_DECIMALS, Assignment, Group, Part
+from .model import SCORE_DECIMALS, Assignment, Group, Part, Verdicts
 from .schemas.explain import located_non_finite, located_schema_problems, non_finite, schema_problems
 from .solvers import SolverError
 from .variants import REFERENCE, Plan, VariantError, draw, permutation, read_plan, student_key, substitute, \
@@ -73,7 +73,7 @@ class LoadedSpec:
 
     assignment: Assignment
     references: dict[str, Any]
-    verdicts: dict = field(default_factory=dict, compare=False, repr=False)
+    verdicts: Verdicts = field(default_factory=Verdicts, compare=False, repr=False)
     digest: str = ""  # SHA-256 of the file's bytes as loaded: what a gradebook remembers the spec by
     warnings: tuple[InputError, ...] = ()  # what the author should look at, though the spec can be used
     plan: Plan | None = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -145,3 +146,77 @@ def test_a_class_folder_is_searched_below_but_not_in_hidden_places_or_through_fo
     assert graded == expected and len(expected) == 4
     assert "linked: skipped, a symbolic link to a folder (links to folders are not followed)" in done.stderr
     assert f"one-file.yaml: skipped, a symbolic link to {made[0]}, which is graded under its own name" in done.stderr
+
+
+# --- a class's size does not decide what the run holds (issue 13) ----------------------------------------
+
+def test_a_student_handing_in_again_is_told_of_the_earlier_file_graded_in_an_earlier_run(cli, write, tmp_path):
+    """Students who handed in twice are found in the gradebook, not in a table of the run: a new file is warned
+    about beside one graded (and unchanged) since an earlier run; a run that grades nothing warns of nothing."""
+    write("class/a.yaml", "student: s1\nanswers: {q1b: c}\n")
+    write("class/b.yaml", "student: s2\nanswers: {q1b: c}\n")
+    out = tmp_path / "out"
+    first = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "also submitted" not in first.err and "differ only in case" not in first.err
+    write("class/c.yaml", "student: s1\nanswers: {q1b: d}\n")
+    write("class/d.yaml", "student: S2\nanswers: {q1b: d}\n")
+    second = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "2 graded, 2 unchanged" in second.out
+    assert f"{tmp_path / 'class' / 'c.yaml'}: student 's1' also submitted {tmp_path / 'class' / 'a.yaml'}" in second.err
+    assert "student 'S2' and 's2' differ only in case" in second.err
+    third = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1")
+    assert "0 graded, 4 unchanged" in third.out and "also submitted" not in third.err
+
+
+def test_a_pool_kept_to_a_few_submissions_in_flight_grades_as_one_process_does(tmp_path, monkeypatch):
+    from grader import batch
+    from grader.collect import collect
+    from grader.spec import load_spec
+
+    make_class(tmp_path / "class", 30)
+    spec = load_spec(SEED_SPEC)
+    serial = batch.grade_class(SEED_SPEC, spec, collect([str(tmp_path / "class")]).files, tmp_path / "one",
+                               jobs=1, formats=["json"])
+    monkeypatch.setattr(batch, "IN_FLIGHT", 2)  # the window is at least 4 chunks a worker: 8 of 30 at a time
+    pooled = batch.grade_class(SEED_SPEC, spec, collect([str(tmp_path / "class")]).files, tmp_path / "two",
+                               jobs=2, formats=["json"])
+    assert (pooled.graded, pooled.total_score) == (serial.graded, serial.total_score) == (30, serial.total_score)
+    assert output_files(tmp_path / "one") == output_files(tmp_path / "two")
+
+
+def test_a_run_that_fails_while_the_pool_waits_for_room_ends_instead_of_hanging(tmp_path, monkeypatch):
+    """The pool's feeding thread waits for room; a run stopped by an error (a full disk while writing rows, say)
+    must still shut the pool down, not wait for that thread forever."""
+    import threading
+
+    from grader import batch
+    from grader.collect import collect
+    from grader.spec import load_spec
+
+    make_class(tmp_path / "class", 60)
+    spec = load_spec(SEED_SPEC)
+    monkeypatch.setattr(batch, "IN_FLIGHT", 2)
+    taken = []
+
+    def failing_take(*args, **kwargs):
+        taken.append(1)
+        if len(taken) == 3:
+            time.sleep(0.5)  # the feeding thread fills the window (24 of 60) and waits for room
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(batch, "_take", failing_take)
+    outcome: list = []
+
+    def run():
+        try:
+            batch.grade_class(SEED_SPEC, spec, collect([str(tmp_path / "class")]).files, tmp_path / "out", jobs=2,
+                              formats=["json"])
+        except OSError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the run hung after its error"
+    assert outcome and outcome[0].errno == 28
+    assert not multiprocessing.active_children()  # the pool is shut down, not left to the garbage collector

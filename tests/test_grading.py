@@ -55,3 +55,20 @@ def test_unknown_part_warnings_are_capped():
     spec = load_spec(SEED_SPEC)
     report = grade(spec, Submission(student="s", answers={f"x{i}": 1 for i in range(500)}))
     assert len(report.warnings) == 21 and report.warnings[-1] == "... and 480 more answers for unknown parts"
+
+
+def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their_number():
+    """A class of long free-text answers holds no more remembered text than a class of short ones (issue 13)."""
+    from grader.model import Outcome, Status, Verdicts
+
+    verdicts = Verdicts()
+    long_feedback = "x" * 1_500
+    for k in range(2_000):
+        verdicts.put(("q3b", "", f"answer {k}" + "y" * 1_900), Outcome(Status.NEEDS_REVIEW, 0.5, long_feedback), 1_910)
+        assert verdicts._chars <= Verdicts.MAX_CHARS
+    assert 0 < len(verdicts) < 200  # 3,474 characters each: about 170 fit
+    short = Verdicts()
+    for k in range(5_000):
+        short.put(("q1b", "", f"{k}"), Outcome(Status.CORRECT, 1.0), 4)
+        assert len(short) <= Verdicts.MAX_ENTRIES
+    assert short.get(("q1b", "", "4999")) is not None and short.get(("q1b", "", "0")) is None
