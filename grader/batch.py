@@ -29,7 +29,7 @@ import numpy as np
 
 from . import __version__
 from .files import ensure_folder, publish, remove_stale_temporaries, stage
-from .gradebook import Graded, Gradebook, Override, apply_overrides
+from .gradebook import Graded, Gradebook, Override, SubmissionRows, apply_overrides, rows_of
 from .grading import grade_safely
 from .outline import stored_parts
 from .report import RENDERERS
@@ -47,18 +47,20 @@ STAGING = ".staging"  # workers write here (a small directory: creating files is
 
 @dataclass
 class Work:
-    """What a worker sends back for one submission file."""
+    """What a worker sends back for one submission file: little, since a pool pickles it across."""
 
     source: str
     content_hash: str
-    modified: float | None
     skipped: bool = False
     left_out: str | None = None  # why this file is no submission at all (a report grader wrote)
-    report: dict[str, Any] | None = None
-    readings: dict[str, Any] = field(default_factory=dict)
+    student: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+    problem: str | None = None  # why the whole file could not be graded
+    errors: int = 0  # parts the grader itself failed on
+    rows: SubmissionRows | None = None  # its gradebook rows, but for the report file stem, which is chosen here
     staged: dict[str, str] = field(default_factory=dict)  # format -> a written temporary file, to be renamed
     texts: dict[str, str] = field(default_factory=dict)  # format -> the report's text, where no file was staged
-    stored: str | None = None  # the report as JSON text for the gradebook, if already made
 
 
 @dataclass
@@ -90,7 +92,7 @@ def _start(spec_path: str, graded: dict[str, tuple[str, str, str, str]] | None, 
     if isinstance(_STATE.get("known"), Graded):
         _STATE["known"].close()
     known = Graded(out / "gradebook.sqlite", assignment) if graded is None else graded
-    _STATE.update(spec=spec or load_spec(spec_path), known=known, spec_hash=spec_hash,
+    _STATE.update(spec=spec or load_spec(spec_path), known=known, spec_hash=spec_hash, assignment=assignment,
                   regrade=regrade, formats=formats, overrides=overrides, out=out, staging=out / STAGING)
     gc.freeze()  # the spec and its solved references live as long as the run: no collection need walk them again
 
@@ -123,11 +125,11 @@ def _work(task: tuple[str, str]) -> Work:
     known = None if state["regrade"] else state["known"].get(source)
     if known is not None and known[:3] == (content_hash, state["spec_hash"], __version__) \
             and all(os.path.isfile(state["out"] / (known[3] + RENDERERS[fmt].suffix)) for fmt in state["formats"]):
-        return Work(source, content_hash, modified, skipped=True)  # graded, and its report files are all there
+        return Work(source, content_hash, skipped=True)  # graded, and its report files are all there
     submission = load_submission(path, raw=raw) if isinstance(raw, bytes) else unreadable(path, raw)
     if submission.output_of_grader:
-        return Work(source, content_hash, modified, left_out=f"{submission.source}: skipped, "
-                                                             f"{submission.output_of_grader}, not a submission")
+        return Work(source, content_hash, left_out=f"{submission.source}: skipped, "
+                                                   f"{submission.output_of_grader}, not a submission")
     report = grade_safely(state["spec"], submission)
     state["graded"] = state.get("graded", 0) + 1
     if state["graded"] % TRIM_EVERY == 0:
@@ -139,23 +141,15 @@ def _work(task: tuple[str, str]) -> Work:
     texts = {fmt: RENDERERS[fmt].from_json(shown) for fmt in state["formats"]}
     # the gradebook keeps the automatic report: the JSON file's own text, when nothing overrides it
     stored = texts["json"].rstrip("\n") if "json" in texts and not overridden else None
+    rows = rows_of(state["assignment"], source, content_hash, state["spec_hash"], __version__, modified, data,
+                   readings, stored)
+    done = Work(source, content_hash, student=report.student, score=report.score, max_score=report.max_score,
+                problem=report.problem, errors=sum(1 for p in report.parts if p.status == "error"), rows=rows)
     if state.get("remote"):  # a cluster worker may not see the output folder: the coordinator writes the files
-        return Work(source, content_hash, modified, report=data, readings=readings, texts=texts, stored=stored)
-    staged = {fmt: stage(state["staging"], text) for fmt, text in texts.items()}
-    if stored is not None and state.get("pooled"):  # sent across: only what the coordinator reads of it
-        data = _for_coordinator(data)
-    return Work(source, content_hash, modified, report=data, readings=readings, staged=staged, stored=stored)
-
-
-_ROW_FIELDS = ("id", "kind", "score", "max_score", "status", "diagnosis", "feedback")
-
-
-def _for_coordinator(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as the coordinator uses it when the gradebook's text of it is made already: who, the scores,
-    and each part's row (a pool worker's report is pickled across; answers and details need not be)."""
-    return {"student": report["student"], "name": report.get("name"), "score": report["score"],
-            "max_score": report["max_score"], "problem": report.get("problem"),
-            "parts": [{k: p[k] for k in _ROW_FIELDS} for p in report["parts"]]}
+        done.texts = texts
+    else:
+        done.staged = {fmt: stage(state["staging"], text) for fmt, text in texts.items()}
+    return done
 
 
 def _start_pooled(*args: Any) -> None:
@@ -204,15 +198,17 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
     overrides = book.overrides(a.id)
     tasks = _tasks(files)
     summary = Summary()
-    args = (str(spec_path), book.fingerprints(a.id) if cluster else None, spec_hash, regrade, formats, overrides,
-            out, a.id)
+    # what was graded before: asked of the gradebook file by file, if it holds any of this assignment (a first run
+    # asks nothing); a cluster's workers, which may not see it, are sent the table
+    graded = book.fingerprints(a.id) if cluster or not book.has_submissions(a.id) else None
+    args = (str(spec_path), graded, spec_hash, regrade, formats, overrides, out, a.id)
     results = _on_cluster(tasks, len(files), args, cluster, progress) if cluster else \
         _results(tasks, len(files), args, spec, jobs, progress)
     try:
         _forget_gone(book, a.id, out, folders, files, summary)  # first: their names are free
         flushed = time.monotonic()
         for work in results:
-            _take(work, book, a.id, spec_hash, out, summary)
+            _take(work, book, a.id, out, summary)
             if book.pending >= FLUSH_EVERY or time.monotonic() - flushed > FLUSH_SECONDS:
                 book.flush()
                 give_back_memory()
@@ -307,7 +303,7 @@ def _on_cluster(tasks: Iterator[tuple[str, str]], count: int, args: tuple, addre
         client.close()
 
 
-def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Path, summary: Summary) -> None:
+def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summary) -> None:
     if work.skipped:
         summary.skipped += 1
         return
@@ -316,22 +312,20 @@ def _take(work: Work, book: Gradebook, assignment: str, spec_hash: str, out: Pat
         if len(summary.warnings) < 100:
             summary.warnings.append(work.left_out)
         return
-    report = work.report
-    stem = book.stem_for(assignment, work.source, report["student"])
+    stem = book.stem_for(assignment, work.source, work.student)
     for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
         publish(staged, out, stem + RENDERERS[fmt].suffix)
     for fmt, text in work.texts.items():  # from a cluster worker: written here
         publish(stage(out / STAGING, text), out, stem + RENDERERS[fmt].suffix)
-    book.record(assignment, work.source, work.content_hash, spec_hash, __version__, work.modified, stem, report,
-                work.readings, work.stored)
+    book.record_rows(stem, work.rows)
     summary.graded += 1
-    summary.total_score += report["score"]
-    summary.max_score = report["max_score"]
-    if report.get("problem"):
+    summary.total_score += work.score
+    summary.max_score = work.max_score
+    if work.problem:
         summary.unreadable += 1
         if len(summary.problems) < 100:
-            summary.problems.append(report["problem"])
-    summary.errors += sum(1 for p in report["parts"] if p["status"] == "error")
+            summary.problems.append(work.problem)
+    summary.errors += work.errors
 
 
 def _namesakes(book: Gradebook, assignment: str, since: int, summary: Summary) -> None:

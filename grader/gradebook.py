@@ -116,6 +116,35 @@ BUSY_MS = 30_000  # how long a writer waits for another (a service's other worke
 SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the gradebook, following links
 
 
+_STUDENT_ROW = "INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = coalesce(excluded.name, students.name)"
+_SUBMISSION_ROW = "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PART_ROW = "INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+@dataclass(frozen=True)
+class SubmissionRows:
+    """A graded submission's gradebook rows but for its report file stem and time: ``submission`` lacks
+    graded_at (after its 7th column) and report_stem (after its 10th)."""
+
+    student: tuple
+    submission: tuple
+    parts: list[tuple]
+
+
+def rows_of(assignment: str, source: str, content_hash: str, spec_hash: str, version: str, modified: float | None,
+            report: dict[str, Any], answer_keys: dict[str, Any], report_text: str | None = None) -> SubmissionRows:
+    student = report["student"]
+    return SubmissionRows(
+        (student, report.get("name")),
+        (assignment, source, student, content_hash, spec_hash, version, modified, report["score"],
+         report["max_score"], report.get("problem"),
+         report_text or json.dumps(report, ensure_ascii=False, separators=(",", ":"))),
+        [(assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
+          part["diagnosis"], part["feedback"],
+          None if answer_keys.get(part["id"]) is None else json.dumps(answer_keys[part["id"]]))
+         for part in report["parts"]])
+
+
 class Graded:
     """What a gradebook says was graded before, asked one file at a time from a read-only connection of a
     worker's own: a class regraded holds no table of every file in memory."""
@@ -268,6 +297,10 @@ class Gradebook:
             if student != first_student and (graded_now or fresh):
                 yield source, student, first_source, first_student
 
+    def has_submissions(self, assignment: str) -> bool:
+        return self.db.execute("SELECT 1 FROM submissions WHERE assignment = ? LIMIT 1", (assignment,)).fetchone() \
+            is not None
+
     def stem_for(self, assignment: str, source: str, student: str) -> str:
         """The report file stem of a submission: kept from earlier runs, else the student's id made
         safe, else (taken by another submission) that plus a hash of id and source."""
@@ -289,21 +322,17 @@ class Gradebook:
                report_text: str | None = None) -> None:
         """Queue a graded submission; written by :meth:`flush` in one transaction with its neighbours.
         ``report_text``: the report already as JSON, if the caller has it."""
+        self.record_rows(stem, rows_of(assignment, source, content_hash, spec_hash, version, modified, report,
+                                       answer_keys, report_text))
+
+    def record_rows(self, stem: str, rows: "SubmissionRows") -> None:
+        """Queue rows made by :func:`rows_of` (a batch's workers make them), with the report file stem chosen."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        student = report["student"]
         self._pending_submissions += 1
-        self._pending.append(("INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
-                              "name = coalesce(excluded.name, students.name)", (student, report.get("name"))))
-        self._pending.append((
-            "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (assignment, source, student, content_hash, spec_hash, version, modified, now, report["score"],
-             report["max_score"], report.get("problem"), stem,
-             report_text or json.dumps(report, ensure_ascii=False, separators=(",", ":")))))
-        self._pending.append(("INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            (assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
-             part["diagnosis"], part["feedback"],
-             None if answer_keys.get(part["id"]) is None else json.dumps(answer_keys[part["id"]]))
-            for part in report["parts"]]))
+        self._pending.append((_STUDENT_ROW, rows.student))
+        self._pending.append((_SUBMISSION_ROW, rows.submission[:7] + (now,) + rows.submission[7:10] + (stem,)
+                              + rows.submission[10:]))
+        self._pending.append((_PART_ROW, rows.parts))
 
     def flush(self) -> None:
         if not self._pending:

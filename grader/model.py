@@ -6,6 +6,7 @@ databases stay at the edges (cli, report renderers).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -197,24 +198,31 @@ class Report:
 class Verdicts:
     """Outcomes of answers already checked, by (part, variant, answer): a class repeats its answers, and a
     repeated one costs a lookup. Bounded by entries and by the characters they hold (answers, feedback), so a
-    class of 100,000 holds no more than one of 1,000; when full it starts again (the next answers refill it)."""
+    class of 100,000 holds no more than one of 1,000; when full, the answer least recently met is let go (the
+    right answers everyone writes stay)."""
 
     MAX_ENTRIES = 4_000
-    MAX_CHARS = 600_000  # about 1 MB of text
+    MAX_CHARS = 1_200_000  # about 2 MB of text
 
     def __init__(self) -> None:
-        self._outcomes: dict[tuple, Outcome] = {}
+        self._outcomes: OrderedDict[tuple, tuple[Outcome, int]] = OrderedDict()
         self._chars = 0
 
     def get(self, key: tuple) -> "Outcome | None":
-        return self._outcomes.get(key)
+        found = self._outcomes.get(key)
+        if found is None:
+            return None
+        self._outcomes.move_to_end(key)
+        return found[0]
 
     def put(self, key: tuple, outcome: "Outcome", answer_chars: int) -> None:
         weight = answer_chars + len(outcome.feedback) + sum(map(len, outcome.details)) + 64
-        if len(self._outcomes) >= self.MAX_ENTRIES or self._chars + weight > self.MAX_CHARS:
-            self.clear()
-        self._outcomes[key] = outcome
-        self._chars += weight
+        old = self._outcomes.pop(key, None)
+        self._chars += weight - (old[1] if old else 0)
+        self._outcomes[key] = (outcome, weight)
+        while len(self._outcomes) > self.MAX_ENTRIES or (self._chars > self.MAX_CHARS and len(self._outcomes) > 1):
+            _, (_, dropped) = self._outcomes.popitem(last=False)
+            self._chars -= dropped
 
     def clear(self) -> None:
         self._outcomes.clear()

@@ -72,3 +72,8 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
         short.put(("q1b", "", f"{k}"), Outcome(Status.CORRECT, 1.0), 4)
         assert len(short) <= Verdicts.MAX_ENTRIES
     assert short.get(("q1b", "", "4999")) is not None and short.get(("q1b", "", "0")) is None
+    often = Verdicts()  # the answer met again and again stays while new ones come and go
+    often.put(("q2a", "", "right"), Outcome(Status.CORRECT, 1.0), 5)
+    for k in range(10_000):
+        often.put(("q2a", "", f"wrong {k}"), Outcome(Status.INCORRECT, 0.0), 8)
+        assert often.get(("q2a", "", "right")) is not None
