@@ -420,3 +420,69 @@ def test_a_withdrawn_submission_leaves_the_gradebook_and_its_reports(cli, tmp_pa
     assert len(rows) == 2 and rows[1].startswith("77,,2,") and rows[1].endswith("final.yaml")
     assert sorted(p.name for p in out.glob("77*")) == ["77.json", "77.md"]
     assert "[6, 1, 2]" in (out / "77.md").read_text(encoding="utf-8")
+
+
+# --- the packed listing (issue 13): the same files, in the same order, as a plain sort of their paths ---------
+
+def test_the_listing_is_every_file_once_in_the_order_of_its_path_name_by_name(tmp_path):
+    """A random class of nested folders, submission folders, names that sort differently whole and name by name
+    (``a-b.yaml`` against ``a/…``), hard links and links to files inside: the packed listing gives each file
+    once, in the order of ``sorted(paths, key=split by /)``, the first of two names of one file kept."""
+    import random
+
+    from grader.collect import collect
+
+    rng = random.Random(13)
+    klass = tmp_path / "class"
+    klass.mkdir()
+    made: list[Path] = []
+    names = ["a", "a-b", "a.b", "a_b", "b", "B", "é", "z", "0", "a b"]
+    for k in range(120):
+        depth = rng.randrange(3)
+        folder = klass.joinpath(*(rng.choice(names) + ("" if rng.random() < 0.5 else "-d") for _ in range(depth)))
+        if folder.exists() and not folder.is_dir():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        if any(folder.glob("answers.*")) or folder in made:
+            continue
+        path = folder / (rng.choice(names) + f"{k % 7}" + rng.choice([".yaml", ".yml", ".json"]))
+        if path.exists() or path.is_dir():
+            continue
+        path.write_text(f"student: s{k}\nanswers: {{}}\n", encoding="utf-8")
+        made.append(path)
+    (klass / "sub").mkdir()
+    (klass / "sub" / "answers.yaml").write_text("student: folder\nanswers: {}\n", encoding="utf-8")
+    (klass / "sub" / "notes.yaml").write_text("x: 1\n", encoding="utf-8")
+    os.link(made[0], klass / "zz-hard.yaml")  # after made[0] in order unless made[0] sorts later
+    (klass / "zz-link.yaml").symlink_to(made[1])
+    found = collect([str(klass)])
+    listed = [str(p) for p in found.files]
+    expected = sorted([str(p) for p in made] + [str(klass / "sub" / "answers.yaml"), str(klass / "zz-hard.yaml")],
+                      key=lambda p: p.split(os.sep))
+    first, second = sorted([str(made[0]), str(klass / "zz-hard.yaml")], key=lambda p: p.split(os.sep))
+    expected.remove(second)  # one file under two names: graded once, under the name met first
+    assert listed == expected
+    assert len(found.files) == len(expected) and found.files.path(len(expected) - 1) == expected[-1]
+    assert any(f"{second}: skipped, the same file as {first}" in note for note in found.notes)
+    assert any("zz-link.yaml: skipped, a symbolic link to" in note for note in found.notes)
+
+
+def test_files_named_one_by_one_are_told_apart_in_one_pass(tmp_path):
+    """A shell's ``class/*.yaml`` names every file: a file named twice, or two names of one file, is graded once,
+    and a folder given after them is checked against them too."""
+    from grader.collect import collect
+
+    klass = tmp_path / "class"
+    klass.mkdir()
+    paths = []
+    for k in range(300):
+        path = klass / f"{k:04d}.yaml"
+        path.write_text(f"student: s{k}\nanswers: {{}}\n", encoding="utf-8")
+        paths.append(str(path))
+    os.link(paths[5], klass / "0005-again.yaml")
+    found = collect(paths + [paths[7], str(klass / "0005-again.yaml"), str(klass)])
+    assert [str(p) for p in found.files] == paths
+    # 0007 named again, 0005-again (named, then listed), and the folder's 300 files, each said once
+    assert sum("skipped, the same file as" in note for note in found.notes) == 303
+    assert f"{paths[7]}: skipped, the same file as {paths[7]}, graded once" in found.notes
+    assert f"{klass / '0005-again.yaml'}: skipped, the same file as {paths[5]}, graded once" in found.notes
