@@ -77,6 +77,7 @@ class Summary:
     problems: list[str] = field(default_factory=list)  # one line per unreadable file (the first 100)
     warnings: list[str] = field(default_factory=list)  # e.g. two files claiming one student (the first 100)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the table, for small classes
+    named_before: bool = True  # did an earlier run name report files of this assignment (else none is looked up)
 
 
 # --- the worker side -------------------------------------------------------------------------
@@ -206,6 +207,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
         _results(tasks, len(files), args, spec, jobs, progress)
     try:
         _forget_gone(book, a.id, out, folders, files, summary)  # first: their names are free
+        summary.named_before = book.has_names(a.id)
         flushed = time.monotonic()
         for work in results:
             _take(work, book, a.id, out, summary)
@@ -312,7 +314,7 @@ def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summ
         if len(summary.warnings) < 100:
             summary.warnings.append(work.left_out)
         return
-    stem = book.stem_for(assignment, work.source, work.student)
+    stem = book.stem_for(assignment, work.source, work.student, summary.named_before)
     for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
         publish(staged, out, stem + RENDERERS[fmt].suffix)
     for fmt, text in work.texts.items():  # from a cluster worker: written here

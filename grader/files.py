@@ -104,17 +104,16 @@ def _temporary(directory: Path) -> tuple[int, str]:
         raise OutputError(f"{shown_path(directory)}: cannot write here ({exc.strerror or exc})") from None
 
 
-def publish(staged: str, directory: Path, filename: str) -> Path:
+def publish(staged: str, directory: Path, filename: str) -> None:
     """Rename a staged file to ``directory/filename`` (a safe name: one path component, no '..'). A folder in
     the way makes the rename fail (no look first: one system call a file, for a class of thousands)."""
     _plain_name(filename)
-    target = directory / filename
+    target = os.path.join(directory, filename)
     try:
         os.replace(staged, target)
     except IsADirectoryError:
         Path(staged).unlink(missing_ok=True)
-        raise _in_the_way(target) from None
-    return target
+        raise _in_the_way(Path(target)) from None
 
 
 def _plain_name(filename: str) -> None:

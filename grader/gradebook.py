@@ -301,11 +301,17 @@ class Gradebook:
         return self.db.execute("SELECT 1 FROM submissions WHERE assignment = ? LIMIT 1", (assignment,)).fetchone() \
             is not None
 
-    def stem_for(self, assignment: str, source: str, student: str) -> str:
+    def has_names(self, assignment: str) -> bool:
+        """Has any file of ``assignment`` a report file stem (named by an earlier run)?"""
+        return self.db.execute("SELECT 1 FROM report_names WHERE assignment = ? LIMIT 1", (assignment,)).fetchone() \
+            is not None
+
+    def stem_for(self, assignment: str, source: str, student: str, named_before: bool = True) -> str:
         """The report file stem of a submission: kept from earlier runs, else the student's id made
-        safe, else (taken by another submission) that plus a hash of id and source."""
+        safe, else (taken by another submission) that plus a hash of id and source. ``named_before``: false
+        when the caller knows no earlier run named any file of this assignment (a first run asks less)."""
         row = self.db.execute("SELECT stem FROM report_names WHERE assignment = ? AND source = ?",
-                              (assignment, source)).fetchone()
+                              (assignment, source)).fetchone() if named_before else None
         if row:
             return row[0]
         taken = lambda stem: stem.lower() in self._pending_stems or self.db.execute(  # noqa: E731
