@@ -66,7 +66,9 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
     for k in range(2_000):
         verdicts.put(("q3b", "", f"answer {k}" + "y" * 1_900), Outcome(Status.NEEDS_REVIEW, 0.5, long_feedback), 1_910)
         assert verdicts._chars <= Verdicts.MAX_CHARS
-    assert 0 < len(verdicts) < 200  # 3,474 characters each: about 170 fit
+    each = 1_910 + 1_500 + 64  # the answer, the feedback, and the entry itself
+    assert len(verdicts) == Verdicts.MAX_CHARS // each  # as many as fit, the latest
+    assert verdicts.get(("q3b", "", "answer 1999" + "y" * 1_900)) is not None
     short = Verdicts()
     for k in range(5_000):
         short.put(("q1b", "", f"{k}"), Outcome(Status.CORRECT, 1.0), 4)
