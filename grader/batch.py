@@ -77,7 +77,6 @@ class Summary:
     problems: list[str] = field(default_factory=list)  # one line per unreadable file (the first 100)
     warnings: list[str] = field(default_factory=list)  # e.g. two files claiming one student (the first 100)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the table, for small classes
-    named_before: bool = True  # did an earlier run name report files of this assignment (else none is looked up)
 
 
 # --- the worker side -------------------------------------------------------------------------
@@ -199,18 +198,21 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
     overrides = book.overrides(a.id)
     tasks = _tasks(files)
     summary = Summary()
-    # what was graded before: asked of the gradebook file by file, if it holds any of this assignment (a first run
-    # asks nothing); a cluster's workers, which may not see it, are sent the table
-    graded = book.fingerprints(a.id) if cluster or not book.has_submissions(a.id) else None
+    # what was graded before: a cluster's workers, which may not see the gradebook, are sent its table; a first run
+    # has nothing to ask; any other run's workers ask the gradebook file by file (None)
+    if cluster:
+        graded = book.fingerprints(a.id)
+    else:
+        graded = None if book.has_submissions(a.id) else {}
     args = (str(spec_path), graded, spec_hash, regrade, formats, overrides, out, a.id)
     results = _on_cluster(tasks, len(files), args, cluster, progress) if cluster else \
         _results(tasks, len(files), args, spec, jobs, progress)
     try:
         _forget_gone(book, a.id, out, folders, files, summary)  # first: their names are free
-        summary.named_before = book.has_names(a.id)
+        named_before = book.has_names(a.id)
         flushed = time.monotonic()
         for work in results:
-            _take(work, book, a.id, out, summary)
+            _take(work, book, a.id, out, summary, named_before)
             if book.pending >= FLUSH_EVERY or time.monotonic() - flushed > FLUSH_SECONDS:
                 book.flush()
                 give_back_memory()
@@ -305,7 +307,9 @@ def _on_cluster(tasks: Iterator[tuple[str, str]], count: int, args: tuple, addre
         client.close()
 
 
-def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summary) -> None:
+def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summary, named_before: bool) -> None:
+    """Name a graded submission's report files, publish them, and queue its rows. ``named_before``: did an earlier
+    run name report files of this assignment (if not, no earlier name is looked up)."""
     if work.skipped:
         summary.skipped += 1
         return
@@ -314,7 +318,7 @@ def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summ
         if len(summary.warnings) < 100:
             summary.warnings.append(work.left_out)
         return
-    stem = book.stem_for(assignment, work.source, work.student, summary.named_before)
+    stem = book.stem_for(assignment, work.source, work.student, named_before)
     for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
         publish(staged, out, stem + RENDERERS[fmt].suffix)
     for fmt, text in work.texts.items():  # from a cluster worker: written here

@@ -116,7 +116,8 @@ BUSY_MS = 30_000  # how long a writer waits for another (a service's other worke
 SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the gradebook, following links
 
 
-_STUDENT_ROW = "INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = coalesce(excluded.name, students.name)"
+_STUDENT_ROW = ("INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "name = coalesce(excluded.name, students.name)")
 _SUBMISSION_ROW = "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _PART_ROW = "INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
