@@ -75,9 +75,6 @@ class Listing:
             yield Path(os.fsdecode(bytes(self._bytes[begin:end])))
             begin = end
 
-    def clear(self) -> None:
-        self.__init__()
-
     def repeated(self, since: int) -> list[tuple[int, int]]:
         """(index, index of the same file met first) for each file from ``since`` on that was met before: under
         another name (a hard link, a symbolic link, the same folder given twice, a folder and its subfolder). A
