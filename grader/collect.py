@@ -258,7 +258,7 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
     files: list[str] = []  # names only: a folder of 100,000 files holds no more than their names here
     folders: list[str] = []
     links: list[str] = []
-    answers: list[str] = []
+    answers: list[os.DirEntry] = []  # a few at most; kept whole, so the chosen one needs no second listing
     others = 0  # .yaml/.json files and folders beside an answers file
     local: list[str] = []  # reasons for this folder's entries; dropped if it is a submission folder
     try:
@@ -268,7 +268,7 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
                 if name.startswith("."):
                     continue
                 if is_answers_file(name):
-                    answers.append(name)
+                    answers.append(entry)
                     continue
                 try:
                     what = _entry(entry, root, out_real, local)
@@ -284,26 +284,24 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
         said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
         return
     if answers:  # a student's submission folder: its answers file only, never its other files
-        answers.sort(key=lambda name: (SUFFIXES.index(os.path.splitext(name)[1].lower()), name))
+        answers.sort(key=lambda e: (SUFFIXES.index(os.path.splitext(e.name)[1].lower()), e.name))
+        chosen = answers[0]
         if folder == top and others:  # given as a class folder: say so if it looked like one
             said.append(f"{shown_path(top)}: read as one student's submission folder (it holds "
-                        f"{shown_path(answers[0])}); the {others} other .yaml/.json file(s) and "
+                        f"{shown_path(chosen.name)}); the {others} other .yaml/.json file(s) and "
                         "folder(s) in it are that student's files, not submissions")
-        said.extend(f"{shown_path(os.path.join(folder, name))}: skipped, this submission folder's answers are read "
-                    f"from {shown_path(answers[0])}" for name in answers[1:])
-        path = os.path.join(folder, answers[0])
+        said.extend(f"{shown_path(e.path)}: skipped, this submission folder's answers are read "
+                    f"from {shown_path(chosen.name)}" for e in answers[1:])
         try:
-            with os.scandir(folder) as entries:
-                entry = next(e for e in entries if e.name == answers[0])
-            if entry.is_dir(follow_symlinks=False):
-                said.append(f"{shown_path(path)}: skipped, a folder, not a submission file")
+            if chosen.is_dir(follow_symlinks=False):
+                said.append(f"{shown_path(chosen.path)}: skipped, a folder, not a submission file")
                 return
-            what = _entry(entry, root, out_real, said)
-        except (OSError, StopIteration) as exc:
-            said.append(f"{shown_path(path)}: skipped, cannot be examined ({getattr(exc, 'strerror', None) or exc})")
+            what = _entry(chosen, root, out_real, said)
+        except OSError as exc:
+            said.append(f"{shown_path(chosen.path)}: skipped, cannot be examined ({exc.strerror or exc})")
             return
         if what in (FILE, LINK):
-            yield path, what
+            yield chosen.path, what
         return
     said.extend(local)
     del local
