@@ -1,8 +1,11 @@
 """Reading YAML/JSON: positions, YAML 1.2 scalars, and refusing hostile files early."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from grader import document
 from grader.document import Limits, load_file, load_text
 from grader.errors import InputError
 
@@ -31,6 +34,65 @@ def test_yaml_12_scalars_keep_their_text():
 def test_json_is_read_with_the_same_reader():
     doc = load_text('{"student": "1", "answers": {"q": [1, 2.5e3]}}', "f.json")
     assert doc.data == {"student": "1", "answers": {"q": [1, 2500.0]}}
+
+
+def _as_yaml_reads_it(text: str, limits: Limits = Limits()):
+    """What the YAML reader alone makes of ``text`` (the JSON fast path turned off)."""
+    saved = document._read_json
+    document._read_json = lambda text, limits: document._UNDECIDED
+    try:
+        return load_text(text, "f.json", limits).data
+    except InputError as exc:
+        return str(exc)
+    finally:
+        document._read_json = saved
+
+
+def _typed(value):
+    """A value with the types and written text of every number, for comparing two readings exactly."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, repr(value), getattr(value, "text", None))
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": [0.0500, -0, 1E5, 1e400, 12345678901234567890, %s], "b": {"c": [true, false, null, {}]}}' % ("9" * 400),
+    '{"a": NaN, "b": -Infinity, "c": "x\\/y \\u00e9 \\t"}',
+    '{\n\t"tabs": [1,\t2],\n\t"é σ": "\\"quoted\\""\n}\n',
+    '[{"a":1},{"a":2}]',
+    '{"repeated": 1, "repeated": 2}',           # the YAML reader says where
+    '{"a": 1} {"b": 2}',                          # not one JSON document
+    '{"line\x85break": 1}',                      # NEL is a line break to YAML, a character to JSON
+    '{"del": "\x7f"}',                           # a control character YAML refuses
+    '{"lone": "\\ud83d"}',                      # half a character
+    '# a comment first\n{"a": 1}',
+])
+def test_json_read_fast_is_read_as_the_yaml_reader_reads_it(text):
+    try:
+        fast = _typed(load_text(text, "f.json").data)
+    except InputError as exc:
+        fast = str(exc)
+    slow = _as_yaml_reads_it(text)
+    assert fast == (slow if isinstance(slow, str) else _typed(slow))
+
+
+def test_json_keeps_the_bounds_and_the_positions_of_the_yaml_reader():
+    deep = '{"a": ' * 40 + "1" + "}" * 40
+    assert "nested more than 32 levels deep" in str(error_of(deep))
+    wide = "[" + ",".join(["0"] * 50) + "]"
+    assert "more than 20 values" in str(error_of(wide, Limits(max_nodes=20)))
+    doc = load_text('{\n  "student": "1",\n  "answers": {\n    "q1": [1, 2]\n  }\n}\n', "f.json")
+    assert doc.where(("answers", "q1", 1)) == (4, 15)
+    assert doc.where(("answers", "q1"), key=True) == (4, 5)
+
+
+def test_an_emoji_escaped_as_json_writes_it_is_read():
+    """``json.dumps`` writes a character beyond U+FFFF as two escaped surrogates; libyaml refuses them."""
+    text = json.dumps({"student": "1", "answers": {"q3": "I think \U0001F600 so"}})
+    assert "\\ud83d\\ude00" in text
+    assert load_text(text, "f.json").data["answers"]["q3"] == "I think \U0001F600 so"
 
 
 def test_merge_keys_and_aliases():
