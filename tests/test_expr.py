@@ -390,3 +390,32 @@ def test_a_product_of_vectors_is_refused_with_its_shape():
     with pytest.raises(ShapeError) as caught:
         infer(parse(r"\prod_{k=1}^{t} h_k", RNN), RNN)
     assert "a product ∏ multiplies numbers" in str(caught.value)
+
+
+@pytest.mark.parametrize("student", [
+    "x^2 + 2x + 1", "(x+1)^2 + 1e-3", "ln(x - 2)", "1/(x - 0.5)", "sum_{i=1}^{n} x",  # n varies: point by point
+    "sqrt(-x^2 - 1)", "x_3",
+])
+def test_answers_sampled_against_candidates_made_once_are_sampled_as_before(student):
+    """A part's candidate points and its answer's and mistakes' values there are made once (at solve); each
+    answer's sampling then evaluates only the student's expression, and must find what it found evaluating all."""
+    from grader.expr.compare import candidates, sample
+
+    ns = build_namespace({}, {"x": {"shape": "scalar", "range": [-2, 3]},
+                              "n": {"shape": "scalar", "integer": True, "range": [1, 4]}})
+    fixed = [parse("(x+1)^2", ns), parse("x^2 + 1", ns), parse("1/0*x", ns)]  # the answer, two mistakes
+    prepared = candidates(fixed, ns, seed=7)
+    assert prepared is not None
+    try:
+        tree = parse(student, ns)
+    except ExprError:
+        tree = None
+    if tree is None:
+        return
+    def sampled(**kw):
+        try:
+            out = sample([tree] + fixed, ns, 7, need=8, **kw)
+        except ExprError as exc:
+            return ("error", str(exc))
+        return (out.values, [p.values for p in out.points], out.reference_defined, out.both_defined)
+    assert sampled(prepared=prepared) == sampled()

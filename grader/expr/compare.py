@@ -104,33 +104,87 @@ DOMAIN_SHARE = 0.25  # the student's answer must be defined on a quarter of the 
 MIN_POINTS = 3
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate points of batched sampling, and the values there of every tree but the student's (the
+    references and listed mistakes): the same for every answer to a part, so drawn and evaluated once per part
+    (see :func:`candidates`), not once per answer."""
+
+    columns: dict[str, np.ndarray]
+    values: tuple[np.ndarray, ...]  # trees 1.. of :func:`sample`, at every candidate point
+
+
+def candidates(fixed: list[Node], ns: Namespace, seed: int, tries: int = MAX_TRIES, required: int = 2,
+               seconds: float = 2.0) -> Candidates | None:
+    """What :func:`sample` draws and evaluates for ``fixed`` (its trees after the student's) at every answer, made
+    once; None where it samples point by point, or a reference fails (each answer's sampling then says so)."""
+    if not _batches(ns):
+        return None
+    columns = _columns(ns, np.random.default_rng(seed), tries)
+    batch, deadline, values = Bindings(values=columns), clock.now() + seconds, []
+    with quiet():
+        for k, tree in enumerate(fixed, start=1):
+            try:
+                out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
+            except NeedsPointwise:
+                return None
+            except ExprError:
+                if k < required:
+                    return None
+                out = np.full(tries, np.nan)  # a known mistake that cannot be evaluated matches nothing
+            value = np.array(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
+            value.setflags(write=False)
+            values.append(value)
+    for column in columns.values():
+        column.setflags(write=False)
+    return Candidates(columns, tuple(values))
+
+
 def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, tries: int = MAX_TRIES,
-           required: int = 2, seconds: float = 1.0) -> Sampled:
+           required: int = 2, seconds: float = 1.0, prepared: Candidates | None = None) -> Sampled:
     """Draw points until ``need`` of them have the student's and the reference's values defined;
-    known mistakes (the trees after ``required``) are evaluated at the same points."""
+    known mistakes (the trees after ``required``) are evaluated at the same points. ``prepared``: the
+    :func:`candidates` of ``trees[1:]``, made once, so only the student's tree is evaluated here."""
     rng = np.random.default_rng(seed)
     deadline = clock.now() + seconds
     with quiet():
-        if _all_plain_scalars(ns) and not ns.drawn:  # a drawn size is a constant only per point
+        if _batches(ns):
             try:
-                return _sample_batched(trees, ns, rng, deadline, need, tries, required)
+                return _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared)
             except NeedsPointwise:
                 pass  # e.g. a sum whose bounds depend on a symbol: one point at a time below
         return _sample_pointwise(trees, ns, rng, deadline, need, tries, required)
+
+
+def _batches(ns: Namespace) -> bool:
+    """Are all candidate points evaluated at once? Where every symbol is a plain number and no size is drawn (a
+    drawn size is a constant only per point)."""
+    return _all_plain_scalars(ns) and not ns.drawn
 
 
 def _all_plain_scalars(ns: Namespace) -> bool:
     return all(s.shape == () and not s.is_sequence for s in ns.symbols.values())
 
 
-def _sample_batched(trees, ns, rng, deadline, need, tries, required) -> Sampled:
-    """All candidate points at once: each symbol bound to a vector of ``tries`` values, each tree
-    evaluated once with numpy; then the first ``need`` points where the required trees are defined."""
+def _columns(ns: Namespace, rng: np.random.Generator, tries: int) -> dict[str, np.ndarray]:
     columns = {}
     for name, symbol in ns.symbols.items():
         lo, hi = symbol.range
         columns[name] = (rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=tries).astype(float)
                          if symbol.integer else rng.uniform(lo, hi, size=tries))
+    return columns
+
+
+def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: Candidates | None = None) -> Sampled:
+    """All candidate points at once: each symbol bound to a vector of ``tries`` values, each tree
+    evaluated once with numpy (the student's only, if ``prepared``); then the first ``need`` points where
+    the required trees are defined."""
+    columns = _columns(ns, rng, tries)  # drawn even if prepared: a fallback to points goes on from the same state
+    if prepared is not None and len(prepared.values) == len(trees) - 1:
+        columns = prepared.columns
+        fixed, trees = list(prepared.values), trees[:1]
+    else:
+        fixed = []
     batch = Bindings(values=columns)
     values = []
     for k, tree in enumerate(trees):
@@ -143,6 +197,7 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required) -> Sampled:
                 raise ReferenceFailed(str(exc)) from None
             out = np.full(tries, np.nan)  # a known mistake that cannot be evaluated matches nothing
         values.append(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
+    values += fixed
     reference_ok = np.all([np.isfinite(v) for v in values[1:required]], axis=0)
     both = reference_ok & np.isfinite(values[0])
     chosen = np.flatnonzero(both)[:need]

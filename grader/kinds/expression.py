@@ -27,8 +27,8 @@ from .. import clock
 from .. import diagnose, solvers
 from ..expr import (Bindings, EvalError, ExprError, Namespace, ShapeError, SymbolSpecError, build_namespace,
                     describe, infer, parse, sample, seed_of)
-from ..expr.compare import (MIN_POINTS, POINTS, ReferenceFailed, Sampled, closeness, quiet_value, random_bindings,
-                            value_at)
+from ..expr.compare import (MIN_POINTS, POINTS, Candidates, ReferenceFailed, Sampled, candidates, closeness,
+                            quiet_value, random_bindings, value_at)
 from ..expr.symbols import shape_cases, size_schedule
 from ..expr import diagnosis, mutants, notation
 from ..expr.reading import notation_example, read_expression
@@ -147,6 +147,7 @@ class Reference:
     mistakes: tuple[tuple[Any, ...], ...] = ()  # ...and each listed mistake's value in each (None: undefined)
     sizes: tuple[dict[str, int], ...] = ()  # the distinct drawn sizes among the instances (none: sizes are fixed)
     shape_cases: tuple[dict[str, int], ...] = ()  # of those, where a shape may fit otherwise (see shape_cases)
+    candidates: Candidates | None = None  # random points: where the answer and mistakes are evaluated, and their values
 
 
 # --- configure / solve --------------------------------------------------------------------------
@@ -262,7 +263,10 @@ def solve(config: Config) -> Reference:
     if config.solver is None:
         _check_reference(config)
         shape = infer(config.answer, config.ns)
-        return _drawn_points(config, shape) if config.ns.drawn else Reference(shape)
+        if config.ns.drawn:
+            return _drawn_points(config, shape)
+        return Reference(shape, candidates=candidates([config.answer] + [m.tree for m in config.mistakes], config.ns,
+                                                      config.seed))
     rng = np.random.default_rng(config.seed)
     instances, targets = [], []
     for sizes in size_schedule(config.ns, config.seed + 2, POOL):  # no sizes drawn: the same rng calls as ever
@@ -616,7 +620,8 @@ def _values(config: Config, reference: Reference, answer: Node) -> Sampled:
     """The student's, the right and each mistake's values, at the same points."""
     if not reference.instances:
         trees = [answer, config.answer] + [m.tree for m in config.mistakes]
-        return sample(trees, config.ns, config.seed, need=config.samples, seconds=Timing.answer_seconds)
+        return sample(trees, config.ns, config.seed, need=config.samples, seconds=Timing.answer_seconds,
+                      prepared=reference.candidates)
     deadline = clock.now() + Timing.answer_seconds
     out = Sampled([], [[] for _ in range(2 + len(config.mistakes))])
     for j, (point, target) in enumerate(zip(reference.instances, reference.targets)):
