@@ -145,15 +145,19 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
     """Draw points until ``need`` of them have the student's and the reference's values defined;
     known mistakes (the trees after ``required``) are evaluated at the same points. ``prepared``: the
     :func:`candidates` of ``trees[1:]``, made once, so only the student's tree is evaluated here."""
-    rng = np.random.default_rng(seed)
     deadline = clock.now() + seconds
     with quiet():
-        if _batches(ns):
-            try:
-                return _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared)
-            except NeedsPointwise:
-                pass  # e.g. a sum whose bounds depend on a symbol: one point at a time below
-        return _sample_pointwise(trees, ns, rng, deadline, need, tries, required)
+        if not _batches(ns):
+            return _sample_pointwise(trees, ns, np.random.default_rng(seed), deadline, need, tries, required)
+        usable = prepared is not None and len(prepared.values) == len(trees) - 1
+        rng = None if usable else np.random.default_rng(seed)
+        try:
+            return _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared if usable else None)
+        except NeedsPointwise:  # e.g. a sum whose bounds depend on a symbol: one point at a time
+            if rng is None:  # the candidates were drawn once: draw them again, to go on from the same state
+                rng = np.random.default_rng(seed)
+                _columns(ns, rng, tries)
+            return _sample_pointwise(trees, ns, rng, deadline, need, tries, required)
 
 
 def _batches(ns: Namespace) -> bool:
@@ -179,12 +183,10 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
     """All candidate points at once: each symbol bound to a vector of ``tries`` values, each tree
     evaluated once with numpy (the student's only, if ``prepared``); then the first ``need`` points where
     the required trees are defined."""
-    columns = _columns(ns, rng, tries)  # drawn even if prepared: a fallback to points goes on from the same state
-    if prepared is not None and len(prepared.values) == len(trees) - 1:
-        columns = prepared.columns
-        fixed, trees = list(prepared.values), trees[:1]
+    if prepared is not None:
+        columns, fixed, trees = prepared.columns, list(prepared.values), trees[:1]
     else:
-        fixed = []
+        columns, fixed = _columns(ns, rng, tries), []
     batch = Bindings(values=columns)
     values = []
     for k, tree in enumerate(trees):
@@ -201,8 +203,12 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
     reference_ok = np.all([np.isfinite(v) for v in values[1:required]], axis=0)
     both = reference_ok & np.isfinite(values[0])
     chosen = np.flatnonzero(both)[:need]
-    points = [Bindings(values={n: float(c[j]) for n, c in columns.items()}) for j in chosen]
-    kept = [[float(v[j]) if np.isfinite(v[j]) else None for j in chosen] for v in values]
+    at = {n: c[chosen].tolist() for n, c in columns.items()}
+    points = [Bindings(values={n: at[n][i] for n in at}) for i in range(len(chosen))]
+    kept = []
+    for v in values:
+        picked = v[chosen]
+        kept.append([x if ok else None for x, ok in zip(picked.tolist(), np.isfinite(picked).tolist())])
     return Sampled(points, kept, int(np.count_nonzero(reference_ok)), int(np.count_nonzero(both)))
 
 

@@ -37,9 +37,9 @@ def mutant_agreeing(config: Any, reference: Any, answer: Node) -> mutants.Mutant
         return None
     deadline = clock.now() + MUTANT_SECONDS
     with quiet():
-        points, targets = _mutant_points(config, reference, deadline)
+        points, targets, values = _mutant_points(config, reference, deadline)
         student = [_try(answer, config.ns, p, deadline) for p in points]
-        kept = [(p, s) for p, s, t in zip(points, student, targets) if s is not None and t is not None]
+        kept = [(j, s) for j, (s, t) in enumerate(zip(student, targets)) if s is not None and t is not None]
         if len(kept) < 2:
             return None
         close = closeness(config.tolerance, [t for t in targets if t is not None])
@@ -49,7 +49,7 @@ def mutant_agreeing(config: Any, reference: Any, answer: Node) -> mutants.Mutant
             for mutant in candidates:
                 if clock.passed(deadline):
                     return None
-                if all(_agrees(mutant.tree, config.ns, p, s, close, deadline) for p, s in kept):
+                if all(_agrees(mutant.tree, config.ns, points, j, s, close, deadline, values) for j, s in kept):
                     return mutant
     return None
 
@@ -140,6 +140,7 @@ class _Table:
     evaluated: list | None = None
     by_tree: dict | None = None
     looked_up: dict = field(default_factory=dict)
+    points: dict = field(default_factory=dict)  # id of a reference -> (it, points, right values, mutants' values)
 
 
 def written_like_a_mutant(config: Any, answer: Node) -> mutants.Mutant | None:
@@ -195,16 +196,35 @@ def _table(config: Any) -> _Table:
     return cached
 
 
-def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, list]:
-    if reference.instances:
-        return list(reference.instances), list(reference.targets)
-    rng = np.random.default_rng(config.seed + 1)
-    points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
-    return points, [_try(config.answer, config.ns, p, deadline) for p in points]
+def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, list, dict]:
+    """The points where mutants are compared with an answer, the right values there, and the mutants' values
+    there as far as any answer needed them: made once per part (and per variant), as the mutants are."""
+    table = _table(config)
+    known = table.points.get(id(reference))
+    if known is None or known[0] is not reference:
+        if reference.instances:
+            points, targets = list(reference.instances), list(reference.targets)
+        else:
+            rng = np.random.default_rng(config.seed + 1)
+            points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
+            targets = [_try(config.answer, config.ns, p, deadline) for p in points]
+        if len(table.points) > 64:  # variants of one part: a few, but never without bound
+            table.points.clear()
+        known = table.points[id(reference)] = (reference, points, targets, {})
+    return known[1], known[2], known[3]
 
 
-def _agrees(tree: Node, ns: Namespace, point: Bindings, student: Any, close, deadline: float) -> bool:
-    value = _try(tree, ns, point, deadline)
+_UNKNOWN = object()
+
+
+def _agrees(tree: Node, ns: Namespace, points: list, j: int, student: Any, close, deadline: float,
+            values: dict) -> bool:
+    """Does a mutant agree with the student's value at point ``j``? Its value there is worked out once per part."""
+    value = values.get((tree, j), _UNKNOWN)
+    if value is _UNKNOWN:
+        value = _try(tree, ns, points[j], deadline)
+        if not clock.passed(deadline):  # out of time, it may have been cut short: not its value
+            values[(tree, j)] = value
     return value is not None and close(value, student)
 
 
