@@ -472,3 +472,19 @@ def test_an_unreadable_answer_is_shown_the_parts_own_notation_never_the_answer(s
     for pid, answer in (("q2a", "sigma'(z_t) h_{t-1}"), ("q2b", "sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}")):
         said = seed(pid, "((").feedback
         assert "Write, for example" in said and "h_{t-1}" not in said and "sigma'" not in said and answer not in said
+
+
+def test_one_expression_spelled_many_ways_is_checked_once_and_each_keeps_its_own_words(seed, monkeypatch):
+    """Outcomes are remembered by the answer's structure: spacing and notation do not make a new check. What
+    depends on the text as written (a note on its notation, the hint for a loose subscript) is still its own."""
+    from grader.kinds import expression
+
+    checked = []
+    real = expression._check
+    monkeypatch.setattr(expression, "_check", lambda *args: checked.append(args[2].text) or real(*args))
+    wrong = ["sigma(z_t) h_{t-1}", "sigma( z_t )  h_{ t-1 }", r"\sigma(z_t)\, h_{t-1}", "σ(zₜ) hₜ₋₁"]
+    outcomes = [seed("q2a", text) for text in wrong]
+    assert len(checked) == 1 and len({(o.status, o.feedback, o.diagnosis) for o in outcomes}) == 1
+    loose = seed("q2a", "sigma'(z_t) h_t-1")  # read as h_t − 1, with a hint; braced, it is right and has none
+    braced = seed("q2a", "sigma'(z_t) h_{t-1}")
+    assert "h_{t-1}" in loose.feedback and loose.status != braced.status

@@ -14,6 +14,7 @@ Wrong answers are named: ``shape`` (both shapes, and what to change), ``transpos
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import math
@@ -467,10 +468,34 @@ def read(config: Config, raw: Any) -> Answer:
 def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     if answer.tree is None:
         return Outcome(Status.INCORRECT, 0.0, answer.wrong, answer.code)
-    outcome = _check(config, reference, answer)
+    checked = _checked(config, reference)
+    said = (mutants.key(answer.tree), _subscript_hint(answer.text))  # all of the answer its check depends on
+    outcome = checked.get(said)
+    if outcome is None:
+        outcome = _check(config, reference, answer)
+        if len(checked) >= MAX_CHECKED:
+            checked.popitem(last=False)
+        checked[said] = outcome
+    else:
+        checked.move_to_end(said)
     if answer.note:
         outcome = dataclasses.replace(outcome, feedback=_join(outcome.feedback, answer.note))
     return outcome
+
+
+MAX_CHECKED = 1_000  # outcomes remembered per part (and variant), the least recently met let go first
+_CHECKED: dict[int, tuple[Config, Reference, collections.OrderedDict]] = {}  # id of a part's config -> its outcomes
+
+
+def _checked(config: Config, reference: Reference) -> collections.OrderedDict:
+    """The outcomes of the expressions already checked for this part and variant, by structure: ``2x + 1``,
+    ``2*x+1`` and ``2 x + 1`` are one tree, checked once (grading remembers verdicts by the text as written)."""
+    known = _CHECKED.get(id(config))
+    if known is None or known[0] is not config or known[1] is not reference:
+        if len(_CHECKED) > 512:
+            _CHECKED.clear()
+        known = _CHECKED[id(config)] = (config, reference, collections.OrderedDict())
+    return known[2]
 
 
 def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
