@@ -9,9 +9,11 @@ fresh process:
 
 - the floor: parse every file with yaml.CSafeLoader and write one JSON report per file
   with json.dumps - the least any grader must do with the same files;
-- ``grader grade --format json --jobs 1`` and ``--jobs 2`` (each into a new output directory).
+- ``grader grade --format json --jobs 1`` and ``--jobs 2`` (each into a new output directory);
+- the machine's own gain from a second process: a CPU-bound loop run twice by one process, and once
+  each by two at once (the ceiling for ``--jobs 2``: on a shared machine the cores are not always equal).
 
-Each of the three runs is repeated (``--rounds``, default 3, in rotating order, with the
+Each of these runs is repeated (``--rounds``, default 3, in rotating order, with the
 file system synced before each) and the median is reported, since disk timings on a shared
 machine vary a lot from one run to the next. It prints the seconds, grading / floor, jobs 2
 vs jobs 1, and the peak resident memory of the largest process of each run (the grading
@@ -47,6 +49,19 @@ for path in sorted(source.iterdir()):
         data = {"error": str(exc)}
     (out / (path.stem + ".json")).write_text(json.dumps(data, ensure_ascii=False, default=str) + "\n",
                                              encoding="utf-8")
+"""
+
+# The machine's own gain from a second process: one process runs a CPU-bound loop twice, or two run it once each,
+# at once. On a shared machine the second core is not always as fast as the first: this is the ceiling for --jobs 2.
+CPU = r"""
+import subprocess, sys
+LOOP = "x = 0\nfor i in range(8_000_000):\n    x += i * i % 7"
+if sys.argv[1] == "1":
+    exec(LOOP)
+    exec(LOOP)
+else:
+    for p in [subprocess.Popen([sys.executable, "-c", LOOP]) for _ in range(2)]:
+        p.wait()
 """
 
 # Runs a command as its child and prints the largest peak RSS among its descendants (KiB, Linux).
@@ -104,6 +119,8 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
                 shutil.rmtree(folder)
             write_class(folder, n)
             commands = {
+                "cpu1": lambda out: [sys.executable, "-c", CPU, "1"],
+                "cpu2": lambda out: [sys.executable, "-c", CPU, "2"],
                 "floor": lambda out: [sys.executable, "-c", FLOOR, str(folder), str(out)],
                 "jobs1": lambda out: [*grader, str(folder), "--out", str(out), "--format", "json", "--jobs", "1",
                                       "--quiet"],
@@ -113,15 +130,18 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
             runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
             order = list(commands)
             for r in range(args.rounds):
-                for name in order[r % 3:] + order[:r % 3]:  # rotate, so no kind always follows another
+                for name in order[r % len(order):] + order[:r % len(order)]:  # rotated: none always follows another
                     out = work / f"{name}-{n}"
                     shutil.rmtree(out, ignore_errors=True)
                     runs[name].append(timed(commands[name](out)))
             floor, one, two = (_median(runs[name]) for name in ("floor", "jobs1", "jobs2"))
+            machine = _median(runs["cpu1"])[0] / _median(runs["cpu2"])[0]
             rows.append((n, floor, one, two))
             print(f"N={n:>6}: floor {floor[0]:6.2f} s | grade --jobs 1 {one[0]:6.2f} s = {one[0] / floor[0]:4.2f}x floor"
                   f" | --jobs 2 {two[0]:6.2f} s = {two[0] / floor[0]:4.2f}x floor, {one[0] / two[0]:4.2f}x faster "
                   f"than 1 | peak MiB: floor {floor[1]:.0f}, jobs1 {one[1]:.0f}, jobs2 {two[1]:.0f}", flush=True)
+            print(f"          the machine itself: two processes {machine:4.2f}x faster than one on a CPU-bound loop "
+                  f"(grader's two jobs reach {one[0] / two[0] / machine:.0%} of that)", flush=True)
             if not args.keep:  # a class of 100,000 is 400 MB, its reports as much again
                 for gone in [folder] + [work / f"{name}-{n}" for name in commands]:
                     shutil.rmtree(gone, ignore_errors=True)
