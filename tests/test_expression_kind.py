@@ -479,6 +479,7 @@ def test_one_expression_spelled_many_ways_is_checked_once_and_each_keeps_its_own
     depends on the text as written (a note on its notation, the hint for a loose subscript) is still its own."""
     from grader.kinds import expression
 
+    monkeypatch.setattr(expression, "_CHECKED", {})  # what earlier tests checked is not remembered here
     checked = []
     real = expression._check
     monkeypatch.setattr(expression, "_check", lambda *args: checked.append(args[2].text) or real(*args))
