@@ -237,3 +237,13 @@ def test_a_two_rule_mutant_looked_up_alone_is_the_one_the_whole_table_holds():
     right = mutants.key(config.answer)  # two rules may undo each other: whatever the table says
     found = mutants.pair_written_as(first, config.ns, right, memo)
     assert (found is None) == (table.get(right) is None) and (found is None or found.rule == table[right].rule)
+
+
+def test_the_walks_know_every_field_that_can_hold_a_node():
+    """Tree walks look only at the fields that can hold nodes (trees.py keeps the list); a new node field left off
+    it would be invisible to every mutant rule and to the columns stripped for comparing trees."""
+    from grader.expr.trees import _NODE_FIELDS, NODES
+
+    for cls in NODES:
+        holding = tuple(name for name, field in cls.__dataclass_fields__.items() if "Node" in str(field.type))
+        assert _NODE_FIELDS[cls] == holding, cls.__name__

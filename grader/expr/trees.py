@@ -16,21 +16,30 @@ def is_node(value: object) -> bool:
 
 def children(node: Node) -> list[tuple]:
     """(field, child) of every child node; a field holding a tuple gives (name, i) for its i-th item."""
+    fields = _NODE_FIELDS.get(type(node))
+    if fields is None:  # not one of ours: every field looked at
+        fields = node._fields
     out = []
-    for name in node._fields:
+    for name in fields:
         value = getattr(node, name)
         if isinstance(value, tuple):
-            out += [((name, i), v) for i, v in enumerate(value) if is_node(v)]
-        elif is_node(value):
+            out += [((name, i), v) for i, v in enumerate(value) if isinstance(v, NODES)]
+        elif isinstance(value, NODES):
             out.append((name, value))
     return out
+
+
+# the fields that can hold nodes, by node class, in field order (a mutant search asks for children by the
+# hundred thousand, and most fields are names, operators and columns)
+_NODE_FIELDS = {Num: (), Sym: (), Index: ("indices",), Call: ("args",), Bin: ("left", "right"), Neg: ("operand",),
+                Transpose: ("operand",), Sum: ("lo", "hi", "body")}
 
 
 def rebuild(node: Node, fn: Callable[[Node], Node]) -> Node:
     """``node`` with ``fn`` applied to each of its children; ``node`` itself where no child changed (its hash kept,
     and no tree is copied to strip columns it does not have)."""
     changes = {}
-    for name in node._fields:
+    for name in _NODE_FIELDS.get(type(node), node._fields):
         value = getattr(node, name)
         if isinstance(value, tuple):
             new = tuple(fn(c) if is_node(c) else c for c in value)
