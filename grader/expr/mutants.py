@@ -447,10 +447,15 @@ def _is(node: Node, value: float) -> bool:
 
 
 def _walk(node: Node, bound: tuple[str, ...], path: tuple = ()) -> Iterator[tuple[tuple, Node, tuple[str, ...]]]:
-    yield path, node, bound
-    for field, child in children(node):
-        inner = bound + (node.var,) if isinstance(node, Sum) and field == "body" else bound
-        yield from _walk(child, inner, path + (field,))
+    """Every (path, node, sum variables bound there), parents before children, children in order: with a stack,
+    not nested generators (each of which would pass every node below it up one more level)."""
+    stack = [(path, node, bound)]
+    while stack:
+        path, node, bound = stack.pop()
+        yield path, node, bound
+        inner = bound + (node.var,) if isinstance(node, Sum) else bound
+        stack.extend((path + (field,), child, inner if field == "body" and node.__class__ is Sum else bound)
+                     for field, child in reversed(children(node)))
 
 
 def _key(node: Node) -> Node:
