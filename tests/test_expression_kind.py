@@ -489,3 +489,16 @@ def test_one_expression_spelled_many_ways_is_checked_once_and_each_keeps_its_own
     loose = seed("q2a", "sigma'(z_t) h_t-1")  # read as h_t − 1, with a hint; braced, it is right and has none
     braced = seed("q2a", "sigma'(z_t) h_{t-1}")
     assert "h_{t-1}" in loose.feedback and loose.status != braced.status
+
+
+def test_outcomes_remembered_by_structure_are_bounded_by_the_length_of_their_answers(seed, monkeypatch):
+    """A class of long answers, all different (built to fill memory), holds no more than the bound's worth."""
+    from grader.kinds import expression
+
+    monkeypatch.setattr(expression, "_CHECKED", {})
+    monkeypatch.setattr(expression, "_checked_chars", 0)
+    monkeypatch.setattr(expression, "MAX_CHECKED_CHARS", 2_000)
+    for i in range(150):
+        seed("q2a", "sigma'(z_t) h_{t-1} + " + " + ".join(f"{i + k} h_t" for k in range(12)))
+    held = sum(length for part in expression._CHECKED.values() for _, length in part[2].values())
+    assert 0 < held <= 2_000 and held == expression._checked_chars

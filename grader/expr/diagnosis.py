@@ -208,7 +208,7 @@ def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, 
             rng = np.random.default_rng(config.seed + 1)
             points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
             targets = [_try(config.answer, config.ns, p, deadline) for p in points]
-        if len(table.points) > 64:  # variants of one part: a few, but never without bound
+        if len(table.points) >= 8:  # per-student variants: each its own points, met again rarely; kept few
             table.points.clear()
         known = table.points[id(reference)] = (reference, points, targets, {})
     return known[1], known[2], known[3]

@@ -470,32 +470,52 @@ def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
         return Outcome(Status.INCORRECT, 0.0, answer.wrong, answer.code)
     checked = _checked(config, reference)
     said = (mutants.key(answer.tree), _subscript_hint(answer.text))  # all of the answer its check depends on
-    outcome = checked.get(said)
-    if outcome is None:
+    known = checked.get(said)
+    if known is None:
         outcome = _check(config, reference, answer)
-        if len(checked) >= MAX_CHECKED:
-            checked.popitem(last=False)
-        checked[said] = outcome
+        _remember(checked, said, outcome, len(answer.text))
     else:
+        outcome = known[0]
         checked.move_to_end(said)
     if answer.note:
         outcome = dataclasses.replace(outcome, feedback=_join(outcome.feedback, answer.note))
     return outcome
 
 
-MAX_CHECKED = 1_000  # outcomes remembered per part (and variant), the least recently met let go first
+MAX_CHECKED = 1_000  # outcomes remembered per part (and variant), the least recently met let go first...
+MAX_CHECKED_CHARS = 100_000  # ...and in all, by the length of their answers (a tree is about as big as its text)
 _CHECKED: dict[int, tuple[Config, Reference, collections.OrderedDict]] = {}  # id of a part's config -> its outcomes
+_checked_chars = 0
 
 
 def _checked(config: Config, reference: Reference) -> collections.OrderedDict:
     """The outcomes of the expressions already checked for this part and variant, by structure: ``2x + 1``,
-    ``2*x+1`` and ``2 x + 1`` are one tree, checked once (grading remembers verdicts by the text as written)."""
+    ``2*x+1`` and ``2 x + 1`` are one tree, checked once (grading remembers verdicts by the text as written).
+    Values are (outcome, the answer's length)."""
+    global _checked_chars
     known = _CHECKED.get(id(config))
     if known is None or known[0] is not config or known[1] is not reference:
         if len(_CHECKED) > 512:
             _CHECKED.clear()
+            _checked_chars = 0
+        if known is not None:
+            _checked_chars -= sum(length for _, length in known[2].values())
         known = _CHECKED[id(config)] = (config, reference, collections.OrderedDict())
     return known[2]
+
+
+def _remember(checked: collections.OrderedDict, said: tuple, outcome: Outcome, length: int) -> None:
+    """Keep an outcome, within both bounds: a class of long, all different answers (built to fill memory, say)
+    holds no more than a few megabytes of trees."""
+    global _checked_chars
+    if len(checked) >= MAX_CHECKED:
+        _checked_chars -= checked.popitem(last=False)[1][1]
+    if _checked_chars + length > MAX_CHECKED_CHARS:
+        for part in _CHECKED.values():
+            part[2].clear()
+        _checked_chars = 0
+    checked[said] = (outcome, length)
+    _checked_chars += length
 
 
 def _check(config: Config, reference: Reference, answer: Answer) -> Outcome:
