@@ -502,3 +502,18 @@ def test_outcomes_remembered_by_structure_are_bounded_by_the_length_of_their_ans
         seed("q2a", "sigma'(z_t) h_{t-1} + " + " + ".join(f"{i + k} h_t" for k in range(12)))
     held = sum(length for part in expression._CHECKED.values() for _, length in part[2].values())
     assert 0 < held <= 2_000 and held == expression._checked_chars
+
+
+def test_the_count_of_remembered_characters_stays_true_when_parts_come_and_go(monkeypatch):
+    from grader.kinds import expression
+    from grader.model import Outcome
+
+    monkeypatch.setattr(expression, "_CHECKED", {})
+    monkeypatch.setattr(expression, "_checked_chars", 0)
+    configs = [object() for _ in range(513)]
+    for k, config in enumerate(configs):  # as many parts as are kept, and one more
+        expression._remember(expression._checked(config, None), k, Outcome(Status.CORRECT, 1.0), 10)
+    for k, config in enumerate(configs[:3]):  # another variant of a part: its outcomes replace the first's
+        expression._remember(expression._checked(config, "variant"), k, Outcome(Status.CORRECT, 1.0), 10)
+        held = sum(length for part in expression._CHECKED.values() for _, length in part[2].values())
+        assert held == expression._checked_chars > 0

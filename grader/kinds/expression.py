@@ -495,11 +495,11 @@ def _checked(config: Config, reference: Reference) -> collections.OrderedDict:
     global _checked_chars
     known = _CHECKED.get(id(config))
     if known is None or known[0] is not config or known[1] is not reference:
+        if known is not None:  # another part at the same address, or another variant: its outcomes go
+            _checked_chars -= sum(length for _, length in known[2].values())
         if len(_CHECKED) > 512:
             _CHECKED.clear()
             _checked_chars = 0
-        if known is not None:
-            _checked_chars -= sum(length for _, length in known[2].values())
         known = _CHECKED[id(config)] = (config, reference, collections.OrderedDict())
     return known[2]
 
