@@ -83,12 +83,10 @@ class Document:
     root: Any = None  # the yaml node graph; for a document read as JSON, composed when a position is first asked
     text: str | None = None  # the text, while its node graph is not composed
 
-    def where(self, path: Path_ = (), *, key: bool = False) -> tuple[int | None, int | None]:
+    def where(self, path: Path_ = (), *, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of ``path`` (of its key, with ``key``), or of its nearest ancestor."""
-        if self.root is None and self.text is not None:
+        if self.root is None and self.text is not None:  # (read as JSON: libyaml composes what json read)
             self.root, self.text = _compose(self.text), None
-            if self.root is None:  # JSON that libyaml cannot compose (a key over 1,024 characters): no position
-                return None, None
         node, mark, key_mark = self.root, getattr(self.root, "start_mark", None), None
         steps = tuple(path)
         reached = 0
@@ -416,14 +414,17 @@ _SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a
 
 
 class _Repeated(Exception):
-    """A JSON object names a key twice: the YAML reader says where."""
+    """A JSON object names a key twice (or one too long for libyaml): the YAML reader says where."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     mapping = dict(pairs)
-    if len(mapping) != len(pairs):
+    if len(mapping) != len(pairs) or any(len(key) > MAX_JSON_KEY for key in mapping):
         raise _Repeated
     return mapping
+
+
+MAX_JSON_KEY = 1_000  # libyaml takes a key of up to 1,024 characters: past that the YAML reader decides, as before
 
 
 # JSON's values as YAML 1.2 reads the same text: numbers keep their written text, NaN and Infinity (not JSON, but
@@ -461,7 +462,8 @@ def _read_json(text: str, limits: Limits) -> Any:
 
 
 def _compose(text: str) -> Any:
-    """The node graph of a text already read as JSON, for positions; None if libyaml cannot compose it."""
+    """The node graph of a text already read as JSON, for positions; None (so positions are 1:1) if libyaml cannot
+    compose it, which no text :func:`_read_json` takes is known to do."""
     loader = _Composer(text)
     try:
         return loader.get_single_node()

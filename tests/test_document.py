@@ -68,6 +68,8 @@ def _typed(value):
     '{"del": "\x7f"}',                           # a control character YAML refuses
     '{"lone": "\\ud83d"}',                      # half a character
     '# a comment first\n{"a": 1}',
+    '{"%s": 1}' % ("k" * 1_100),                   # a key longer than libyaml takes: its error, as before
+    '{"%s": [1]}' % ("k" * 900),
 ])
 def test_json_read_fast_is_read_as_the_yaml_reader_reads_it(text):
     try:
