@@ -321,6 +321,7 @@ def test_unknown_names_suggest_symbols_not_functions():
     ("sign(x) x", "abs(x)"), ("sgn(x)", "x/abs(x)"),
     ("factorial(175)*factorial(56)/(factorial(55)*factorial(176))", "56/176"), ("175!*56!/(55!*176!)", "17556/55176"),
     ("x 170!/169!", "170 x"), ("factorial(200)/factorial(198) + 3!", "39806"),
+    (r"\mathrm{fact orial}(200)/\mathrm{fact orial}(199) * x", "200 x"),  # the name however it is styled
 ])
 def test_functions_answer_checkers_use_and_factorials_beyond_doubles(student, reference):
     assert compare_scalar(student, reference, ["x"])

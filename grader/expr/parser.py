@@ -45,7 +45,7 @@ def parse(text: str, ns: Namespace) -> Node:
         except RecursionError:  # belt and braces: the depth counters should stop this first
             raise ExprError("the expression is nested too deeply") from None
         check_bounds(tree)
-        if "!" in prepared or "factorial" in prepared:  # the only ways to write one: most answers need no walk
+        if parser.factorials:  # most answers hold none, and need no walk to find that out
             tree = fold_factorials(tree)
     except ExprError as exc:
         if exc.col:  # point at the student's own text, not our rewritten one
@@ -136,6 +136,7 @@ class _Parser:
         self.abs_depth = 0
         self.bound: list[str] = []  # sum variables in scope
         self.known = ns.plain_names()
+        self.factorials = False  # has a factorial been read (n!, factorial(n), however the name was written)?
 
     # --- token helpers ------------------------------------------------------------------------
     @property
@@ -297,6 +298,7 @@ class _Parser:
             elif token.kind == "!":
                 self.advance()
                 node = Call("factorial", (node,), 0, token.col)
+                self.factorials = True
             else:
                 return node
 
@@ -595,6 +597,7 @@ class _Parser:
             raise ExprError(f"{name} takes {function.arity} argument{'s' * (function.arity > 1)}, "
                             f"not {len(args)}", token.col)
         node: Node = Call(name, tuple(args), order, token.col)
+        self.factorials = self.factorials or name == "factorial"
         if base is not None:
             node = Bin("/", node, Call("log", (base,), 0, token.col), token.col)
         return Bin("^", node, power, token.col) if power is not None else node
