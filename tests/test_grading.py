@@ -1,8 +1,6 @@
 """The pipeline for one submission: missing, unknown parts, and the grader's own failures."""
 from __future__ import annotations
 
-import json
-
 from conftest import SEED_SPEC, write  # noqa: F401 (fixture)
 from grader.grading import grade
 from grader.kinds import numeric
@@ -81,18 +79,3 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
     for k in range(10_000):
         often.put(("q2a", "", f"wrong {k}"), Outcome(Status.INCORRECT, 0.0), 8)
         assert often.get(("q2a", "", "right")) is not None
-
-
-def test_a_report_file_is_the_text_the_json_module_writes():
-    """Report files are written with orjson for speed; their text is the json module's, student numbers included
-    (``1e-05`` as written there, ``NaN``), and what orjson will not write (an int past 64 bits) still is written."""
-    from grader.document import load_text
-    from grader.report import render_json
-
-    answers = load_text('{"v": [1e-05, 0.0500, .nan, -.inf, 3], "big": 123456789012345678901234567890}').data
-    report = {"student": "s", "score": 0.5, "answer": answers["v"], "feedback": "é \u2028 \x00 \"q\"", "d": None}
-    want = json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
-    assert render_json(report) == want
-    assert "1e-05" in want and "NaN" in want
-    bigger = {**report, "answer": answers["big"]}
-    assert render_json(bigger) == json.dumps(bigger, ensure_ascii=False, separators=(",", ":")) + "\n"
