@@ -11,6 +11,7 @@ significant-figure check can read ``0.0500`` as three figures.
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import math
 import os
@@ -406,25 +407,24 @@ _MAP = "tag:yaml.org,2002:map"
 # --- JSON: read by the json module's C scanner, the node graph composed only if a position is asked ----
 
 _UNDECIDED = object()  # not plain JSON within bounds: the YAML reader decides (and says what is wrong)
-_JSON_START = re.compile(r"[ \t\r\n]*[\[{]")
+_JSON_START = re.compile(r"[ \r\n]*[\[{]")  # a tab before or after the collection: YAML refuses it
 # what YAML forbids in text, and what it reads as a line break (NEL, LS, PS) where JSON sees a character
 _NOT_JSON_ALIKE = re.compile("[^\x09\x0A\x0D\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
-_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+# a key YAML cannot read: its colon on another line, or more than libyaml's 1,024 characters from its quote
+_KEY_YAML_REFUSES = re.compile(r'"[ \t]*[\r\n][ \t\r\n]*:|"(?:[^"\\]|\\.){500,}"[ \t]*:|"[ \t]{500,}:')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Repeated(Exception):
-    """A JSON object names a key twice (or one too long for libyaml): the YAML reader says where."""
+    """A JSON object names a key twice: the YAML reader says where."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     mapping = dict(pairs)
-    if len(mapping) != len(pairs) or any(len(key) > MAX_JSON_KEY for key in mapping):
+    if len(mapping) != len(pairs):
         raise _Repeated
     return mapping
-
-
-MAX_JSON_KEY = 1_000  # libyaml takes a key of up to 1,024 characters: past that the YAML reader decides, as before
 
 
 # JSON's values as YAML 1.2 reads the same text: numbers keep their written text, NaN and Infinity (not JSON, but
@@ -436,18 +436,18 @@ _JSON = json.JSONDecoder(parse_float=resolve_plain, parse_int=resolve_plain, par
 def _read_json(text: str, limits: Limits) -> Any:
     """The data of a JSON text, as the YAML reader would make it (JSON is YAML 1.2), 10-20x faster: most submissions
     from forms, LMS exports and scripts are JSON. Whatever the two might read differently goes to the YAML reader,
-    as does anything wrong, which it locates: text YAML forbids (control characters) or reads as a line break,
-    a repeated key, a value past the bounds, a lone escaped half of a character. One difference is deliberate:
-    an escaped pair of surrogates (``"\\ud83d\\ude00"``, as ``json.dumps`` writes an emoji) is the character
-    JSON says it is, where libyaml refuses it."""
-    if not _JSON_START.match(text) or _NOT_JSON_ALIKE.search(text):
+    as does anything wrong, which it locates: text YAML forbids (control characters) or reads as a line break, a
+    tab outside the collection, a key YAML cannot read, a repeated key, a value past the bounds, a lone escaped
+    half of a character. One difference is deliberate: an escaped pair of surrogates (``"\\ud83d\\ude00"``, as
+    ``json.dumps`` writes an emoji) is the character JSON says it is, where libyaml refuses it."""
+    if not _JSON_START.match(text) or text.rstrip(" \r\n")[-1:] not in ("]", "}") or _NOT_JSON_ALIKE.search(text) \
+            or _KEY_YAML_REFUSES.search(text):
         return _UNDECIDED
-    if "\\u" in text and len(_SURROGATE.findall(text)) != 2 * len(_SURROGATE_PAIR.findall(text)):
-        return _UNDECIDED  # libyaml refuses escaped surrogates; a lone one would be no character at all
     try:
         data = _JSON.decode(text)
     except (ValueError, RecursionError, _Repeated):
         return _UNDECIDED
+    strings = "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None  # then look for halves left alone
     count, stack = 1, [(data, 0)]  # the bounds the YAML reader keeps: values, and depth of containers
     while stack:
         value, depth = stack.pop()
@@ -457,20 +457,25 @@ def _read_json(text: str, limits: Limits) -> Any:
         count += len(children)
         if count > limits.max_nodes:
             return _UNDECIDED
+        if strings and any(type(s) is str and _SURROGATE.search(s) for s in
+                           itertools.chain(value if type(value) is dict else (), children)):
+            return _UNDECIDED
         stack.extend((child, depth + 1) for child in children if type(child) is dict or type(child) is list)
     return data
 
 
 def _compose(text: str) -> Any:
-    """The node graph of a text already read as JSON, for positions; None (so positions are 1:1) if libyaml cannot
-    compose it, which no text :func:`_read_json` takes is known to do."""
-    loader = _Composer(text)
-    try:
-        return loader.get_single_node()
-    except yaml.YAMLError:
-        return None
-    finally:
-        loader.dispose()
+    """The node graph of a text already read as JSON, for positions. libyaml refuses escaped surrogates: in their
+    place, escapes of the same length keep every position. None (so positions are 1:1) if it still cannot."""
+    for attempt in (text, _SURROGATE_ESCAPE.sub(r"\\u0041", text)):
+        loader = _Composer(attempt)
+        try:
+            return loader.get_single_node()
+        except yaml.YAMLError:
+            continue
+        finally:
+            loader.dispose()
+    return None
 
 
 def _children(node) -> list:

@@ -70,6 +70,11 @@ def _typed(value):
     '# a comment first\n{"a": 1}',
     '{"%s": 1}' % ("k" * 1_100),                   # a key longer than libyaml takes: its error, as before
     '{"%s": [1]}' % ("k" * 900),
+    '{"%s": 1}' % ("\\u0041" * 300),             # short once read, too long as written
+    '{"a"%s: 1}' % (" " * 1_100),
+    '{"a"\n: 1}',                                 # a key's colon on the next line
+    '\t{"a": 1}', '{"a": 1}\n\t',                   # a tab outside the collection
+    '{"a": "\\\\ud83d\\ude00"}',                   # an escaped backslash, then half a character
 ])
 def test_json_read_fast_is_read_as_the_yaml_reader_reads_it(text):
     try:
@@ -95,6 +100,8 @@ def test_an_emoji_escaped_as_json_writes_it_is_read():
     text = json.dumps({"student": "1", "answers": {"q3": "I think \U0001F600 so"}})
     assert "\\ud83d\\ude00" in text
     assert load_text(text, "f.json").data["answers"]["q3"] == "I think \U0001F600 so"
+    doc = load_text(json.dumps({"student": "\U0001F600", "answers": [1, 2]}, indent=2), "f.json")
+    assert doc.where(("answers", 1)) == (5, 5)  # positions after an escaped emoji are where they are
 
 
 def test_merge_keys_and_aliases():
