@@ -37,7 +37,7 @@ def mutant_agreeing(config: Any, reference: Any, answer: Node) -> mutants.Mutant
         return None
     deadline = clock.now() + MUTANT_SECONDS
     with quiet():
-        points, targets, values = _mutant_points(config, reference, deadline)
+        points, targets, values = _mutant_points(config, reference)
         student = [_try(answer, config.ns, p, deadline) for p in points]
         kept = [(j, s) for j, (s, t) in enumerate(zip(student, targets)) if s is not None and t is not None]
         if len(kept) < 2:
@@ -78,7 +78,7 @@ def sum_terms(config: Any, reference: Any, answer: Node) -> str | None:
     deadline = clock.now() + MUTANT_SECONDS
     shapes: set[str] = set()
     with quiet():
-        for point in _mutant_points(config, reference, deadline)[0][:3]:
+        for point in _mutant_points(config, reference)[0][:3]:
             bounds = [_try(b, config.ns, point, deadline) for b in (right.lo, right.hi, mine.lo, mine.hi)]
             if any(b is None or np.ndim(b) for b in bounds) or bounds[:2] != bounds[2:]:
                 return None
@@ -196,7 +196,7 @@ def _table(config: Any) -> _Table:
     return cached
 
 
-def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, list, dict]:
+def _mutant_points(config: Any, reference: Any) -> tuple[list, list, dict]:
     """The points where mutants are compared with an answer, the right values there, and the mutants' values
     there as far as any answer needed them: made once per part (and per variant), as the mutants are."""
     table = _table(config)
@@ -204,10 +204,13 @@ def _mutant_points(config: Any, reference: Any, deadline: float) -> tuple[list, 
     if known is None or known[0] is not reference:
         if reference.instances:
             points, targets = list(reference.instances), list(reference.targets)
-        else:
+        else:  # the right values: the spec's, worked out in time of their own, kept only if not cut short
             rng = np.random.default_rng(config.seed + 1)
             points = [random_bindings(config.ns, rng) for _ in range(MUTANT_POINTS)]
-            targets = [_try(config.answer, config.ns, p, deadline) for p in points]
+            own = clock.now() + MUTANT_SECONDS
+            targets = [_try(config.answer, config.ns, p, own) for p in points]
+            if clock.passed(own):
+                return points, targets, {}
         if len(table.points) >= 8:  # per-student variants: each its own points, met again rarely; kept few
             table.points.clear()
         known = table.points[id(reference)] = (reference, points, targets, {})

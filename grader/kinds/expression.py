@@ -19,6 +19,7 @@ import dataclasses
 import itertools
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -468,15 +469,18 @@ def read(config: Config, raw: Any) -> Answer:
 def check(config: Config, reference: Reference, answer: Answer) -> Outcome:
     if answer.tree is None:
         return Outcome(Status.INCORRECT, 0.0, answer.wrong, answer.code)
-    checked = _checked(config, reference)
     said = (mutants.key(answer.tree), _subscript_hint(answer.text))  # all of the answer its check depends on
-    known = checked.get(said)
+    with _CHECKED_LOCK:  # the service grades in several threads
+        checked = _checked(config, reference)
+        known = checked.get(said)
+        if known is not None:
+            checked.move_to_end(said)
     if known is None:
         outcome = _check(config, reference, answer)
-        _remember(checked, said, outcome, len(answer.text))
+        with _CHECKED_LOCK:
+            _remember(_checked(config, reference), said, outcome, len(answer.text))
     else:
         outcome = known[0]
-        checked.move_to_end(said)
     if answer.note:
         outcome = dataclasses.replace(outcome, feedback=_join(outcome.feedback, answer.note))
     return outcome
@@ -486,6 +490,7 @@ MAX_CHECKED = 1_000  # outcomes remembered per part (and variant), the least rec
 MAX_CHECKED_CHARS = 100_000  # ...and in all, by the length of their answers (a tree is about as big as its text)
 _CHECKED: dict[int, tuple[Config, Reference, collections.OrderedDict]] = {}  # id of a part's config -> its outcomes
 _checked_chars = 0
+_CHECKED_LOCK = threading.Lock()
 
 
 def _checked(config: Config, reference: Reference) -> collections.OrderedDict:
