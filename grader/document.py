@@ -440,8 +440,10 @@ def _read_json(text: str, limits: Limits) -> Any:
     tab outside the collection, a key YAML cannot read, a repeated key, a value past the bounds, a lone escaped
     half of a character. One difference is deliberate: an escaped pair of surrogates (``"\\ud83d\\ude00"``, as
     ``json.dumps`` writes an emoji) is the character JSON says it is, where libyaml refuses it."""
+    # (a text with as many commas as the bound on values may be past it: the YAML reader reads it once and says so,
+    # rather than this reading it first only to find that out)
     if not _JSON_START.match(text) or text.rstrip(" \r\n")[-1:] not in ("]", "}") or _NOT_JSON_ALIKE.search(text) \
-            or _KEY_YAML_REFUSES.search(text):
+            or _KEY_YAML_REFUSES.search(text) or text.count(",") >= limits.max_nodes:
         return _UNDECIDED
     try:
         data = _JSON.decode(text)
