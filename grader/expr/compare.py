@@ -121,22 +121,13 @@ def candidates(fixed: list[Node], ns: Namespace, seed: int, tries: int = MAX_TRI
     if not _batches(ns):
         return None
     columns = _columns(ns, np.random.default_rng(seed), tries)
-    batch, deadline, values = Bindings(values=columns), clock.now() + seconds, []
-    with quiet():
-        for k, tree in enumerate(fixed, start=1):
-            try:
-                out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
-            except NeedsPointwise:
-                return None
-            except ExprError:
-                if k < required:
-                    return None
-                out = np.full(tries, np.nan)  # a known mistake that cannot be evaluated matches nothing
-            value = np.array(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
-            value.setflags(write=False)
-            values.append(value)
-    for column in columns.values():
-        column.setflags(write=False)
+    try:
+        with quiet():
+            values = [np.array(v) for v in _evaluated(fixed, ns, columns, clock.now() + seconds, tries, required, 1)]
+    except (NeedsPointwise, ReferenceFailed):
+        return None
+    for array in values + list(columns.values()):
+        array.setflags(write=False)  # shared by every answer of the part
     return Candidates(columns, tuple(values))
 
 
@@ -187,19 +178,7 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
         columns, fixed, trees = prepared.columns, list(prepared.values), trees[:1]
     else:
         columns, fixed = _columns(ns, rng, tries), []
-    batch = Bindings(values=columns)
-    values = []
-    for k, tree in enumerate(trees):
-        try:
-            out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
-        except ExprError as exc:
-            if k == 0:
-                raise  # the student's own problem: an index out of range, too much work
-            if k < required:
-                raise ReferenceFailed(str(exc)) from None
-            out = np.full(tries, np.nan)  # a known mistake that cannot be evaluated matches nothing
-        values.append(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
-    values += fixed
+    values = _evaluated(trees, ns, columns, deadline, tries, required) + fixed
     reference_ok = np.all([np.isfinite(v) for v in values[1:required]], axis=0)
     both = reference_ok & np.isfinite(values[0])
     chosen = np.flatnonzero(both)[:need]
@@ -210,6 +189,25 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
         picked = v[chosen]
         kept.append([x if ok else None for x, ok in zip(picked.tolist(), np.isfinite(picked).tolist())])
     return Sampled(points, kept, int(np.count_nonzero(reference_ok)), int(np.count_nonzero(both)))
+
+
+def _evaluated(trees: list[Node], ns: Namespace, columns: dict[str, np.ndarray], deadline: float, tries: int,
+               required: int, first: int = 0) -> list[np.ndarray]:
+    """Each tree's values at every candidate point, in one numpy pass each; tree ``first + k`` of :func:`sample`'s
+    list is the k-th here. The student's failure is raised as it is, a reference's as :class:`ReferenceFailed`;
+    a known mistake that cannot be evaluated matches nothing. :class:`NeedsPointwise` goes to the caller."""
+    batch, values = Bindings(values=columns), []
+    for k, tree in enumerate(trees, start=first):
+        try:
+            out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
+        except ExprError as exc:
+            if k == 0:
+                raise  # the student's own problem: an index out of range, too much work
+            if k < required:
+                raise ReferenceFailed(str(exc)) from None
+            out = np.full(tries, np.nan)
+        values.append(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
+    return values
 
 
 def _sample_pointwise(trees, ns, rng, deadline, need, tries, required) -> Sampled:
