@@ -247,3 +247,28 @@ def test_the_walks_know_every_field_that_can_hold_a_node():
     for cls in NODES:
         holding = tuple(name for name, field in cls.__dataclass_fields__.items() if "Node" in str(field.type))
         assert _NODE_FIELDS[cls] == holding, cls.__name__
+
+
+def test_whole_answer_rules_looked_up_alone_agree_with_the_table():
+    """The sign, a factor and two symbols exchanged are looked for without making the whole-answer mutants; on a
+    sum with several exchangeable symbols (one also a sum's variable), each pair looked up alone is the table's."""
+    from grader.expr import diagnosis, mutants
+
+    built = Built("expression", {
+        "dims": {"K": 3},
+        "symbols": {"a": "scalar", "b": "scalar", "c": "scalar", "k": "scalar",
+                    "x": {"shape": "scalar", "index": [1, "K"]}, "T": {"shape": "scalar", "integer": True,
+                                                                     "range": [2, 5]}},
+        "answer": r"a b + \sum_{k=1}^{K} c x_k + k",
+    })
+    config = built.part.config
+    first = diagnosis._singles(config)
+    table: dict = {}
+    for m in mutants.pairs(first, config.ns):
+        table.setdefault(m.tree, m)
+    whole = [m for m in table.values() if {"sign", "exchange", "extra-factor"} & set(m.rule.split("+"))]
+    assert len(whole) > 100
+    memo: dict = {}
+    for m in whole[::3]:
+        got = mutants.pair_written_as(first, config.ns, m.tree, memo)
+        assert got is not None and (got.rule, got.said) == (m.rule, m.said)

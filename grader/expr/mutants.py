@@ -38,12 +38,23 @@ def key(tree: Node) -> Node:
     return strip(tree)
 
 
-def names(tree: Node) -> set[str]:
-    """The symbols a tree uses (sequences by name: h for h_{i-1}); a sum's own variable is not one."""
-    found: set[str] = set()
-    for _, node, bound in _walk(tree, ()):
-        if isinstance(node, (Sym, Index)) and node.name not in bound:
-            found.add(node.name)
+def names(tree: Node, memo: dict | None = None) -> set[str]:
+    """The symbols a tree uses (sequences by name: h for h_{i-1}); a sum's own variable is not one. ``memo``:
+    as :func:`singles`'s, where each subtree's names are kept (a mutant shares most of its reference's)."""
+    return set(_names(tree, {} if memo is None else memo)[0])
+
+
+def _names(node: Node, memo: dict) -> tuple[frozenset, frozenset]:
+    """(the names ``node`` uses, a sum's variable left out; every name written in it, that one too)."""
+    key = ("names", node)
+    found = memo.get(key)
+    if found is None:
+        free = every = frozenset((node.name,)) if isinstance(node, (Sym, Index)) else frozenset()
+        for field, child in children(node):
+            inner, written = _names(child, memo)
+            free |= inner - {node.var} if field == "body" and isinstance(node, Sum) else inner
+            every |= written
+        found = memo[key] = (free, every)
     return found
 
 
@@ -59,7 +70,7 @@ def _made(tree: Node, ns: Namespace, memo: dict | None, stripped: bool = False) 
     tree = tree if stripped else strip(tree)
     seen = {tree}
     count = 0
-    for mutant in _top_level(tree, ns):
+    for mutant in _top_level(tree, ns, {} if memo is None else memo):
         if mutant.tree not in seen:
             seen.add(mutant.tree)
             count += 1
@@ -165,15 +176,36 @@ def _one_rule_apart(tree: Node, target: Node, used: set[str], ns: Namespace, mem
     need trying; the whole-answer rules put the tree under a sign or a factor, or keep the symbols it uses."""
     if tree == target:
         return False
-    if (isinstance(target, (Neg, Bin)) or names(tree) == used) and any(m.tree == target for m in _top_level(tree, ns)):
+    if _top_level_gives(tree, target, used, ns, memo):
         return True
     where = _differences(tree, target)
-    for path, node, bound in _walk(tree, ()):
-        if path == where[:len(path)]:
-            for new, _, _ in _rewrites_of(node, ns, bound, memo):
-                if replace_at(tree, path, new) == target:
-                    return True
+    node, bound = tree, ()
+    for depth in range(len(where) + 1):  # the places above every difference, from the root down
+        for new, _, _ in _rewrites_of(node, ns, bound, memo):
+            if replace_at(tree, where[:depth], new) == target:
+                return True
+        if depth < len(where):
+            step = where[depth]
+            if isinstance(node, Sum) and step == "body":
+                bound = bound + (node.var,)
+            node = getattr(node, step[0])[step[1]] if isinstance(step, tuple) else getattr(node, step)
     return False
+
+
+def _top_level_gives(tree: Node, target: Node, used: set[str], ns: Namespace, memo: dict) -> bool:
+    """Does a rule on the whole of ``tree`` give ``target``? :func:`_top_level`'s mutants, each looked for without
+    making the others: the sign and a factor by the shape of ``target``, the exchanges only where they can keep
+    the symbols ``target`` uses (always, unless a sum's variable is one of them)."""
+    if isinstance(target, Neg) and target.operand == tree:
+        return True
+    if isinstance(target, Bin) and target.op in ("@", "/"):
+        factor, rest = (target.left, target.right) if target.op == "@" else (target.right, target.left)
+        if rest == tree and isinstance(factor, Sym) and factor == Sym(factor.name) \
+                and factor.name in _integer_names(ns) | _plain_scalars(ns):
+            return True
+    if names(tree, memo) != used and not (isinstance(target, (Neg, Bin)) and _has_sum(tree)):
+        return False
+    return any(m.tree == target for m in _top_level(tree, ns, memo) if m.rule == "exchange")
 
 
 def _differences(a: Node, b: Node) -> tuple:
@@ -202,16 +234,16 @@ def _whole(mutant: Mutant) -> bool:
 
 # --- the rules ------------------------------------------------------------------------------------
 
-def _top_level(tree: Node, ns: Namespace) -> Iterator[Mutant]:
+def _top_level(tree: Node, ns: Namespace, memo: dict) -> Iterator[Mutant]:
     """Rules on the whole answer: the sign, two symbols exchanged everywhere, and an extra factor that is a
     declared whole number (T, t)."""
     yield Mutant(Neg(tree), "sign", "The sign is flipped.")
-    used = sorted(n for n in names(tree) if n in ns.symbols and not ns.symbols[n].integer)
+    used = sorted(n for n in names(tree, memo) if n in ns.symbols and not ns.symbols[n].integer)
     for k, a in enumerate(used):
         for b in used[k + 1:]:
             sa, sb = ns.symbols[a], ns.symbols[b]
             if sa.shape == sb.shape and len(sa.index) == len(sb.index):
-                yield Mutant(_exchanged(tree, a, b), "exchange", f"{a} and {b} are exchanged: each stands where "
+                yield Mutant(_exchanged(tree, a, b, memo), "exchange", f"{a} and {b} are exchanged: each stands where "
                                                                   "the other belongs.")
     for name in sorted(_integer_names(ns) | _plain_scalars(ns)):
         symbol = Sym(name)
@@ -416,16 +448,24 @@ def _is_step_off(index: Node) -> bool:
 
 # --- tree plumbing --------------------------------------------------------------------------------
 
-def _exchanged(node: Node, a: str, b: str) -> Node:
+def _exchanged(node: Node, a: str, b: str, memo: dict) -> Node:
+    """``node`` with every ``a`` written as ``b`` and the reverse; a subtree that has neither kept as it is."""
+    every = _names(node, memo)[1]
+    if a not in every and b not in every:
+        return node
     if isinstance(node, (Sym, Index)) and node.name in (a, b):
         node = replace(node, name=b if node.name == a else a)
-    return rebuild(node, lambda child: _exchanged(child, a, b))
+    return rebuild(node, lambda child: _exchanged(child, a, b, memo))
 
 
 def _integer_names(ns: Namespace) -> set[str]:
     """Whole-number scalars a student might multiply or divide by, or put in a bound: T, t."""
     names = {n for n, s in ns.symbols.items() if s.integer and s.shape == () and not s.is_sequence}
     return names | set(ns.dims)
+
+
+def _has_sum(node: Node) -> bool:
+    return isinstance(node, Sum) or any(_has_sum(child) for _, child in children(node))
 
 
 def _has_symbol(node: Node) -> bool:
