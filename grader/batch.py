@@ -135,14 +135,15 @@ def _work(task: tuple[str, str]) -> Work:
     if state["graded"] % TRIM_EVERY == 0:
         give_back_memory()
     readings = {p.id: p.reading for p in report.parts if p.reading is not None}
-    data = report.to_json()
     overrides = state["overrides"]  # most runs have none: then no part is looked up
     overridden = bool(overrides) and any((report.student, p.id) in overrides for p in report.parts)
-    shown = apply_overrides(report.to_json(), overrides) if overridden else data
-    texts = {fmt: RENDERERS[fmt].from_json(shown) for fmt in state["formats"]}
-    # the gradebook keeps the automatic report: the JSON file's own text, when nothing overrides it
-    stored = texts["json"].rstrip("\n") if "json" in texts and not overridden else None
-    rows = rows_of(state["assignment"], source, content_hash, state["spec_hash"], __version__, modified, data,
+    # the gradebook keeps the automatic report: the JSON file's text when nothing overrides it, made from each
+    # part's text, which is made once per distinct answer (Report.json_text)
+    stored = report.json_text()
+    shown = apply_overrides(report.to_json(), overrides) if overridden else None
+    texts = {fmt: stored + "\n" if fmt == "json" and shown is None else
+             RENDERERS[fmt].from_json(report.to_json() if shown is None else shown) for fmt in state["formats"]}
+    rows = rows_of(state["assignment"], source, content_hash, state["spec_hash"], __version__, modified, report,
                    readings, stored)
     done = Work(source, content_hash, student=report.student, score=report.score, max_score=report.max_score,
                 problem=report.problem, errors=sum(1 for p in report.parts if p.status == "error"), rows=rows)

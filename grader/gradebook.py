@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 
 from .errors import GraderError, quote, shown_path
 from .files import safe_name, unique_stem
+from .model import Report, compact_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assignments (
@@ -133,17 +134,25 @@ class SubmissionRows:
 
 
 def rows_of(assignment: str, source: str, content_hash: str, spec_hash: str, version: str, modified: float | None,
-            report: dict[str, Any], answer_keys: dict[str, Any], report_text: str | None = None) -> SubmissionRows:
-    student = report["student"]
+            report: "Report | dict[str, Any]", answer_keys: dict[str, Any], report_text: str | None = None) \
+        -> SubmissionRows:
+    """The rows of a graded report: the model's (a batch's) or its JSON form (the service's)."""
+    if isinstance(report, Report):
+        student, name, score, max_score, problem = (report.student, report.name, report.score, report.max_score,
+                                                    report.problem)
+        parts = [(p.id, p.kind, p.score, p.max_score, str(p.status), p.diagnosis, p.feedback) for p in report.parts]
+        text = report_text or report.json_text()
+    else:
+        student, name, score, max_score, problem = (report["student"], report.get("name"), report["score"],
+                                                    report["max_score"], report.get("problem"))
+        parts = [(p["id"], p["kind"], p["score"], p["max_score"], p["status"], p["diagnosis"], p["feedback"])
+                 for p in report["parts"]]
+        text = report_text or compact_json(report)
     return SubmissionRows(
-        (student, report.get("name")),
-        (assignment, source, student, content_hash, spec_hash, version, modified, report["score"],
-         report["max_score"], report.get("problem"),
-         report_text or json.dumps(report, ensure_ascii=False, separators=(",", ":"))),
-        [(assignment, source, part["id"], part["kind"], part["score"], part["max_score"], part["status"],
-          part["diagnosis"], part["feedback"],
-          None if answer_keys.get(part["id"]) is None else json.dumps(answer_keys[part["id"]]))
-         for part in report["parts"]])
+        (student, name),
+        (assignment, source, student, content_hash, spec_hash, version, modified, score, max_score, problem, text),
+        [(assignment, source) + part + (None if answer_keys.get(part[0]) is None else json.dumps(answer_keys[part[0]]),)
+         for part in parts])
 
 
 class Graded:

@@ -64,19 +64,22 @@ def grade_safely(spec: LoadedSpec, submission: Submission) -> Report:
 
 def grade_part(part: Part, reference: Any, raw: Any, verdicts: Verdicts | None = None, version: str = "",
                labels: dict[str, str] | None = None) -> PartResult:
-    """``version`` tells a student's variant of the part apart (remembered verdicts are per version);
-    ``labels`` maps the option labels this student saw to the spec's, for class statistics."""
+    """``version`` tells a student's variant of the part apart (remembered results are per version);
+    ``labels`` maps the option labels this student saw to the spec's, for class statistics. An answer met before
+    in this version gets the very result it got then (results are frozen)."""
     said = answer_key(raw) if verdicts is not None and _short(raw) else None
-    key = None if said is None else (part.id, version, said)
-    outcome = None if key is None else verdicts.get(key)
-    if outcome is None:
-        outcome = check_answer(part, reference, raw)
-        if key is not None:
-            verdicts.put(key, outcome, len(raw) if isinstance(raw, str) else 0)
+    key = None if said is None else (part.id, version, said, tuple(labels.items()) if labels else None)
+    known = None if key is None else verdicts.get(key)
+    if known is not None:
+        return known
+    outcome = check_answer(part, reference, raw)
     shown = KINDS[part.kind].show(part.config, reference) if part.release_answer else None
-    result = _result(part, outcome, plain(raw), shown)
-    if labels and isinstance(result.reading, list):
-        result.reading = [labels.get(str(label), label) for label in result.reading]
+    reading = outcome.reading
+    if labels and isinstance(reading, list):
+        reading = [labels.get(str(label), label) for label in reading]
+    result = _result(part, outcome, plain(raw), shown, reading)
+    if key is not None:  # its JSON, made here once, is kept with it: counted in what the memory holds
+        verdicts.put(key, result, (len(raw) if isinstance(raw, str) else 0) + len(result.json_text()))
     return result
 
 
@@ -117,11 +120,11 @@ def for_kind(kind: Any, raw: Any) -> Any:
     return raw
 
 
-def _result(part: Part, outcome: Outcome, answer: Any, reference: Any) -> PartResult:
+def _result(part: Part, outcome: Outcome, answer: Any, reference: Any, reading: Any = None) -> PartResult:
     return PartResult(
         id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, SCORE_DECIMALS), max_score=part.points,
         status=outcome.status, feedback=outcome.feedback, diagnosis=outcome.diagnosis, answer=answer,
-        details=list(outcome.details), reference=reference, reading=outcome.reading,
+        details=list(outcome.details), reference=reference, reading=outcome.reading if reading is None else reading,
     )
 
 

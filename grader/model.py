@@ -5,6 +5,7 @@ databases stay at the edges (cli, report renderers).
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -15,6 +16,11 @@ from .policy import Policy
 
 
 SCORE_DECIMALS = 6  # scores are kept to a millionth of a point (and a part's points have no more decimals)
+
+
+def compact_json(value: Any) -> str:
+    """JSON on one line, characters as they are: the text of report files and of the gradebook's reports."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class Status(StrEnum):
@@ -137,8 +143,11 @@ class Outcome:
         return Outcome(status, fraction, feedback, diagnosis, tuple(details), reading)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PartResult:
+    """One part's result. Frozen: a result remembered for an answer many students wrote is the same object in each
+    of their reports."""
+
     id: str
     kind: str
     score: float
@@ -160,6 +169,14 @@ class PartResult:
         if self.reference is not None:
             out["reference"] = self.reference
         return out
+
+    def json_text(self) -> str:
+        """:func:`compact_json` of :meth:`to_json`, made once per result."""
+        text = self.__dict__.get("_json_text")
+        if text is None:
+            text = compact_json(self.to_json())
+            object.__setattr__(self, "_json_text", text)
+        return text
 
 
 @dataclass
@@ -186,17 +203,25 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         from . import __version__
 
-        return {
-            "assignment": self.assignment, "title": self.title, "student": self.student,
-            "name": self.name, "source": self.source, "score": self.score,
-            "max_score": self.max_score, "problem": self.problem, "warnings": list(self.warnings),
-            "counts": self.counts(), "parts": [p.to_json() for p in self.parts],
-            "grader_version": __version__,
-        }
+        return {**self._head(), "parts": [p.to_json() for p in self.parts], "grader_version": __version__}
+
+    def json_text(self) -> str:
+        """:func:`compact_json` of :meth:`to_json`, the same text, with each part's made once (see
+        :meth:`PartResult.json_text`): most of a class's parts are answers met before."""
+        from . import __version__
+
+        head = compact_json(self._head())
+        parts = ",".join([p.json_text() for p in self.parts])
+        return f'{head[:-1]},"parts":[{parts}],"grader_version":{compact_json(__version__)}}}'
+
+    def _head(self) -> dict[str, Any]:
+        return {"assignment": self.assignment, "title": self.title, "student": self.student, "name": self.name,
+                "source": self.source, "score": self.score, "max_score": self.max_score, "problem": self.problem,
+                "warnings": list(self.warnings), "counts": self.counts()}
 
 
 class Verdicts:
-    """Outcomes of answers already checked, by (part, variant, answer): a class repeats its answers, and a
+    """Results of answers already checked, by (part, variant, answer): a class repeats its answers, and a
     repeated one costs a lookup. Bounded by entries and by the characters they hold (answers, feedback), so a
     class of 100,000 holds no more than one of 1,000; when full, the answer least recently met is let go (the
     right answers everyone writes stay)."""
@@ -205,17 +230,18 @@ class Verdicts:
     MAX_CHARS = 1_200_000  # about 2 MB of text
 
     def __init__(self) -> None:
-        self._outcomes: OrderedDict[tuple, tuple[Outcome, int]] = OrderedDict()
+        self._outcomes: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
         self._chars = 0
 
-    def get(self, key: tuple) -> "Outcome | None":
+    def get(self, key: tuple) -> Any:
         found = self._outcomes.get(key)
         if found is None:
             return None
         self._outcomes.move_to_end(key)
         return found[0]
 
-    def put(self, key: tuple, outcome: "Outcome", answer_chars: int) -> None:
+    def put(self, key: tuple, outcome: Any, answer_chars: int) -> None:
+        """``outcome``: anything with ``feedback`` and ``details`` (a :class:`PartResult`, an :class:`Outcome`)."""
         weight = answer_chars + len(outcome.feedback) + sum(map(len, outcome.details)) + 64
         old = self._outcomes.pop(key, None)
         self._chars += weight - (old[1] if old else 0)

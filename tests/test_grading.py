@@ -79,3 +79,44 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
     for k in range(10_000):
         often.put(("q2a", "", f"wrong {k}"), Outcome(Status.INCORRECT, 0.0), 8)
         assert often.get(("q2a", "", "right")) is not None
+
+
+def test_an_answer_met_again_gets_the_same_frozen_result_and_the_report_text_is_the_json_of_its_dict():
+    """A class's repeated answers are graded once: the second student's part is the first one's result, which no
+    one can change under the other (frozen). The report file's text, made from each part's text once, is exactly
+    the JSON of the report's dict: numbers as written, non-ASCII, a missing name, warnings, a problem."""
+    import dataclasses
+    import json
+
+    import pytest
+
+    from grader.report import render_json
+
+    spec = load_spec(SEED_SPEC)
+    answers = {"q1a": "b", "q1b": "c", "q2a": "2.50", "q3b": "Ωmega — “quoted” \\ text", "q9": 1}
+    first = grade(spec, Submission(student="s1", answers=dict(answers)))
+    second = grade(spec, Submission(student="s2", name="Zoë", answers=dict(answers)))
+    assert all(a is b for a, b in zip(first.parts, second.parts))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.parts[0].score = 99.0
+    other = grade(spec, Submission(student="s3", answers={**answers, "q2a": "2.5"}))  # another text: its own
+    assert next(p for p in other.parts if p.id == "q2a") is not next(p for p in first.parts if p.id == "q2a")
+    unreadable = grade(spec, Submission(student="s4", answers={}, problem="s4.yaml:1:1: not YAML"))
+    for report in (first, second, other, unreadable):
+        assert report.json_text() + "\n" == render_json(report.to_json())
+        assert json.loads(report.json_text()) == report.to_json()
+    assert second.to_json()["parts"] is not first.to_json()["parts"]  # each dict its own, for overrides to change
+
+
+def test_a_shuffled_part_remembers_results_per_order_of_labels():
+    """Two students with the same version of a part but told apart by their labels never share a result."""
+    from grader.grading import grade_part
+    from grader.model import Verdicts
+
+    spec = load_spec(SEED_SPEC)
+    part = next(p for p in spec.assignment.parts if p.id == "q1b")
+    verdicts, reference = Verdicts(), spec.references["q1b"]
+    a = grade_part(part, reference, "c", verdicts, "v", {"c": "a", "a": "c"})
+    b = grade_part(part, reference, "c", verdicts, "v", {"c": "c", "a": "a"})
+    assert a is not b and (a.reading, b.reading) == (["a"], ["c"])
+    assert grade_part(part, reference, "c", verdicts, "v", {"c": "a", "a": "c"}) is a

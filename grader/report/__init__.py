@@ -6,16 +6,17 @@ No I/O here: callers write the result. ``RENDERERS`` maps a ``--format`` name to
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..model import compact_json
 from . import markdown, terminal
 
 
 def render_json(report: dict[str, Any]) -> str:
-    """Compact JSON (one line): the machine's form; tools such as jq print it nicely."""
-    return json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """Compact JSON (one line): the machine's form; tools such as jq print it nicely. The same text as
+    ``Report.json_text()`` of the report this came from."""
+    return compact_json(report) + "\n"
 
 
 @dataclass(frozen=True)
