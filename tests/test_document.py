@@ -72,6 +72,8 @@ def _typed(value):
     '{"%s": [1]}' % ("k" * 900),
     '{"%s": 1}' % ("\\u0041" * 300),             # short once read, too long as written
     '{"a"%s: 1}' % (" " * 1_100),
+    '{"%s": 1}' % ('k\\"' * 400),                  # a long key broken by escaped quotes: found all the same
+    '{"a": "%s", "b": 1}' % ("v" * 1_100),         # a long value is no key
     '{"a"\n: 1}',                                 # a key's colon on the next line
     '\t{"a": 1}', '{"a": 1}\n\t',                   # a tab outside the collection
     '{"a": "\\\\ud83d\\ude00"}',                   # an escaped backslash, then half a character
