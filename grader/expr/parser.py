@@ -62,12 +62,16 @@ def check_bounds(tree: Node) -> None:
     """
     order: list[Node] = []  # pre-order: every parent before its children
     stack = [tree]
+    folds = False  # a power or a sum: a constant there is bounded
     while stack:
         node = stack.pop()
         order.append(node)
         if len(order) > MAX_NODES:
             raise ExprError(f"the expression is too long (more than {MAX_NODES} parts)")
         stack.extend(_children(node))
+        folds = folds or isinstance(node, Sum) or (isinstance(node, Bin) and node.op == "^")
+    if not folds and len(order) <= MAX_TREE_DEPTH:  # no tree is deeper than it has nodes: nothing left to check
+        return
     folded: dict[int, float | None] = {}
     depth: dict[int, int] = {}
     for node in reversed(order):  # children first

@@ -38,6 +38,11 @@ _NODE_FIELDS = {Num: (), Sym: (), Index: ("indices",), Call: ("args",), Bin: ("l
 def rebuild(node: Node, fn: Callable[[Node], Node]) -> Node:
     """``node`` with ``fn`` applied to each of its children; ``node`` itself where no child changed (its hash kept,
     and no tree is copied to strip columns it does not have)."""
+    changes = _changed_children(node, fn)
+    return replace(node, **changes) if changes else node
+
+
+def _changed_children(node: Node, fn: Callable[[Node], Node]) -> dict:
     changes = {}
     for name in _NODE_FIELDS.get(type(node), node._fields):
         value = getattr(node, name)
@@ -49,13 +54,16 @@ def rebuild(node: Node, fn: Callable[[Node], Node]) -> Node:
             new = fn(value)
             if new is not value:
                 changes[name] = new
-    return replace(node, **changes) if changes else node
+    return changes
 
 
 def strip(node: Node) -> Node:
-    """The tree without the columns it was written at: equal trees are the same expression, written alike."""
-    done = rebuild(node, strip)
-    return replace(done, col=0) if getattr(done, "col", 0) else done
+    """The tree without the columns it was written at: equal trees are the same expression, written alike. Each
+    node is copied once, children and column changed together (every answer's tree is stripped once)."""
+    changes = _changed_children(node, strip)
+    if getattr(node, "col", 0):
+        changes["col"] = 0
+    return replace(node, **changes) if changes else node
 
 
 def replace_at(node: Node, path: tuple, new: Node) -> Node:
