@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 from ..files import ensure_folder, safe_name, write_atomic
 from ..gradebook import Gradebook
+from ..model import compact_json
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS service_tokens (
@@ -166,7 +167,7 @@ class Store:
             number = used + 1
             file = write_atomic(folder, f"{number}.json", body.decode("utf-8", "replace"))
             report = {**report, "source": str(file)}
-            text = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+            text = compact_json(report)
             book.db.execute("INSERT INTO service_attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             (assignment, student, number, received, str(file), report["score"],
                              report["max_score"], text))
