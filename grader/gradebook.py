@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS part_results (
     score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL, diagnosis TEXT, feedback TEXT,
     answer_key TEXT,                                 -- the answer as the kind read it (choice picks), JSON
     PRIMARY KEY (assignment, source, part)
-);
+) WITHOUT ROWID;                -- rows kept in key order, no second tree for the key (a class writes one per part)
 CREATE TABLE IF NOT EXISTS overrides (
     assignment TEXT NOT NULL, student TEXT NOT NULL, part TEXT NOT NULL, score REAL NOT NULL,
     comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import ROOT, SEED_SPEC
 from helpers import gradebook_rows, make_class, output_files, run_grader
+from grader.gradebook import SCHEMA
 
 
 def test_unchanged_submissions_are_skipped_and_changes_are_graded(cli, tmp_path):
@@ -92,6 +93,27 @@ def test_reports_match_the_gradebook(cli, tmp_path):
         assert on_disk == json.loads(report)
     parts = db.execute("SELECT count(*) FROM part_results").fetchone()[0]
     assert parts == 10 * 10  # ten parts: q4 is answered by none of these copies (missing)
+
+
+def test_a_gradebook_made_before_part_rows_were_kept_without_rowid_is_still_written(cli, tmp_path):
+    """New gradebooks keep part rows in key order (WITHOUT ROWID: one tree, not two); one made by an earlier
+    version keeps its table as it is, and a regrade writes and replaces its rows the same way."""
+    make_class(tmp_path / "class", 3)
+    new, old = tmp_path / "new", tmp_path / "old"
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", new)
+    db = sqlite3.connect(new / "gradebook.sqlite")
+    assert "WITHOUT ROWID" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'part_results'").fetchone()[0]
+    db.close()
+    old.mkdir()
+    db = sqlite3.connect(old / "gradebook.sqlite")
+    db.executescript(SCHEMA.replace(") WITHOUT ROWID;", ");"))
+    db.close()
+    for _ in range(2):  # first run, then a regrade replacing every row
+        cli("grade", SEED_SPEC, tmp_path / "class", "--out", old, "--regrade")
+    db = sqlite3.connect(old / "gradebook.sqlite")
+    assert "WITHOUT ROWID" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'part_results'").fetchone()[0]
+    db.close()
+    assert gradebook_rows(old)["part_results"] == gradebook_rows(new)["part_results"]
 
 
 def test_a_progress_bar_on_a_terminal_and_none_with_quiet(tmp_path):
