@@ -272,3 +272,29 @@ def test_whole_answer_rules_looked_up_alone_agree_with_the_table():
     for m in whole[::3]:
         got = mutants.pair_written_as(first, config.ns, m.tree, memo)
         assert got is not None and (got.rule, got.said) == (m.rule, m.said)
+
+
+def test_second_rules_made_with_the_whole_answer_ones_last_are_the_ones_sorted_last():
+    """A pair's second rules make the sign and the extra factors only when a single's other rules run out; the
+    list is the one the rules in their own order give, sorted whole-answer rules last, up to MAX_SINGLES too
+    (a sum of many terms reaches it)."""
+    from conftest import SEED_SPEC
+    from grader.expr import diagnosis, mutants
+    from grader.expr.parser import parse
+    from grader.expr.trees import strip
+    from grader.spec import load_spec
+
+    spec = load_spec(SEED_SPEC)
+    configs = [p.config for p in spec.variant(None).parts if p.kind == "expression"]
+    big = configs[0]
+    long_sum = strip(parse(" + ".join(f"h_{{t}} * {k}" for k in range(1, 60)), big.ns))
+    cases = [(c, m.tree) for c in configs for m in diagnosis._singles(c)] + [(big, long_sum)]
+    capped = 0
+    for config, tree in cases:
+        plain = list(mutants._made(tree, config.ns, {}, stripped=True))
+        capped += len(plain) >= mutants.MAX_SINGLES
+        expected = [m for m in plain if not mutants._whole(m)] + [m for m in plain if mutants._whole(m)]
+        got = list(mutants._made(tree, config.ns, {}, stripped=True, whole_last=True))
+        assert [(m.tree, m.rule, m.said, m.about) for m in got] == \
+               [(m.tree, m.rule, m.said, m.about) for m in expected]
+    assert len(cases) > 100 and capped  # the long sum at least

@@ -64,17 +64,36 @@ def singles(tree: Node, ns: Namespace, memo: dict | None = None) -> list[Mutant]
     return list(_made(tree, ns, memo))
 
 
-def _made(tree: Node, ns: Namespace, memo: dict | None, stripped: bool = False) -> Iterator[Mutant]:
+def _made(tree: Node, ns: Namespace, memo: dict | None, stripped: bool = False,
+          whole_last: bool = False) -> Iterator[Mutant]:
     """:func:`singles`, one at a time: the rules on the whole answer, then each place's rewrites in walk order,
-    at most :data:`MAX_SINGLES`. ``stripped``: the tree has no columns already (a mutant's)."""
+    at most :data:`MAX_SINGLES`. ``stripped``: the tree has no columns already (a mutant's). ``whole_last``: the
+    sign and the extra factors come last, made only if asked for (a pair's second rules, where they sort last and
+    most singles never reach them); counted where they stand, so the same rewrites come before the bound. No
+    rewrite of a place gives the whole answer under a sign or a factor, so no duplicate changes what is kept."""
     tree = tree if stripped else strip(tree)
     seen = {tree}
     count = 0
-    for mutant in _top_level(tree, ns, {} if memo is None else memo):
+    if whole_last:
+        top: Iterator[Mutant] = _exchanges(tree, ns, {} if memo is None else memo)
+        count += 1 + 2 * len(_factor_names(ns))
+    else:
+        top = _top_level(tree, ns, {} if memo is None else memo)
+    for mutant in top:
         if mutant.tree not in seen:
             seen.add(mutant.tree)
             count += 1
             yield mutant
+    yield from _rewritten(tree, ns, memo, seen, count)
+    if whole_last:
+        for mutant in _whole_rules(tree, ns):
+            if mutant.tree not in seen:
+                seen.add(mutant.tree)
+                yield mutant
+
+
+def _rewritten(tree: Node, ns: Namespace, memo: dict | None, seen: set, count: int) -> Iterator[Mutant]:
+    """Each place's rewrites in walk order, new trees only, until ``count`` reaches :data:`MAX_SINGLES`."""
     for path, node, bound in _walk(tree, ()):
         for new, rule, said in _rewrites_of(node, ns, bound, memo):
             mutated = replace_at(tree, path, new)
@@ -101,7 +120,7 @@ class _Second:
     they are asked for: the round-robin reaches each single's first few, of a hundred or more."""
 
     def __init__(self, a: Mutant, ns: Namespace, memo: dict):
-        self.made = _made(a.tree, ns, memo, stripped=True)
+        self.made = _made(a.tree, ns, memo, stripped=True, whole_last=True)
         self.skip = a.rule
         self.items: list[Mutant] = []
         self.whole: list[Mutant] = []
@@ -205,7 +224,7 @@ def _top_level_gives(tree: Node, target: Node, used: set[str], ns: Namespace, me
             return True
     if names(tree, memo) != used and not (isinstance(target, (Neg, Bin)) and _has_sum(tree)):
         return False
-    return any(m.tree == target for m in _top_level(tree, ns, memo) if m.rule == "exchange")
+    return any(m.tree == target for m in _exchanges(tree, ns, memo))
 
 
 def _differences(a: Node, b: Node) -> tuple:
@@ -237,7 +256,13 @@ def _whole(mutant: Mutant) -> bool:
 def _top_level(tree: Node, ns: Namespace, memo: dict) -> Iterator[Mutant]:
     """Rules on the whole answer: the sign, two symbols exchanged everywhere, and an extra factor that is a
     declared whole number (T, t)."""
-    yield Mutant(Neg(tree), "sign", "The sign is flipped.")
+    whole = _whole_rules(tree, ns)
+    yield next(whole)
+    yield from _exchanges(tree, ns, memo)
+    yield from whole
+
+
+def _exchanges(tree: Node, ns: Namespace, memo: dict) -> Iterator[Mutant]:
     used = sorted(n for n in names(tree, memo) if n in ns.symbols and not ns.symbols[n].integer)
     for k, a in enumerate(used):
         for b in used[k + 1:]:
@@ -245,7 +270,16 @@ def _top_level(tree: Node, ns: Namespace, memo: dict) -> Iterator[Mutant]:
             if sa.shape == sb.shape and len(sa.index) == len(sb.index):
                 yield Mutant(_exchanged(tree, a, b, memo), "exchange", f"{a} and {b} are exchanged: each stands where "
                                                                   "the other belongs.")
-    for name in sorted(_integer_names(ns) | _plain_scalars(ns)):
+
+
+def _factor_names(ns: Namespace) -> list[str]:
+    return sorted(_integer_names(ns) | _plain_scalars(ns))
+
+
+def _whole_rules(tree: Node, ns: Namespace) -> Iterator[Mutant]:
+    """The sign, then an extra factor ×n and /n for each of :func:`_factor_names`: the rules :func:`_whole` names."""
+    yield Mutant(Neg(tree), "sign", "The sign is flipped.")
+    for name in _factor_names(ns):
         symbol = Sym(name)
         yield Mutant(Bin("@", symbol, tree), "extra-factor", f"You multiplied by {name}: the right expression has "
                                                              f"no factor {name}.")
