@@ -249,6 +249,25 @@ def test_the_walks_know_every_field_that_can_hold_a_node():
         assert _NODE_FIELDS[cls] == holding, cls.__name__
 
 
+def test_each_nodes_own_init_takes_its_fields_and_makes_the_same_node():
+    """Node classes fill their fields themselves (faster than a frozen dataclass): a field added to the class but
+    not to its ``__init__`` would be missing from every node, so the two are held together here."""
+    import dataclasses
+    import inspect
+
+    from grader.expr.trees import NODES
+
+    for cls in NODES:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        fields = dataclasses.fields(cls)
+        assert [p.name for p in params] == [f.name for f in fields], cls.__name__
+        assert [p.default for p in params] == [inspect.Parameter.empty if f.default is dataclasses.MISSING
+                                               else f.default for f in fields], cls.__name__
+        made = cls(*[f"v{k}" for k in range(len(fields))])
+        assert [getattr(made, f.name) for f in fields] == [f"v{k}" for k in range(len(fields))]
+        assert made == dataclasses.replace(made) and hash(made) == hash(dataclasses.replace(made))
+
+
 def test_whole_answer_rules_looked_up_alone_agree_with_the_table():
     """The sign, a factor and two symbols exchanged are looked for without making the whole-answer mutants; on a
     sum with several exchangeable symbols (one also a sum's variable), each pair looked up alone is the table's."""

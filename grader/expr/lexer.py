@@ -8,7 +8,7 @@ linear-algebra products.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..normalize import ascii_digits
 from ..errors import quote
@@ -28,8 +28,9 @@ class ExprError(ValueError):
         return f"col {self.col}: {self.message}" if self.col else self.message
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A token; a named tuple, made in half the time of a frozen dataclass (an answer has tens of them)."""
+
     kind: str  # num name op ( ) { } [ ] , _ ^ ' frac sqrt sum top style end
     text: str
     col: int

@@ -12,7 +12,9 @@ from typing import Any, Union
 
 def node(cls):
     """A node class: a frozen dataclass that keeps its hash once computed (never pickled), and lists its
-    fields' names in ``_fields`` for the tree walks."""
+    fields' names in ``_fields`` for the tree walks. Each class writes its own ``__init__`` (the dataclass keeps
+    it): filling ``__dict__`` takes half the time of a frozen dataclass's ``object.__setattr__`` per field, and
+    parsing and the mutant search make nodes by the thousand."""
     cls = _dataclass(frozen=True)(cls)
     plain = cls.__hash__
 
@@ -46,6 +48,10 @@ class Num:
     value: float
     col: int = 0
 
+    def __init__(self, value: float, col: int = 0) -> None:
+        d = self.__dict__
+        d["value"], d["col"] = value, col
+
 
 @node
 class Sym:
@@ -53,6 +59,10 @@ class Sym:
 
     name: str
     col: int = 0
+
+    def __init__(self, name: str, col: int = 0) -> None:
+        d = self.__dict__
+        d["name"], d["col"] = name, col
 
 
 @node
@@ -62,6 +72,10 @@ class Index:
     name: str
     indices: tuple["Node", ...]
     col: int = 0
+
+    def __init__(self, name: str, indices: tuple, col: int = 0) -> None:
+        d = self.__dict__
+        d["name"], d["indices"], d["col"] = name, indices, col
 
 
 @node
@@ -73,6 +87,10 @@ class Call:
     order: int = 0
     col: int = 0
 
+    def __init__(self, fn: str, args: tuple, order: int = 0, col: int = 0) -> None:
+        d = self.__dict__
+        d["fn"], d["args"], d["order"], d["col"] = fn, args, order, col
+
 
 @node
 class Bin:
@@ -83,17 +101,29 @@ class Bin:
     right: "Node"
     col: int = 0
 
+    def __init__(self, op: str, left: Node, right: Node, col: int = 0) -> None:
+        d = self.__dict__
+        d["op"], d["left"], d["right"], d["col"] = op, left, right, col
+
 
 @node
 class Neg:
     operand: "Node"
     col: int = 0
 
+    def __init__(self, operand: Node, col: int = 0) -> None:
+        d = self.__dict__
+        d["operand"], d["col"] = operand, col
+
 
 @node
 class Transpose:
     operand: "Node"
     col: int = 0
+
+    def __init__(self, operand: Node, col: int = 0) -> None:
+        d = self.__dict__
+        d["operand"], d["col"] = operand, col
 
 
 @node
@@ -106,6 +136,10 @@ class Sum:
     body: "Node"
     col: int = 0
     product: bool = False
+
+    def __init__(self, var: str, lo: Node, hi: Node, body: Node, col: int = 0, product: bool = False) -> None:
+        d = self.__dict__
+        d["var"], d["lo"], d["hi"], d["body"], d["col"], d["product"] = var, lo, hi, body, col, product
 
 
 Node = Union[Num, Sym, Index, Call, Bin, Neg, Transpose, Sum]
