@@ -2,7 +2,8 @@
 
 Tables: ``assignments``; ``students``; ``submissions`` (one row per submission file: its
 content hash, the spec's hash, when it was graded, the report as JSON, the name of its
-report files); ``part_results`` (one row per part); ``overrides`` (an instructor's score
+report files); ``part_results`` (one row per part, a view read from the reports, with ``part_readings``: the
+parts read as something other than their text, choice picks); ``overrides`` (an instructor's score
 and comment for a student's part); ``report_names`` (which report file stem belongs to
 which submission, so names stay stable from run to run).
 
@@ -26,6 +27,22 @@ from .errors import GraderError, quote, shown_path
 from .files import safe_name, unique_stem
 from .model import Report, compact_json
 
+_READINGS = """CREATE TABLE IF NOT EXISTS part_readings (
+    assignment TEXT NOT NULL, source TEXT NOT NULL, part TEXT NOT NULL,
+    answer_key TEXT NOT NULL,                        -- the answer as the kind read it (choice picks), JSON
+    PRIMARY KEY (assignment, source, part)
+) WITHOUT ROWID;"""
+# one row per part of every report, read from the report itself: a class's parts are not written twice
+_PARTS = """CREATE VIEW IF NOT EXISTS part_results (assignment, source, part, kind, score, max_score, status, diagnosis,
+                                        feedback, answer_key) AS
+SELECT s.assignment, s.source, json_extract(p.value, '$.id'), json_extract(p.value, '$.kind'),
+       CAST(json_extract(p.value, '$.score') AS REAL), CAST(json_extract(p.value, '$.max_score') AS REAL),
+       json_extract(p.value, '$.status'), json_extract(p.value, '$.diagnosis'), json_extract(p.value, '$.feedback'),
+       r.answer_key
+FROM submissions AS s JOIN json_each(s.report, '$.parts') AS p
+LEFT JOIN part_readings AS r ON r.assignment = s.assignment AND r.source = s.source
+                              AND r.part = json_extract(p.value, '$.id');"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assignments (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, max_score REAL NOT NULL, spec_path TEXT, spec_hash TEXT,
@@ -40,12 +57,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     PRIMARY KEY (assignment, source)
 );
 CREATE INDEX IF NOT EXISTS submissions_student ON submissions (assignment, student);
-CREATE TABLE IF NOT EXISTS part_results (
-    assignment TEXT NOT NULL, source TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL,
-    score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL, diagnosis TEXT, feedback TEXT,
-    answer_key TEXT,                                 -- the answer as the kind read it (choice picks), JSON
-    PRIMARY KEY (assignment, source, part)
-) WITHOUT ROWID;                -- rows kept in key order, no second tree for the key (a class writes one per part)
+%(readings)s
+%(parts)s
 CREATE TABLE IF NOT EXISTS overrides (
     assignment TEXT NOT NULL, student TEXT NOT NULL, part TEXT NOT NULL, score REAL NOT NULL,
     comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
@@ -55,7 +68,7 @@ CREATE TABLE IF NOT EXISTS report_names (
     stem TEXT NOT NULL COLLATE NOCASE PRIMARY KEY, assignment TEXT NOT NULL, source TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS report_names_source ON report_names (assignment, source);
-"""
+""" % {"readings": _READINGS, "parts": _PARTS}
 
 
 def _check_columns(db: sqlite3.Connection) -> None:
@@ -68,6 +81,30 @@ def _check_columns(db: sqlite3.Connection) -> None:
         if found != wanted:
             raise sqlite3.DatabaseError(f"table {table} has columns {', '.join(found)}, not {', '.join(wanted)}")
     probe.close()
+
+
+def _parts_from_reports(db: sqlite3.Connection) -> None:
+    """A gradebook of an earlier version kept a row per part beside each report: its readings are kept, and its
+    parts are read from the reports from now on (the same columns, as a view), in one transaction."""
+    def a_table() -> bool:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'part_results'").fetchone() \
+            is not None
+
+    if not a_table():
+        return
+    db.execute("BEGIN IMMEDIATE")  # another process may be doing the same: asked again under the lock
+    try:
+        if a_table():
+            db.execute(_READINGS)
+            db.execute("INSERT OR REPLACE INTO part_readings SELECT assignment, source, part, answer_key "
+                       "FROM part_results WHERE answer_key IS NOT NULL")
+            db.execute("DROP TABLE part_results")
+            db.execute(_PARTS)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)
@@ -120,17 +157,19 @@ SIDE_FILES = ("", "-wal", "-shm", "-journal")  # SQLite opens these beside the g
 _STUDENT_ROW = ("INSERT INTO students VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "name = coalesce(excluded.name, students.name)")
 _SUBMISSION_ROW = "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_PART_ROW = "INSERT OR REPLACE INTO part_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_READING_ROW = "INSERT OR REPLACE INTO part_readings VALUES (?, ?, ?, ?)"
+_NO_READINGS = "DELETE FROM part_readings WHERE assignment = ? AND source = ?"  # a regraded file's old ones
 
 
 @dataclass(frozen=True)
 class SubmissionRows:
     """A graded submission's gradebook rows but for its report file stem and time: ``submission`` lacks
-    graded_at (after its 7th column) and report_stem (after its 10th)."""
+    graded_at (after its 7th column) and report_stem (after its 10th). ``readings``: the parts read as something
+    other than their text (choice picks); every part's row is read from the report (the ``part_results`` view)."""
 
     student: tuple
     submission: tuple
-    parts: list[tuple]
+    readings: list[tuple]
 
 
 def rows_of(assignment: str, source: str, content_hash: str, spec_hash: str, version: str, modified: float | None,
@@ -140,19 +179,15 @@ def rows_of(assignment: str, source: str, content_hash: str, spec_hash: str, ver
     if isinstance(report, Report):
         student, name, score, max_score, problem = (report.student, report.name, report.score, report.max_score,
                                                     report.problem)
-        parts = [(p.id, p.kind, p.score, p.max_score, str(p.status), p.diagnosis, p.feedback) for p in report.parts]
         text = report_text or report.json_text()
     else:
         student, name, score, max_score, problem = (report["student"], report.get("name"), report["score"],
                                                     report["max_score"], report.get("problem"))
-        parts = [(p["id"], p["kind"], p["score"], p["max_score"], p["status"], p["diagnosis"], p["feedback"])
-                 for p in report["parts"]]
         text = report_text or compact_json(report)
     return SubmissionRows(
         (student, name),
         (assignment, source, student, content_hash, spec_hash, version, modified, score, max_score, problem, text),
-        [(assignment, source) + part + (None if answer_keys.get(part[0]) is None else json.dumps(answer_keys[part[0]]),)
-         for part in parts])
+        [(assignment, source, part, json.dumps(key)) for part, key in answer_keys.items() if key is not None])
 
 
 class Graded:
@@ -192,13 +227,15 @@ class Gradebook:
         except sqlite3.Error as exc:
             raise sqlite_problem(path, exc) from None
         try:
-            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
             if tables and not GRADER_TABLES <= tables:  # never write grader's tables into another program's file
                 raise unusable(path, "it is another program's database, with tables " + ", ".join(sorted(tables)[:5]))
             self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
+            if tables:
+                _parts_from_reports(self.db)
             self.db.executescript(SCHEMA)
             _check_columns(self.db)
         except BaseException as exc:
@@ -348,7 +385,9 @@ class Gradebook:
         self._pending.append((_STUDENT_ROW, rows.student))
         self._pending.append((_SUBMISSION_ROW, rows.submission[:7] + (now,) + rows.submission[7:10] + (stem,)
                               + rows.submission[10:]))
-        self._pending.append((_PART_ROW, rows.parts))
+        self._pending.append((_NO_READINGS, rows.submission[:2]))
+        if rows.readings:
+            self._pending.append((_READING_ROW, rows.readings))
 
     def flush(self) -> None:
         if not self._pending:
@@ -414,7 +453,7 @@ class Gradebook:
         if not sources:
             return
         with self._transaction():
-            for table in ("submissions", "part_results", "report_names"):
+            for table in ("submissions", "part_readings", "report_names"):
                 self.db.executemany(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
                                     [(assignment, source) for source in sources])
 

@@ -148,10 +148,10 @@ def _renamed(text: str, i: int) -> str:
 
 
 def gradebook_rows(out: Path) -> dict[str, list[tuple]]:
-    """Every table's rows, without the one column that is a wall-clock time."""
+    """Every table's rows (and the part_results view's), without the one column that is a wall-clock time."""
     db = sqlite3.connect(out / "gradebook.sqlite")
     tables = {}
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"):
         columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] not in ("graded_at", "created_at")]
         tables[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
     db.close()

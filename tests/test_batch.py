@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +17,6 @@ import pytest
 
 from conftest import ROOT, SEED_SPEC
 from helpers import gradebook_rows, make_class, output_files, run_grader
-from grader.gradebook import SCHEMA
 
 
 def test_unchanged_submissions_are_skipped_and_changes_are_graded(cli, tmp_path):
@@ -95,25 +95,38 @@ def test_reports_match_the_gradebook(cli, tmp_path):
     assert parts == 10 * 10  # ten parts: q4 is answered by none of these copies (missing)
 
 
-def test_a_gradebook_made_before_part_rows_were_kept_without_rowid_is_still_written(cli, tmp_path):
-    """New gradebooks keep part rows in key order (WITHOUT ROWID: one tree, not two); one made by an earlier
-    version keeps its table as it is, and a regrade writes and replaces its rows the same way."""
+def test_a_gradebook_that_kept_a_row_per_part_reads_its_parts_from_the_reports_and_keeps_its_readings(cli, tmp_path):
+    """Part rows are read from the reports (a view): a gradebook of an earlier version, with a table of them,
+    keeps its choice readings and shows the same parts as one made now, before and after a regrade; a regrade
+    that no longer reads a choice leaves no reading behind."""
     make_class(tmp_path / "class", 3)
     new, old = tmp_path / "new", tmp_path / "old"
     cli("grade", SEED_SPEC, tmp_path / "class", "--out", new)
-    db = sqlite3.connect(new / "gradebook.sqlite")
-    assert "WITHOUT ROWID" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'part_results'").fetchone()[0]
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", old)
+    made_now = gradebook_rows(new)
+    assert len(made_now["part_results"]) == 30 and len(made_now["part_readings"]) == 9  # three choice parts each
+    db = sqlite3.connect(old / "gradebook.sqlite")  # as an earlier version wrote it
+    db.executescript("""
+        CREATE TABLE earlier (assignment TEXT NOT NULL, source TEXT NOT NULL, part TEXT NOT NULL, kind TEXT NOT NULL,
+            score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL, diagnosis TEXT, feedback TEXT,
+            answer_key TEXT, PRIMARY KEY (assignment, source, part));
+        INSERT INTO earlier SELECT * FROM part_results;
+        DROP VIEW part_results; DROP TABLE part_readings;
+        ALTER TABLE earlier RENAME TO part_results;""")
     db.close()
-    old.mkdir()
+    cli("export", old, "--format", "stats")  # any command that opens it
     db = sqlite3.connect(old / "gradebook.sqlite")
-    db.executescript(SCHEMA.replace(") WITHOUT ROWID;", ");"))
+    assert db.execute("SELECT type FROM sqlite_master WHERE name = 'part_results'").fetchone() == ("view",)
     db.close()
-    for _ in range(2):  # first run, then a regrade replacing every row
-        cli("grade", SEED_SPEC, tmp_path / "class", "--out", old, "--regrade")
-    db = sqlite3.connect(old / "gradebook.sqlite")
-    assert "WITHOUT ROWID" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'part_results'").fetchone()[0]
-    db.close()
-    assert gradebook_rows(old)["part_results"] == gradebook_rows(new)["part_results"]
+    assert gradebook_rows(old) == made_now
+    first = sorted((tmp_path / "class").iterdir())[0]
+    text = first.read_text(encoding="utf-8")
+    first.write_text(re.sub(r"q1b: [a-z]", "q1b: ''", text) if first.suffix != ".json" else
+                     re.sub(r'"q1b": "[a-z]"', '"q1b": ""', text), encoding="utf-8")
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", old)
+    rows = gradebook_rows(old)
+    assert len(rows["part_results"]) == 30 and len(rows["part_readings"]) == 8
+    assert [r for r in rows["part_results"] if r[2] == "q1b" and r[-1] is None]
 
 
 def test_a_progress_bar_on_a_terminal_and_none_with_quiet(tmp_path):

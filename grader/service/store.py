@@ -175,7 +175,7 @@ class Store:
             if counted:
                 for (source,) in book.db.execute("SELECT source FROM submissions WHERE assignment = ? AND "
                                                  "student = ?", (assignment, student)).fetchall():
-                    for table in ("submissions", "part_results", "report_names"):
+                    for table in ("submissions", "part_readings", "report_names"):
                         book.db.execute(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
                                         (assignment, source))
                 stem = book.stem_for(assignment, str(file), student)
