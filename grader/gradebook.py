@@ -468,8 +468,13 @@ class Gradebook:
                                               (assignment,))}
 
     def part_results(self, assignment: str) -> list[tuple]:
-        return list(self.db.execute("SELECT source, part, kind, score, max_score, status, diagnosis, answer_key "
-                                    "FROM part_results WHERE assignment = ? ORDER BY source, part", (assignment,)))
+        try:  # read from the reports: one that is not JSON stops the query
+            return list(self.db.execute("SELECT source, part, kind, score, max_score, status, diagnosis, answer_key "
+                                        "FROM part_results WHERE assignment = ? ORDER BY source, part", (assignment,)))
+        except sqlite3.OperationalError as exc:
+            if "JSON" not in str(exc):
+                raise
+            raise unusable(self.path, "a report in it is not JSON") from None
 
 
 def apply_overrides(report: dict[str, Any], overrides: dict[tuple[str, str], Override]) -> dict[str, Any]:

@@ -129,6 +129,19 @@ def test_a_gradebook_that_kept_a_row_per_part_reads_its_parts_from_the_reports_a
     assert [r for r in rows["part_results"] if r[2] == "q1b" and r[-1] is None]
 
 
+def test_part_rows_of_a_damaged_report_say_the_gradebook_is_damaged(cli, tmp_path):
+    from grader.gradebook import Gradebook, GradebookError
+
+    make_class(tmp_path / "class", 2)
+    cli("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "out")
+    db = sqlite3.connect(tmp_path / "out" / "gradebook.sqlite")
+    db.execute("UPDATE submissions SET report = '{broken' WHERE rowid = 1")
+    db.commit()
+    db.close()
+    with Gradebook(tmp_path / "out" / "gradebook.sqlite") as book, pytest.raises(GradebookError, match="not JSON"):
+        book.part_results("rnn-attention")
+
+
 def test_a_progress_bar_on_a_terminal_and_none_with_quiet(tmp_path):
     import pty
 
