@@ -213,12 +213,16 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
         _forget_gone(book, a.id, out, folders, files, summary)  # first: their names are free
         named_before = book.has_names(a.id)
         flushed = time.monotonic()
+        graded: list[Work] = []  # taken, to be named, published and recorded together
         for work in results:
-            _take(work, book, a.id, out, summary, named_before)
-            if book.pending >= FLUSH_EVERY or time.monotonic() - flushed > FLUSH_SECONDS:
+            if _take(work, summary):
+                graded.append(work)
+            if len(graded) >= FLUSH_EVERY or time.monotonic() - flushed > FLUSH_SECONDS:
+                _record(graded, book, a.id, out, named_before)
                 book.flush()
                 give_back_memory()
                 flushed = time.monotonic()
+        _record(graded, book, a.id, out, named_before)
         book.flush()
         _namesakes(book, a.id, since, summary)
         if len(files) <= table_limit:
@@ -309,23 +313,16 @@ def _on_cluster(tasks: Iterator[tuple[str, str]], count: int, args: tuple, addre
         client.close()
 
 
-def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summary, named_before: bool) -> None:
-    """Name a graded submission's report files, publish them, and queue its rows. ``named_before``: did an earlier
-    run name report files of this assignment (if not, no earlier name is looked up)."""
+def _take(work: Work, summary: Summary) -> bool:
+    """Count a worker's result; True if it is a graded submission, whose files and rows :func:`_record` writes."""
     if work.skipped:
         summary.skipped += 1
-        return
+        return False
     if work.left_out:
         summary.left_out += 1
         if len(summary.warnings) < 100:
             summary.warnings.append(work.left_out)
-        return
-    stem = book.stem_for(assignment, work.source, work.student, named_before)
-    for fmt, staged in work.staged.items():  # written by the worker; named here, in input order
-        publish(staged, out, stem + RENDERERS[fmt].suffix)
-    for fmt, text in work.texts.items():  # from a cluster worker: written here
-        publish(stage(out / STAGING, text), out, stem + RENDERERS[fmt].suffix)
-    book.record_rows(stem, work.rows)
+        return False
     summary.graded += 1
     summary.total_score += work.score
     summary.max_score = work.max_score
@@ -334,6 +331,21 @@ def _take(work: Work, book: Gradebook, assignment: str, out: Path, summary: Summ
         if len(summary.problems) < 100:
             summary.problems.append(work.problem)
     summary.errors += work.errors
+    return True
+
+
+def _record(graded: list[Work], book: Gradebook, assignment: str, out: Path, named_before: bool) -> None:
+    """Name graded submissions' report files (in input order: names stay stable), publish them, and queue their
+    rows; ``graded`` is emptied. ``named_before``: did an earlier run name report files of this assignment (if not,
+    no earlier name is looked up)."""
+    stems = book.stems_for(assignment, [(work.source, work.student) for work in graded], named_before)
+    for work, stem in zip(graded, stems):
+        for fmt, staged in work.staged.items():  # written by the worker
+            publish(staged, out, stem + RENDERERS[fmt].suffix)
+        for fmt, text in work.texts.items():  # from a cluster worker: written here
+            publish(stage(out / STAGING, text), out, stem + RENDERERS[fmt].suffix)
+        book.record_rows(stem, work.rows)
+    graded.clear()
 
 
 def _namesakes(book: Gradebook, assignment: str, since: int, summary: Summary) -> None:

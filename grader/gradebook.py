@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,6 +82,27 @@ def _check_columns(db: sqlite3.Connection) -> None:
         if found != wanted:
             raise sqlite3.DatabaseError(f"table {table} has columns {', '.join(found)}, not {', '.join(wanted)}")
     probe.close()
+
+
+_SECOND: list = [None, ""]  # the last second asked for, and its text: a batch records thousands in one
+
+
+def _now_text() -> str:
+    """The time now, to the second, as ISO 8601 text in UTC (as ``datetime.now(...).isoformat(timespec=...)``)."""
+    second = int(time.time())
+    if second != _SECOND[0]:
+        _SECOND[:] = [second, datetime.fromtimestamp(second, timezone.utc).isoformat()]
+    return _SECOND[1]
+
+
+def _chunks(items: list, size: int = 500) -> Iterator[list]:
+    """Lists of at most ``size`` items: SQLite takes a bounded number of parameters in one statement."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _marks(chunk: list) -> str:
+    return ", ".join("?" * len(chunk))
 
 
 def _parts_from_reports(db: sqlite3.Connection) -> None:
@@ -245,7 +267,6 @@ class Gradebook:
             raise
         self._pending: list[tuple[str, tuple | list[tuple]]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
-        self._pending_submissions = 0
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -357,18 +378,32 @@ class Gradebook:
         """The report file stem of a submission: kept from earlier runs, else the student's id made
         safe, else (taken by another submission) that plus a hash of id and source. ``named_before``: false
         when the caller knows no earlier run named any file of this assignment (a first run asks less)."""
-        row = self.db.execute("SELECT stem FROM report_names WHERE assignment = ? AND source = ?",
-                              (assignment, source)).fetchone() if named_before else None
-        if row:
-            return row[0]
-        taken = lambda stem: stem.lower() in self._pending_stems or self.db.execute(  # noqa: E731
-            "SELECT 1 FROM report_names WHERE stem = ?", (stem,)).fetchone() is not None
-        stem = safe_name(student)
-        if taken(stem):
-            stem = unique_stem(student, source)
-        self._pending.append(("INSERT INTO report_names VALUES (?, ?, ?)", (stem, assignment, source)))
-        self._pending_stems.add(stem.lower())
-        return stem
+        return self.stems_for(assignment, [(source, student)], named_before)[0]
+
+    def stems_for(self, assignment: str, wanted: list[tuple[str, str]], named_before: bool = True) -> list[str]:
+        """:meth:`stem_for` of each (source, student), in order, asking the gradebook once for them all (a batch
+        names a few hundred submissions at a time: one question each cost more than the rest of naming them)."""
+        earlier: dict[str, str] = {}
+        if named_before:
+            for chunk in _chunks([source for source, _ in wanted]):
+                earlier.update(self.db.execute(f"SELECT source, stem FROM report_names WHERE assignment = ? AND "
+                                               f"source IN ({_marks(chunk)})", (assignment, *chunk)))
+        plain = {source: safe_name(student) for source, student in wanted if source not in earlier}
+        taken: set[str] = set()  # the stem column compares without case, so IN does too
+        for chunk in _chunks(sorted(set(plain.values()))):
+            taken.update(stem.lower() for (stem,) in self.db.execute(
+                f"SELECT stem FROM report_names WHERE stem IN ({_marks(chunk)})", chunk))
+        stems = []
+        for source, student in wanted:
+            stem = earlier.get(source)
+            if stem is None:
+                stem = plain[source]
+                if stem.lower() in self._pending_stems or stem.lower() in taken:
+                    stem = unique_stem(student, source)
+                self._pending.append(("INSERT INTO report_names VALUES (?, ?, ?)", (stem, assignment, source)))
+                self._pending_stems.add(stem.lower())
+            stems.append(stem)
+        return stems
 
     def record(self, assignment: str, source: str, content_hash: str, spec_hash: str, version: str,
                modified: float | None, stem: str, report: dict[str, Any], answer_keys: dict[str, Any],
@@ -380,8 +415,7 @@ class Gradebook:
 
     def record_rows(self, stem: str, rows: "SubmissionRows") -> None:
         """Queue rows made by :func:`rows_of` (a batch's workers make them), with the report file stem chosen."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self._pending_submissions += 1
+        now = _now_text()
         self._pending.append((_STUDENT_ROW, rows.student))
         self._pending.append((_SUBMISSION_ROW, rows.submission[:7] + (now,) + rows.submission[7:10] + (stem,)
                               + rows.submission[10:]))
@@ -404,12 +438,6 @@ class Gradebook:
             self.db.executemany(sql, many)
         self._pending.clear()
         self._pending_stems.clear()
-        self._pending_submissions = 0
-
-    @property
-    def pending(self) -> int:
-        """Submissions recorded but not yet committed."""
-        return self._pending_submissions
 
     # --- overrides -----------------------------------------------------------------------------
     def set_overrides(self, assignment: str, entries: Iterable[tuple[str, str, float, str]]) -> None:

@@ -142,6 +142,29 @@ def test_part_rows_of_a_damaged_report_say_the_gradebook_is_damaged(cli, tmp_pat
         book.part_results("rnn-attention")
 
 
+def test_report_names_asked_for_together_are_the_ones_asked_for_one_by_one(tmp_path):
+    """A batch names a few hundred submissions with one question to the gradebook: the same names as one at a
+    time, in order: an earlier run's name kept, a name taken in any case (here or by another assignment) or
+    earlier in the same batch made unique, a name freed by nothing reused."""
+    from grader.files import unique_stem
+    from grader.gradebook import Gradebook
+
+    with Gradebook(tmp_path / "gradebook.sqlite") as book:
+        assert book.stems_for("hw", [("a.yaml", "ali"), ("x.yaml", "Zed")], named_before=False) == ["ali", "Zed"]
+        assert book.stem_for("other", "o.yaml", "bob") == "bob"
+        book.flush()
+        wanted = [("b.yaml", "Ali"), ("a.yaml", "ali"), ("c.yaml", "bob"), ("d.yaml", "cy"), ("e.yaml", "CY"),
+                  ("f.yaml", "zed")]
+        names = book.stems_for("hw", wanted)
+        assert names == [unique_stem("Ali", "b.yaml"), "ali", unique_stem("bob", "c.yaml"), "cy",
+                         unique_stem("CY", "e.yaml"), unique_stem("zed", "f.yaml")]
+        book.flush()
+        many = [(f"s{k}.yaml", f"st{k}") for k in range(1200)]  # more than one question's parameters
+        assert book.stems_for("hw", many, named_before=False) == [f"st{k}" for k in range(1200)]
+        book.flush()
+        assert book.stems_for("hw", many[::-1]) == [f"st{k}" for k in range(1199, -1, -1)]
+
+
 def test_a_progress_bar_on_a_terminal_and_none_with_quiet(tmp_path):
     import pty
 
