@@ -241,6 +241,7 @@ _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
 _NAN = re.compile(r"\.(nan|NaN|NAN)")
+_NUMBER_START = frozenset("+-.0123456789")  # how every pattern above begins
 
 _ALLOWED_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -257,6 +258,8 @@ def resolve_plain(text: str) -> Any:
         return True
     if text in _FALSE:
         return False
+    if text[:1] not in _NUMBER_START:  # most answers: text, six patterns that cannot match left untried
+        return text
     if _INT.fullmatch(text):
         if len(text) > 300:  # beyond any float; int() refuses over 4300 digits anyway
             return TextFloat(float(text), text)
