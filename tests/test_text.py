@@ -156,6 +156,20 @@ def test_a_pattern_timed_out_while_waiting_for_a_core_is_tried_again():
     assert budget.search(slow, "a" * 60 + "b") is None and budget.ran_out
 
 
+def test_the_cpu_time_taken_without_a_system_call_is_never_below_the_real_one():
+    """A timed search starts from clock.at_most(): CPU time spent measured from it can only come out short (then
+    the search is tried again), never long, which would stop a pattern that was only waiting for a core."""
+    import time
+
+    from grader import clock
+
+    clock.now()
+    for _ in range(200):
+        sum(range(2000))  # some work since the last reading
+        estimate, real = clock.at_most(), time.thread_time() + getattr(clock._last, "elsewhere", 0.0)
+        assert estimate >= real - 1e-4
+
+
 def test_selftest_fails_a_hint_that_states_its_own_idea(write):
     spec = write("hint.yaml", """
     id: hint
