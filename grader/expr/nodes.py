@@ -19,11 +19,11 @@ def node(cls):
     plain = cls.__hash__
 
     def __hash__(self) -> int:
-        try:
-            return self.__dict__["_hash"]
-        except KeyError:
-            value = self.__dict__["_hash"] = plain(self)
-            return value
+        values = self.__dict__
+        if "_hash" in values:
+            return values["_hash"]
+        value = values["_hash"] = plain(self)  # a new node (a mutant search makes them by the ten thousand): no
+        return value  # exception raised and caught for it, as a try would
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_hash"}
