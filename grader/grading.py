@@ -158,7 +158,7 @@ def is_missing(raw: Any) -> bool:
 
 def _by_part_id(spec: LoadedSpec, given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Answers keyed by part id; ``Q1A`` or `` q1a `` find part ``q1a``; anything else is a warning."""
-    known = {p.id: None for p in spec.assignment.parts}  # in spec order (close matches list them so)
+    known = spec.assignment.part_ids  # in spec order (close matches list them so)
     answers = {k: v for k, v in given.items() if isinstance(k, str) and k in known}
     if len(answers) == len(given):  # every key a part's id, as written: the usual file
         return answers, []

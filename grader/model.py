@@ -83,9 +83,14 @@ class Assignment:
     policy: Policy = Policy()  # due date, late penalty, attempts: the service's rules
 
 
-    @property
-    def max_score(self) -> float:
+    @functools.cached_property
+    def max_score(self) -> float:  # made once: every report states it
         return sum(p.points for p in self.parts)
+
+    @functools.cached_property
+    def part_ids(self) -> dict[str, None]:
+        """The parts' ids, in order (a dict: looked up once per answer of every submission)."""
+        return {p.id: None for p in self.parts}
 
 
 @dataclass
