@@ -7,7 +7,7 @@ skipped and another drawn, a bounded number of times, as the established checker
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -112,6 +112,27 @@ class Candidates:
 
     columns: dict[str, np.ndarray]
     values: tuple[np.ndarray, ...]  # trees 1.. of :func:`sample`, at every candidate point
+    usual: dict = field(default_factory=dict, compare=False, repr=False)  # (need, required) -> _Usual, made once
+
+    def usual_points(self, need: int, required: int) -> "_Usual":
+        """The points an answer defined wherever the references are gets, and what is kept there: the same
+        for most answers to a part, so made once."""
+        found = self.usual.get((need, required))
+        if found is None:
+            reference_ok = np.all([np.isfinite(v) for v in self.values[:required - 1]], axis=0)
+            chosen = np.flatnonzero(reference_ok)[:need]
+            found = self.usual[(need, required)] = _Usual(reference_ok, int(np.count_nonzero(reference_ok)), chosen,
+                                                          _points(self.columns, chosen), _kept(self.values, chosen))
+        return found
+
+
+@dataclass(frozen=True)
+class _Usual:
+    reference_ok: np.ndarray  # at every candidate point: are the references defined there?
+    defined: int  # how many are
+    chosen: np.ndarray  # the first ``need`` of them
+    points: list  # Bindings there, shared (read only) by the answers that get them
+    kept: list  # the fixed trees' values there, shared as well
 
 
 def candidates(fixed: list[Node], ns: Namespace, seed: int, tries: int = MAX_TRIES, required: int = 2,
@@ -179,16 +200,31 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
     else:
         columns, fixed = _columns(ns, rng, tries), []
     values = _evaluated(trees, ns, columns, deadline, tries, required) + fixed
+    student_ok = np.isfinite(values[0])
+    if prepared is not None:  # the usual points, if the answer is defined at all of them
+        usual = prepared.usual_points(need, required)
+        if student_ok[usual.chosen].all():
+            return Sampled(usual.points, _kept(values[:1], usual.chosen) + usual.kept, usual.defined,
+                           int(np.count_nonzero(usual.reference_ok & student_ok)))
     reference_ok = np.all([np.isfinite(v) for v in values[1:required]], axis=0)
-    both = reference_ok & np.isfinite(values[0])
+    both = reference_ok & student_ok
     chosen = np.flatnonzero(both)[:need]
+    return Sampled(_points(columns, chosen), _kept(values, chosen), int(np.count_nonzero(reference_ok)),
+                   int(np.count_nonzero(both)))
+
+
+def _points(columns: dict[str, np.ndarray], chosen: np.ndarray) -> list[Bindings]:
     at = {n: c[chosen].tolist() for n, c in columns.items()}
-    points = [Bindings(values={n: at[n][i] for n in at}) for i in range(len(chosen))]
+    return [Bindings(values={n: at[n][i] for n in at}) for i in range(len(chosen))]
+
+
+def _kept(values: list[np.ndarray], chosen: np.ndarray) -> list[list]:
+    """Each tree's values at the chosen points, None where undefined."""
     kept = []
     for v in values:
         picked = v[chosen]
         kept.append([x if ok else None for x, ok in zip(picked.tolist(), np.isfinite(picked).tolist())])
-    return Sampled(points, kept, int(np.count_nonzero(reference_ok)), int(np.count_nonzero(both)))
+    return kept
 
 
 def _evaluated(trees: list[Node], ns: Namespace, columns: dict[str, np.ndarray], deadline: float, tries: int,
