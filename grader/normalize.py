@@ -52,13 +52,17 @@ def number_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_NUMBER_MARKS).strip()
 
 
+_FOLDED = _DROP | _LETTER_VARIANTS | _DIGITS  # one pass: no table's output is another's input
+
+
 def fold_letters(text: str) -> str:
     """Width, Persian/Arabic letter variants, ZWNJ and diacritics folded; case and spacing kept.
 
     Safe for regular expressions too (``\\S`` stays ``\\S``): match them with ``re.IGNORECASE``.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_DROP).translate(_LETTER_VARIANTS).translate(_DIGITS)
+    if text.isascii():  # nothing here folds an ASCII character, NFKC included
+        return text
+    text = unicodedata.normalize("NFKC", text).translate(_FOLDED)
     return _DIACRITICS.sub("", text)
 
 

@@ -170,6 +170,28 @@ def test_the_cpu_time_taken_without_a_system_call_is_never_below_the_real_one():
         assert estimate >= real - 1e-4
 
 
+def test_folding_in_one_pass_is_folding_table_by_table():
+    """fold_letters maps letters, digits and invisible marks with one table, and leaves ASCII text as it is: the
+    same text as NFKC, then each table in turn, then the diacritics dropped (random texts of the characters
+    concerned, and a few that NFKC changes)."""
+    import random
+    import unicodedata
+
+    from grader import normalize as N
+
+    def table_by_table(text):
+        text = unicodedata.normalize("NFKC", text).translate(N._DROP).translate(N._LETTER_VARIANTS)
+        return N._DIACRITICS.sub("", text.translate(N._DIGITS))
+
+    pool = [chr(c) for c in [*N._DROP, *N._LETTER_VARIANTS, *N._DIGITS]] + list("aZ 09\t.") + \
+        ["\u064b", "\u0670", "ﻻ", "Ａ", "ﬁ", "²", "e\u0301", "ي", "۶", "\u066b", "㎏"]
+    rng = random.Random(5)
+    for _ in range(20000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+        assert N.fold_letters(text) == table_by_table(text), repr(text)
+    assert all(N.fold_letters(chr(c)) == table_by_table(chr(c)) for c in range(128))
+
+
 def test_selftest_fails_a_hint_that_states_its_own_idea(write):
     spec = write("hint.yaml", """
     id: hint
