@@ -35,7 +35,7 @@ from .outline import stored_parts
 from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
 from .answer_files import folder_fingerprint, is_answers_file
-from .document import SUBMISSION_LIMITS, read_bytes
+from .document import SUBMISSION_LIMITS, read_with_status
 from .errors import GraderError, InputError, quote
 from .submission import load_submission, unreadable
 
@@ -110,15 +110,15 @@ def _work(task: tuple[str, str]) -> Work:
     path = Path(real_path)
     raw: bytes | InputError  # read once: hashed here, parsed below
     try:
-        info = path.stat()
-        modified, unread = info.st_mtime, f"{info.st_size}:{info.st_mtime_ns}:{info.st_mode}".encode()
-    except OSError:
-        modified, unread = None, b""
-    try:
-        raw = read_bytes(path, SUBMISSION_LIMITS)
+        raw, info = read_with_status(path, SUBMISSION_LIMITS)
+        modified, stamp = info.st_mtime, raw
     except InputError as exc:  # unreadable, oversized, or not a regular file: an invalid report says why
         raw = exc
-    stamp = raw if isinstance(raw, bytes) else unread
+        try:
+            info = os.stat(real_path)
+            modified, stamp = info.st_mtime, f"{info.st_size}:{info.st_mtime_ns}:{info.st_mode}".encode()
+        except OSError:
+            modified, stamp = None, b""
     if is_answers_file(path):  # a folder submission: its other files are part of what was handed in
         stamp += folder_fingerprint(path.parent)
     content_hash = hashlib.sha256(stamp).hexdigest()

@@ -135,6 +135,11 @@ def read_bytes(path: Path, limits: Limits) -> bytes:
     Opened without blocking, then checked on the open descriptor: a named pipe, a device or a socket
     is refused at once (reading one would wait for a writer, or never end), and the size is bounded
     by the bytes actually read, not by the size the file system reports (``/dev/zero`` reports 0)."""
+    return read_with_status(path, limits)[0]
+
+
+def read_with_status(path: Path, limits: Limits) -> tuple[bytes, os.stat_result]:
+    """:func:`read_bytes`, and the file's status as it was opened (a batch keeps its time: no second stat)."""
     name = shown_path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -164,7 +169,7 @@ def read_bytes(path: Path, limits: Limits) -> bytes:
         os.close(fd)
     if total > limits.max_bytes:  # grew while we read, or reported a wrong size
         raise InputError(name, None, None, f"file is over the limit of {_size(limits.max_bytes)}")
-    return b"".join(chunks)
+    return b"".join(chunks), info
 
 
 def not_a_file(mode: int) -> str:
