@@ -18,7 +18,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -105,6 +105,20 @@ def _marks(chunk: list) -> str:
     return ", ".join("?" * len(chunk))
 
 
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One explicit transaction: committed whole, or rolled back (unless SQLite has already done so, as on
+    a full disk, when a second ROLLBACK would hide its error behind its own)."""
+    db.execute("BEGIN IMMEDIATE")  # the write lock now: a service's workers queue here, never deadlock
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 def _parts_from_reports(db: sqlite3.Connection) -> None:
     """A gradebook of an earlier version kept a row per part beside each report: its readings are kept, and its
     parts are read from the reports from now on (the same columns, as a view), in one transaction."""
@@ -114,19 +128,13 @@ def _parts_from_reports(db: sqlite3.Connection) -> None:
 
     if not a_table():
         return
-    db.execute("BEGIN IMMEDIATE")  # another process may be doing the same: asked again under the lock
-    try:
-        if a_table():
+    with _transaction(db):
+        if a_table():  # another process may have done it first: asked again under the lock
             db.execute(_READINGS)
             db.execute("INSERT OR REPLACE INTO part_readings SELECT assignment, source, part, answer_key "
                        "FROM part_results WHERE answer_key IS NOT NULL")
             db.execute("DROP TABLE part_results")
             db.execute(_PARTS)
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 @dataclass(frozen=True)
@@ -268,18 +276,8 @@ class Gradebook:
         self._pending: list[tuple[str, tuple | list[tuple]]] = []
         self._pending_stems: set[str] = set()  # stems claimed by rows not yet committed (lower case)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One explicit transaction: committed whole, or rolled back (unless SQLite has already done so, as on
-        a full disk, when a second ROLLBACK would hide its error behind its own)."""
-        self.db.execute("BEGIN IMMEDIATE")  # the write lock now: a service's workers queue here, never deadlock
-        try:
-            yield
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+    def _transaction(self) -> AbstractContextManager[None]:
+        return _transaction(self.db)
 
     def close(self) -> None:
         self.flush()
