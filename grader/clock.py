@@ -39,9 +39,9 @@ def spent(seconds: float) -> None:
 
 
 def at_most() -> float:
-    """This thread's CPU time now or a little more, without asking the system (a CPU clock is a system call,
-    ten microseconds on some machines): the last reading plus the wall time since. Time spent from here, measured
-    with :func:`now`, is then at least this much less than it really was, never more."""
+    """This thread's CPU time now or a little more, without asking the system (a thread's CPU clock is a system
+    call, about a microsecond here, and a free-text answer met dozens of them): the last reading plus the wall time
+    since. Time spent from here, measured with :func:`now`, comes out no longer than it really was."""
     reading = getattr(_last, "reading", None)
     if reading is None:
         return now()

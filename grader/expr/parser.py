@@ -139,7 +139,7 @@ class _Parser:
         self.depth = 0
         self.abs_depth = 0
         self.bound: list[str] = []  # sum variables in scope
-        self.known = ns.plain_names()
+        self.known = ns.plain_names
         self.factorials = False  # has a factorial been read (n!, factorial(n), however the name was written)?
 
     # --- token helpers ------------------------------------------------------------------------

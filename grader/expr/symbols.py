@@ -60,13 +60,10 @@ class Namespace:
     written: tuple = field(default=(), compare=False, repr=False)  # (dims, symbols) as written, to rebuild at sizes
     _at: dict = field(default_factory=dict, compare=False, repr=False)  # sizes -> Namespace, built once
 
+    @cached_property
     def plain_names(self) -> frozenset[str]:
         """Names a run of letters can be split into: symbols without '_', dims, functions, constants (made once:
         every answer's parse asks)."""
-        return self._plain_names
-
-    @cached_property
-    def _plain_names(self) -> frozenset[str]:
         return frozenset({n for n in self.symbols if "_" not in n} | set(self.dims) | set(FUNCTIONS) | set(ALIASES)
                          | CONSTANTS)
 
