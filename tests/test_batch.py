@@ -255,6 +255,31 @@ def test_a_pool_kept_to_a_few_submissions_in_flight_grades_as_one_process_does(t
     assert output_files(tmp_path / "one") == output_files(tmp_path / "two")
 
 
+def test_the_pool_minds_its_workers_without_waking_at_every_result(tmp_path, monkeypatch):
+    """The coordinator shares the machine with its workers: the pool's thread that minds them wakes when a worker
+    exits or the pool changes state, not once (or, spinning, many times) per result a worker sends."""
+    from grader import batch
+    from grader.collect import collect
+    from grader.spec import load_spec
+
+    from multiprocessing.pool import Pool  # its worker thread runs Pool._handle_workers, which calls Pool's own
+
+    make_class(tmp_path / "class", 64)
+    spec = load_spec(SEED_SPEC)
+    maintain = Pool._maintain_pool
+    woken = []
+
+    def counted(*args):
+        woken.append(1)
+        return maintain(*args)
+
+    monkeypatch.setattr(Pool, "_maintain_pool", staticmethod(counted))
+    summary = batch.grade_class(SEED_SPEC, spec, collect([str(tmp_path / "class")]).files, tmp_path / "out", jobs=2,
+                                formats=["json"])
+    assert summary.graded == 64
+    assert 1 <= len(woken) < 8, f"the pool's worker thread woke {len(woken)} times for 16 results (chunks of 4)"
+
+
 def test_a_run_that_fails_while_the_pool_waits_for_room_ends_instead_of_hanging(tmp_path, monkeypatch):
     """The pool's feeding thread waits for room; a run stopped by an error (a full disk while writing rows, say)
     must still shut the pool down, not wait for that thread forever."""
