@@ -258,6 +258,7 @@ def _results(tasks: Iterator[tuple[str, str]], count: int, args: tuple, spec: Lo
         return
     forked = sys.platform.startswith("linux")
     context = multiprocessing.get_context("fork" if forked else "spawn")
+    gc.freeze()  # here too: the coordinator's collections need not walk the spec and modules each worker also has
     chunk = max(1, min(32, count // (jobs * 8)))
     room = threading.BoundedSemaphore(max(IN_FLIGHT, 4 * jobs * chunk))
     stop = threading.Event()
