@@ -239,9 +239,6 @@ class Graded:
         self.db.close()
 
 
-PAGE_BYTES = 16384  # 10,000 seed rows: 0.82x the time to write, 0.80x the file, against SQLite's 4,096 (bench/README)
-
-
 class Gradebook:
     def __init__(self, path: Path):
         self.path = path
@@ -264,8 +261,6 @@ class Gradebook:
             if tables and not GRADER_TABLES <= tables:  # never write grader's tables into another program's file
                 raise unusable(path, "it is another program's database, with tables " + ", ".join(sorted(tables)[:5]))
             self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            if not tables:  # a new file: pages that hold a report each (about 4 KB of JSON for ten parts) rather than
-                self.db.execute(f"PRAGMA page_size={PAGE_BYTES}")  # spilling it to overflow pages (set before WAL)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
