@@ -421,3 +421,57 @@ def test_answers_sampled_against_candidates_made_once_are_sampled_as_before(stud
         return (out.values, [p.values for p in out.points], out.reference_defined, out.both_defined)
     first = sampled(prepared=prepared)  # an answer defined at the usual points gets them, made once, shared
     assert first == sampled() and sampled(prepared=prepared) == first
+
+
+LAYER = build_namespace({"n": 3, "m": 2}, {"W": {"shape": ["n", "m"]}, "x": {"shape": ["m"]}, "d": {"shape": ["n"]},
+                                           "v": {"shape": ["n"]}, "s": "scalar",
+                                           "k": {"shape": "scalar", "integer": True, "range": [1, 3]}})
+
+
+@pytest.mark.parametrize("text", [
+    "d x^T", "W x", "s W", "W^T d", "x^T x", "d^T W x", "x^T W^T d", "-W x", "W x / s", "(W x)^2", "2^s d",
+    "sigma(W x) ⊙ d", "sigma'(W x) ⊙ d", "log(s) d", "sqrt(s - 1) W x", "exp(x^T x) d", "tanh(s) W x + d",
+    "softmax(W x)", "softmax(s)", "diag(d) W", "diag(W x)", "diag(W x) d", "outer(d, x)", "outer(s, x)", "sum(W)",
+    "sum(d) x", "d^T d + s", "(d^T W x) (d^T v)", "W^T (d ⊙ v)", "sum_{i=1}^{3} i d", "s", "2",
+])
+def test_vectors_and_matrices_are_evaluated_at_every_candidate_point_at_once_as_one_by_one(text):
+    """Where symbols are vectors or matrices, every candidate point is evaluated in one pass (the point first in
+    each array); each point's value must be what evaluating that point alone gives: a number as a float, an array
+    of the same shape and entries, undefined at the same points."""
+    from grader import clock
+    from grader.expr.compare import _columns, _evaluated, _kept, _points, value_at
+    from grader.expr.evaluate import quiet
+
+    tree = parse(text, LAYER)
+    columns = _columns(LAYER, np.random.default_rng(7), 64)
+    assert columns["W"].shape == (64, 3, 2) and columns["s"].shape == (64, 1, 1)
+    with quiet():
+        [values] = _evaluated([tree], LAYER, columns, clock.now() + 5, 64, 1)
+    everywhere = np.arange(64)
+    for point, at_once in zip(_points(columns, everywhere), _kept([values], everywhere)[0]):
+        with quiet():
+            alone = value_at(tree, LAYER, point, clock.now() + 5)
+        assert (alone is None) == (at_once is None)
+        if alone is not None:
+            assert type(alone) is type(at_once) and np.shape(alone) == np.shape(at_once)
+            assert np.array_equal(alone, at_once)
+
+
+def test_a_part_of_vectors_and_matrices_samples_in_one_pass_and_a_bound_per_point_still_one_by_one(monkeypatch):
+    from grader.expr import compare
+
+    one_by_one = []
+    pointwise = compare._sample_pointwise
+    monkeypatch.setattr(compare, "_sample_pointwise", lambda *a: one_by_one.append(1) or pointwise(*a))
+    right, layer = parse("outer(d, x)", LAYER), parse("d x^T", LAYER)
+    prepared = compare.candidates([layer], LAYER, seed=3)
+    assert prepared is not None and prepared.values[0].shape == (64, 3, 2)
+    for answer, same in [(right, True), (parse("d x^T + 10^(-3)", LAYER), False), (parse("s d x^T", LAYER), False)]:
+        sampled = compare.sample([answer, layer], LAYER, 3, prepared=prepared)
+        close = compare.closeness(compare.DEFAULT_TOLERANCE, sampled.values[1])
+        assert len(sampled.points) == compare.POINTS and sampled.points[0].values["W"].shape == (3, 2)
+        assert all(close(a, b) for a, b in zip(*sampled.values)) is same
+    assert not one_by_one
+    sums = parse("sum_{i=1}^{k} d", LAYER)  # its bound differs from point to point
+    assert compare.candidates([sums], LAYER, seed=3) is None
+    assert len(compare.sample([sums, sums], LAYER, 3).points) == compare.POINTS and one_by_one

@@ -119,7 +119,7 @@ class Candidates:
         for most answers to a part, so made once."""
         found = self.usual.get((need, required))
         if found is None:
-            reference_ok = np.all([np.isfinite(v) for v in self.values[:required - 1]], axis=0)
+            reference_ok = np.all([_defined(v) for v in self.values[:required - 1]], axis=0)
             chosen = np.flatnonzero(reference_ok)[:need]
             found = self.usual[(need, required)] = _Usual(reference_ok, int(np.count_nonzero(reference_ok)), chosen,
                                                           _points(self.columns, chosen), _kept(self.values, chosen))
@@ -173,9 +173,11 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
 
 
 def _batches(ns: Namespace) -> bool:
-    """Are all candidate points evaluated at once? Where every symbol is a plain number and no size is drawn (a
-    drawn size is a constant only per point)."""
-    return _all_plain_scalars(ns) and not ns.drawn
+    """Are all candidate points evaluated at once? Where no size is drawn (a drawn size is a constant only per
+    point) and no symbol is a sequence (indexed by values that may differ per point) or a single entry (a (1, 1)
+    array, which a stacked evaluation could not tell from a number). Plain numbers are batched as vectors; where
+    a symbol is a vector or a matrix, every value is stacked, the point first (see ``Evaluator``)."""
+    return not ns.drawn and all(not s.is_sequence and s.shape != (1, 1) for s in ns.symbols.values())
 
 
 def _all_plain_scalars(ns: Namespace) -> bool:
@@ -183,12 +185,22 @@ def _all_plain_scalars(ns: Namespace) -> bool:
 
 
 def _columns(ns: Namespace, rng: np.random.Generator, tries: int) -> dict[str, np.ndarray]:
+    """Each symbol's values at ``tries`` candidate points: a vector of numbers where every symbol is a number, else
+    stacked arrays (a number as (tries, 1, 1), a vector as (tries, n, 1), a matrix as (tries, r, c))."""
+    stacked = not _all_plain_scalars(ns)
     columns = {}
     for name, symbol in ns.symbols.items():
         lo, hi = symbol.range
-        columns[name] = (rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=tries).astype(float)
-                         if symbol.integer else rng.uniform(lo, hi, size=tries))
+        size = (tries,) + (symbol.shape or ((1, 1) if stacked else ()))
+        columns[name] = (rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=size).astype(float)
+                         if symbol.integer else rng.uniform(lo, hi, size=size))
     return columns
+
+
+def _defined(values: np.ndarray) -> np.ndarray:
+    """At each candidate point: is the value defined there (every entry finite)?"""
+    finite = np.isfinite(values)
+    return finite if finite.ndim == 1 else finite.reshape(len(finite), -1).all(axis=1)
 
 
 def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: Candidates | None = None) -> Sampled:
@@ -200,13 +212,13 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
     else:
         columns, fixed = _columns(ns, rng, tries), []
     values = _evaluated(trees, ns, columns, deadline, tries, required) + fixed
-    student_ok = np.isfinite(values[0])
+    student_ok = _defined(values[0])
     if prepared is not None:  # the usual points, if the answer is defined at all of them
         usual = prepared.usual_points(need, required)
         if student_ok[usual.chosen].all():
             return Sampled(usual.points, _kept(values[:1], usual.chosen) + usual.kept, usual.defined,
                            int(np.count_nonzero(usual.reference_ok & student_ok)))
-    reference_ok = np.all([np.isfinite(v) for v in values[1:required]], axis=0)
+    reference_ok = np.all([_defined(v) for v in values[1:required]], axis=0)
     both = reference_ok & student_ok
     chosen = np.flatnonzero(both)[:need]
     return Sampled(_points(columns, chosen), _kept(values, chosen), int(np.count_nonzero(reference_ok)),
@@ -214,6 +226,10 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
 
 
 def _points(columns: dict[str, np.ndarray], chosen: np.ndarray) -> list[Bindings]:
+    if any(c.ndim > 1 for c in columns.values()):  # stacked: each point's numbers as floats, arrays as they are
+        picked = {n: c[chosen] for n, c in columns.items()}
+        return [Bindings(values={n: float(v[i, 0, 0]) if v.shape[1:] == (1, 1) else v[i] for n, v in picked.items()})
+                for i in range(len(chosen))]
     at = {n: c[chosen].tolist() for n, c in columns.items()}
     return [Bindings(values={n: at[n][i] for n in at}) for i in range(len(chosen))]
 
@@ -223,6 +239,10 @@ def _kept(values: list[np.ndarray], chosen: np.ndarray) -> list[list]:
     kept = []
     for v in values:
         picked = v[chosen]
+        if picked.ndim > 1:  # stacked: a point's value as a point-by-point evaluation gives it
+            kept.append([None if not ok else float(x[0, 0]) if x.shape == (1, 1) else x
+                         for x, ok in zip(picked, _defined(picked).tolist())])
+            continue
         kept.append([x if ok else None for x, ok in zip(picked.tolist(), np.isfinite(picked).tolist())])
     return kept
 
@@ -233,17 +253,28 @@ def _evaluated(trees: list[Node], ns: Namespace, columns: dict[str, np.ndarray],
     list is the k-th here. The student's failure is raised as it is, a reference's as :class:`ReferenceFailed`;
     a known mistake that cannot be evaluated matches nothing. :class:`NeedsPointwise` goes to the caller."""
     batch, values = Bindings(values=columns), []
+    stacked = any(c.ndim > 1 for c in columns.values())
     for k, tree in enumerate(trees, start=first):
         try:
-            out = Evaluator(ns, batch, deadline, batched=tries).run(tree)
+            out = Evaluator(ns, batch, deadline, batched=tries, stacked=stacked).run(tree)
         except ExprError as exc:
             if k == 0:
                 raise  # the student's own problem: an index out of range, too much work
             if k < required:
                 raise ReferenceFailed(str(exc)) from None
-            out = np.full(tries, np.nan)
-        values.append(np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
+            out = np.full((tries, 1, 1) if stacked else tries, np.nan)
+        values.append(_stacked(out, tries) if stacked else np.broadcast_to(np.asarray(out, dtype=float), (tries,)))
     return values
+
+
+def _stacked(value: Value, tries: int) -> np.ndarray:
+    """A stacked evaluation's value with its point axis: (tries, rows, cols), a constant repeated."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return np.broadcast_to(array, (tries, 1, 1))
+    if array.ndim == 3 and array.shape[0] in (1, tries):
+        return np.broadcast_to(array, (tries,) + array.shape[1:])
+    raise NeedsPointwise  # no value of a stacked namespace has another form; if one did, point by point is right
 
 
 def _sample_pointwise(trees, ns, rng, deadline, need, tries, required) -> Sampled:

@@ -49,14 +49,19 @@ class Bindings:
 
 
 class Evaluator:
-    def __init__(self, ns: Namespace, bindings: Bindings, deadline: float | None = None, batched: int = 0):
-        """``batched``: plain scalar symbols are bound to vectors of that many points, evaluated at once
-        (a 1-D array is then a batch of numbers; no vector or matrix values exist in such a namespace)."""
+    def __init__(self, ns: Namespace, bindings: Bindings, deadline: float | None = None, batched: int = 0,
+                 stacked: bool = False):
+        """``batched``: that many points evaluated at once. Plain scalar symbols are then bound to vectors of that
+        many numbers (a 1-D array is a batch of numbers; no vector or matrix values exist in such a namespace);
+        ``stacked``: every symbol is bound to an array whose first axis is the point, a number as (points, 1, 1),
+        a vector as (points, n, 1), a matrix as (points, r, c), so an entry of shape (1, 1) is a number, as a 1x1
+        product is one point by point (no symbol of a stacked namespace has that shape: see ``compare``)."""
         self.ns = ns
         self.bindings = bindings
         self.steps = 0
         self.deadline = deadline if deadline is not None else clock.now() + MAX_SECONDS
         self.batched = batched
+        self.stacked = stacked
 
     def run(self, node: Node) -> Value:
         """Evaluate; call inside :func:`quiet` (one per batch of evaluations: it is not free)."""
@@ -82,7 +87,8 @@ class Evaluator:
         return -self.eval(node.operand, scope)
 
     def transpose(self, node: Transpose, scope: dict[str, float]) -> Value:
-        return _t(self.eval(node.operand, scope))
+        value = self.eval(node.operand, scope)
+        return np.swapaxes(value, -1, -2) if self.stacked and np.ndim(value) == 3 else _t(value)
 
     def symbol(self, node: Sym, scope: dict[str, float]) -> Value:
         name = node.name
@@ -101,6 +107,8 @@ class Evaluator:
         raise EvalError(f"no value for {name}", node.col)
 
     def element(self, node: Index, scope: dict[str, float]) -> Value:
+        if self.batched:  # a batched namespace has no sequences; never a KeyError if one is asked for
+            raise NeedsPointwise
         lows, stacked = self.bindings.sequences[node.name]
         at = []
         for index_node in node.indices:
@@ -133,6 +141,8 @@ class Evaluator:
         if op == "^":
             return _pow(a, b)
         # "@": a linear-algebra product; a 1x1 result is a number
+        if self.stacked:  # each point's product at once; a (1, 1) entry is a number, and a 1x1 product stays one
+            return a * b if _a_number(a) or _a_number(b) else np.matmul(a, b)
         if self.batched or not np.ndim(a) or not np.ndim(b):
             return a * b
         product = a @ b
@@ -147,9 +157,20 @@ class Evaluator:
                 return float(fn(args[0]))
             out = fn(np.asarray(args[0], dtype=float))
             return float(out) if np.ndim(out) == 0 else out
-        if self.batched:  # numbers only: softmax of a number is 1, diag is itself, outer a product
+        if self.batched and (not self.stacked or all(map(_a_number, args))):
+            # numbers only: softmax of a number is 1, diag is itself, outer a product
             return {"softmax": lambda v: np.ones_like(v), "diag": lambda v: v, "outer": lambda u, v: u * v,
                     "sum": lambda v: v}[function.kind](*args)
+        if self.stacked:  # a vector's or a matrix's: point by point, as below, then stacked again
+            points = [len(a) for a in args if np.ndim(a) == 3]
+            if not points:
+                raise NeedsPointwise
+            return np.stack([_as_entry(self._one_call(function, [a[k] if np.ndim(a) == 3 else a for a in args]))
+                             for k in range(points[0])])
+        return self._one_call(function, args)
+
+    @staticmethod
+    def _one_call(function: Any, args: list) -> Value:
         if function.kind == "softmax":
             return 1.0 if not np.ndim(args[0]) else function.apply(args[0])
         if function.kind == "diag":
@@ -184,6 +205,17 @@ _DISPATCH = {Num: Evaluator.number, Sym: Evaluator.symbol, Index: Evaluator.elem
 
 def _t(value: Value) -> Value:
     return value.T if np.ndim(value) else value
+
+
+def _a_number(value: Value) -> bool:
+    """A number at every point: a float, or a stacked entry of shape (1, 1)."""
+    return np.ndim(value) == 0 or np.shape(value)[-2:] == (1, 1)
+
+
+def _as_entry(value: Value) -> np.ndarray:
+    """One point's value as a stacked entry: a number as (1, 1), a vector or matrix as it is."""
+    array = np.asarray(value, dtype=float)
+    return array.reshape(1, 1) if array.ndim == 0 else array
 
 
 def divide(a: float, b: float) -> float:
