@@ -8,6 +8,7 @@ shows tracebacks.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -39,6 +40,15 @@ EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
 class UsageError(GraderError):
     """A bad option or path: one line, exit status 2."""
+
+
+def run() -> int:
+    """The ``grader`` program: :func:`main`, then nothing left for the garbage collector. The process is ending,
+    and Python's shutdown would walk every object the run made only for the system to take the memory back:
+    0.10-0.13 s after a class of 307 expression parts, 0.02 s once they are frozen (issue 13)."""
+    code = main()
+    gc.freeze()
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
