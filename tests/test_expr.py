@@ -423,9 +423,10 @@ def test_answers_sampled_against_candidates_made_once_are_sampled_as_before(stud
     assert first == sampled() and sampled(prepared=prepared) == first
 
 
-LAYER = build_namespace({"n": 3, "m": 2}, {"W": {"shape": ["n", "m"]}, "x": {"shape": ["m"]}, "d": {"shape": ["n"]},
-                                           "v": {"shape": ["n"]}, "s": "scalar",
-                                           "k": {"shape": "scalar", "integer": True, "range": [1, 3]}})
+LAYER = build_namespace({"n": 3, "m": 2, "T": 3}, {
+    "W": {"shape": ["n", "m"]}, "x": {"shape": ["m"]}, "d": {"shape": ["n"]}, "v": {"shape": ["n"]}, "s": "scalar",
+    "k": {"shape": "scalar", "integer": True, "range": [1, 3]}, "h": {"shape": ["n"], "index": [0, "T"]},
+    "z": {"shape": "scalar", "index": [1, "T"]}, "g": {"shape": "scalar", "index": [[1, "T"], [1, "T"]]}})
 
 
 @pytest.mark.parametrize("text", [
@@ -433,22 +434,25 @@ LAYER = build_namespace({"n": 3, "m": 2}, {"W": {"shape": ["n", "m"]}, "x": {"sh
     "sigma(W x) ⊙ d", "sigma'(W x) ⊙ d", "log(s) d", "sqrt(s - 1) W x", "exp(x^T x) d", "tanh(s) W x + d",
     "softmax(W x)", "softmax(s)", "diag(d) W", "diag(W x)", "diag(W x) d", "outer(d, x)", "outer(s, x)", "sum(W)",
     "sum(d) x", "d^T d + s", "(d^T W x) (d^T v)", "W^T (d ⊙ v)", "sum_{i=1}^{3} i d", "s", "2",
+    "h_2", "z_1 h_0", "h_T d^T", "h_0^T h_1", "W^T h_2", "g_{2,3} + z_2 + s", "sum_{i=1}^{T} g_{T,i} z_i h_{i-1}",
+    "sum_{t=1}^{T} sum_{i=1}^{t} g_{t,i} sigma'(z_i) h_{i-1}",
 ])
-def test_vectors_and_matrices_are_evaluated_at_every_candidate_point_at_once_as_one_by_one(text):
-    """Where symbols are vectors or matrices, every candidate point is evaluated in one pass (the point first in
-    each array); each point's value must be what evaluating that point alone gives: a number as a float, an array
-    of the same shape and entries, undefined at the same points."""
+def test_vectors_matrices_and_sequences_are_evaluated_at_every_candidate_point_at_once_as_one_by_one(text):
+    """Where symbols are vectors, matrices or sequences, every candidate point is evaluated in one pass (the point
+    first in each array); each point's value must be what evaluating that point alone gives: a number as a float,
+    an array of the same shape and entries, undefined at the same points."""
     from grader import clock
-    from grader.expr.compare import _columns, _evaluated, _kept, _points, value_at
+    from grader.expr.compare import _columns, _evaluated, _kept, _lows, _points, value_at
     from grader.expr.evaluate import quiet
 
     tree = parse(text, LAYER)
     columns = _columns(LAYER, np.random.default_rng(7), 64)
     assert columns["W"].shape == (64, 3, 2) and columns["s"].shape == (64, 1, 1)
+    assert columns["h"].shape == (64, 4, 3, 1) and columns["g"].shape == (64, 3, 3, 1, 1)
     with quiet():
         [values] = _evaluated([tree], LAYER, columns, clock.now() + 5, 64, 1)
     everywhere = np.arange(64)
-    for point, at_once in zip(_points(columns, everywhere), _kept([values], everywhere)[0]):
+    for point, at_once in zip(_points(columns, everywhere, _lows(LAYER)), _kept([values], everywhere)[0]):
         with quiet():
             alone = value_at(tree, LAYER, point, clock.now() + 5)
         assert (alone is None) == (at_once is None)
@@ -457,7 +461,7 @@ def test_vectors_and_matrices_are_evaluated_at_every_candidate_point_at_once_as_
             assert np.array_equal(alone, at_once)
 
 
-def test_a_part_of_vectors_and_matrices_samples_in_one_pass_and_a_bound_per_point_still_one_by_one(monkeypatch):
+def test_a_part_of_vectors_and_matrices_samples_in_one_pass_and_a_bound_or_index_per_point_one_by_one(monkeypatch):
     from grader.expr import compare
 
     one_by_one = []
@@ -475,3 +479,22 @@ def test_a_part_of_vectors_and_matrices_samples_in_one_pass_and_a_bound_per_poin
     sums = parse("sum_{i=1}^{k} d", LAYER)  # its bound differs from point to point
     assert compare.candidates([sums], LAYER, seed=3) is None
     assert len(compare.sample([sums, sums], LAYER, 3).points) == compare.POINTS and one_by_one
+    one_by_one.clear()
+    step = parse("h_k", LAYER)  # so does this index
+    assert compare.candidates([step], LAYER, seed=3) is None
+    assert len(compare.sample([step, step], LAYER, 3).points) == compare.POINTS and one_by_one
+
+
+@pytest.mark.parametrize("text", ["h_4", "z_{1.5}", "g_{0,1}"])
+def test_an_index_out_of_range_says_the_same_at_every_point_at_once(text):
+    from grader import clock
+    from grader.expr.compare import _columns, _evaluated, _lows, _points, value_at
+    from grader.expr.evaluate import EvalError, quiet
+
+    tree = parse(text, LAYER)
+    columns = _columns(LAYER, np.random.default_rng(7), 64)
+    with pytest.raises(EvalError) as at_once, quiet():
+        _evaluated([tree], LAYER, columns, clock.now() + 5, 64, 1)
+    with pytest.raises(EvalError) as alone, quiet():
+        value_at(tree, LAYER, _points(columns, np.arange(1), _lows(LAYER))[0], clock.now() + 5)
+    assert str(at_once.value) == str(alone.value)

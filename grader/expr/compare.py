@@ -112,6 +112,7 @@ class Candidates:
 
     columns: dict[str, np.ndarray]
     values: tuple[np.ndarray, ...]  # trees 1.. of :func:`sample`, at every candidate point
+    lows: dict = field(default_factory=dict)  # each sequence's lowest index per axis (see ``_lows``)
     usual: dict = field(default_factory=dict, compare=False, repr=False)  # (need, required) -> _Usual, made once
 
     def usual_points(self, need: int, required: int) -> "_Usual":
@@ -122,7 +123,8 @@ class Candidates:
             reference_ok = np.all([_defined(v) for v in self.values[:required - 1]], axis=0)
             chosen = np.flatnonzero(reference_ok)[:need]
             found = self.usual[(need, required)] = _Usual(reference_ok, int(np.count_nonzero(reference_ok)), chosen,
-                                                          _points(self.columns, chosen), _kept(self.values, chosen))
+                                                          _points(self.columns, chosen, self.lows),
+                                                          _kept(self.values, chosen))
         return found
 
 
@@ -149,7 +151,7 @@ def candidates(fixed: list[Node], ns: Namespace, seed: int, tries: int = MAX_TRI
         return None
     for array in values + list(columns.values()):
         array.setflags(write=False)  # shared by every answer of the part
-    return Candidates(columns, tuple(values))
+    return Candidates(columns, tuple(values), _lows(ns))
 
 
 def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, tries: int = MAX_TRIES,
@@ -174,10 +176,11 @@ def sample(trees: list[Node], ns: Namespace, seed: int, need: int = POINTS, trie
 
 def _batches(ns: Namespace) -> bool:
     """Are all candidate points evaluated at once? Where no size is drawn (a drawn size is a constant only per
-    point) and no symbol is a sequence (indexed by values that may differ per point) or a single entry (a (1, 1)
-    array, which a stacked evaluation could not tell from a number). Plain numbers are batched as vectors; where
-    a symbol is a vector or a matrix, every value is stacked, the point first (see ``Evaluator``)."""
-    return not ns.drawn and all(not s.is_sequence and s.shape != (1, 1) for s in ns.symbols.values())
+    point) and no symbol is a single entry (a (1, 1) array, which a stacked evaluation could not tell from a
+    number). Plain numbers are batched as vectors; where a symbol is a vector, a matrix or a sequence, every value
+    is stacked, the point first (see ``Evaluator``); an index or a sum's bound that differs from point to point
+    sends the evaluation back to one point at a time."""
+    return not ns.drawn and all(s.shape != (1, 1) for s in ns.symbols.values())
 
 
 def _all_plain_scalars(ns: Namespace) -> bool:
@@ -186,15 +189,27 @@ def _all_plain_scalars(ns: Namespace) -> bool:
 
 def _columns(ns: Namespace, rng: np.random.Generator, tries: int) -> dict[str, np.ndarray]:
     """Each symbol's values at ``tries`` candidate points: a vector of numbers where every symbol is a number, else
-    stacked arrays (a number as (tries, 1, 1), a vector as (tries, n, 1), a matrix as (tries, r, c))."""
+    stacked arrays (a number as (tries, 1, 1), a vector as (tries, n, 1), a matrix as (tries, r, c), a sequence's
+    elements after the point and before their shape: (tries, T, n, 1) for vectors h_0 .. h_{T-1})."""
     stacked = not _all_plain_scalars(ns)
     columns = {}
     for name, symbol in ns.symbols.items():
         lo, hi = symbol.range
-        size = (tries,) + (symbol.shape or ((1, 1) if stacked else ()))
+        lead = tuple(b - a + 1 for a, b in symbol.index)
+        size = (tries,) + lead + (symbol.shape or ((1, 1) if stacked else ()))
         columns[name] = (rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=size).astype(float)
                          if symbol.integer else rng.uniform(lo, hi, size=size))
     return columns
+
+
+def _lows(ns: Namespace) -> dict[str, tuple[int, ...]]:
+    """Each sequence's lowest index per axis, as a point's bindings carry it."""
+    return {name: tuple(a for a, _ in s.index) for name, s in ns.symbols.items() if s.is_sequence}
+
+
+def _bindings(columns: dict[str, np.ndarray], lows: dict[str, tuple[int, ...]]) -> Bindings:
+    return Bindings(values={n: c for n, c in columns.items() if n not in lows},
+                    sequences={n: (lows[n], c) for n, c in columns.items() if n in lows})
 
 
 def _defined(values: np.ndarray) -> np.ndarray:
@@ -221,14 +236,18 @@ def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: C
     reference_ok = np.all([_defined(v) for v in values[1:required]], axis=0)
     both = reference_ok & student_ok
     chosen = np.flatnonzero(both)[:need]
-    return Sampled(_points(columns, chosen), _kept(values, chosen), int(np.count_nonzero(reference_ok)),
+    return Sampled(_points(columns, chosen, _lows(ns)), _kept(values, chosen), int(np.count_nonzero(reference_ok)),
                    int(np.count_nonzero(both)))
 
 
-def _points(columns: dict[str, np.ndarray], chosen: np.ndarray) -> list[Bindings]:
+def _points(columns: dict[str, np.ndarray], chosen: np.ndarray, lows: dict[str, tuple[int, ...]]) -> list[Bindings]:
+    """Each chosen candidate point's bindings, as a point drawn alone has them (see ``random_bindings``)."""
     if any(c.ndim > 1 for c in columns.values()):  # stacked: each point's numbers as floats, arrays as they are
         picked = {n: c[chosen] for n, c in columns.items()}
-        return [Bindings(values={n: float(v[i, 0, 0]) if v.shape[1:] == (1, 1) else v[i] for n, v in picked.items()})
+        plain = {n: v for n, v in picked.items() if n not in lows}
+        indexed = {n: v[..., 0, 0] if v.shape[-2:] == (1, 1) else v for n, v in picked.items() if n in lows}
+        return [Bindings(values={n: float(v[i, 0, 0]) if v.shape[1:] == (1, 1) else v[i] for n, v in plain.items()},
+                         sequences={n: (lows[n], v[i]) for n, v in indexed.items()})
                 for i in range(len(chosen))]
     at = {n: c[chosen].tolist() for n, c in columns.items()}
     return [Bindings(values={n: at[n][i] for n in at}) for i in range(len(chosen))]
@@ -252,7 +271,7 @@ def _evaluated(trees: list[Node], ns: Namespace, columns: dict[str, np.ndarray],
     """Each tree's values at every candidate point, in one numpy pass each; tree ``first + k`` of :func:`sample`'s
     list is the k-th here. The student's failure is raised as it is, a reference's as :class:`ReferenceFailed`;
     a known mistake that cannot be evaluated matches nothing. :class:`NeedsPointwise` goes to the caller."""
-    batch, values = Bindings(values=columns), []
+    batch, values = _bindings(columns, _lows(ns)), []
     stacked = any(c.ndim > 1 for c in columns.values())
     for k, tree in enumerate(trees, start=first):
         try:

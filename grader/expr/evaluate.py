@@ -107,23 +107,30 @@ class Evaluator:
         raise EvalError(f"no value for {name}", node.col)
 
     def element(self, node: Index, scope: dict[str, float]) -> Value:
-        if self.batched:  # a batched namespace has no sequences; never a KeyError if one is asked for
+        if self.batched and not self.stacked:  # a namespace of plain numbers has no sequences
             raise NeedsPointwise
         lows, stacked = self.bindings.sequences[node.name]
+        axes = stacked.shape[1:] if self.stacked else stacked.shape  # the sequence's own, after the points' axis
         at = []
         for index_node in node.indices:
-            value = float(self.eval(index_node, scope))
+            value = self.eval(index_node, scope)
+            if self.batched and np.ndim(value):
+                raise NeedsPointwise  # an index that differs from point to point (h_t, t drawn per point)
+            value = float(value)
             if not math.isfinite(value) or abs(value - round(value)) > 1e-9:
                 raise EvalError(f"the index {render(index_node)} of {node.name} is not a whole number here",
                                 node.col)
             at.append(int(round(value)))
         for axis, k in enumerate(at):
-            if not lows[axis] <= k < lows[axis] + stacked.shape[axis]:
-                lo, hi = lows[axis], lows[axis] + stacked.shape[axis] - 1
+            if not lows[axis] <= k < lows[axis] + axes[axis]:
+                lo, hi = lows[axis], lows[axis] + axes[axis] - 1
                 shown = ",".join(str(k) if abs(k) < 10**6 else f"{k:.3g}" for k in at)
                 raise EvalError(f"{render(node)} reaches {node.name}_{{{shown}}}, but the indices of {node.name} "
                                 f"run from {lo} to {hi}", node.col)
-        element = stacked[tuple(k - lo for k, lo in zip(at, lows))]
+        where = tuple(k - lo for k, lo in zip(at, lows))
+        if self.stacked:  # every point's element at once
+            return stacked[(slice(None),) + where]
+        element = stacked[where]
         return float(element) if element.ndim == 0 else element
 
     def binary(self, node: Bin, scope: dict[str, float]) -> Value:
