@@ -498,3 +498,19 @@ def test_an_index_out_of_range_says_the_same_at_every_point_at_once(text):
     with pytest.raises(EvalError) as alone, quiet():
         value_at(tree, LAYER, _points(columns, np.arange(1), _lows(LAYER))[0], clock.now() + 5)
     assert str(at_once.value) == str(alone.value)
+
+
+def test_large_vectors_and_matrices_are_evaluated_one_point_at_a_time():
+    """All candidate points at once would hold 64 copies of every intermediate value: where a side passes 32, or a
+    sequence holds more than 4,096 entries, points go one at a time (and a 64x64 part is faster so, too)."""
+    from grader.expr import compare
+
+    small = build_namespace({"n": 32}, {"W": {"shape": ["n", "n"]}, "x": {"shape": ["n"]}})
+    large = build_namespace({"n": 33}, {"W": {"shape": ["n", "n"]}, "x": {"shape": ["n"]}})
+    long = build_namespace({"n": 32, "T": 200}, {"h": {"shape": ["n"], "index": [0, "T"]}})
+    assert compare.candidates([parse("W x", small)], small, seed=1) is not None
+    assert compare.candidates([parse("W x", large)], large, seed=1) is None
+    assert compare.candidates([parse("h_1", long)], long, seed=1) is None
+    for ns in (large, long):
+        tree = parse("x^T x" if ns is large else "h_1^T h_2", ns)
+        assert len(compare.sample([tree, tree], ns, 1).points) == compare.POINTS
