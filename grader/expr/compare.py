@@ -228,8 +228,8 @@ def _defined(values: np.ndarray) -> np.ndarray:
 
 
 def _sample_batched(trees, ns, rng, deadline, need, tries, required, prepared: Candidates | None = None) -> Sampled:
-    """All candidate points at once: each symbol bound to a vector of ``tries`` values, each tree
-    evaluated once with numpy (the student's only, if ``prepared``); then the first ``need`` points where
+    """All candidate points at once: each symbol bound to its values at ``tries`` points (see :func:`_columns`),
+    each tree evaluated once with numpy (the student's only, if ``prepared``); then the first ``need`` points where
     the required trees are defined."""
     if prepared is not None:
         columns, fixed, trees = prepared.columns, list(prepared.values), trees[:1]
