@@ -501,13 +501,13 @@ def test_an_index_out_of_range_says_the_same_at_every_point_at_once(text):
 
 
 def test_large_vectors_and_matrices_are_evaluated_one_point_at_a_time():
-    """All candidate points at once would hold 64 copies of every intermediate value: where a side passes 32, or a
-    sequence holds more than 4,096 entries, points go one at a time (and a 64x64 part is faster so, too)."""
+    """All candidate points at once would hold 64 copies of every value, kept with the part: where a side passes 16,
+    or the symbols hold more than 256 entries a point together, points go one at a time (a 64x64 part is faster so)."""
     from grader.expr import compare
 
-    small = build_namespace({"n": 32}, {"W": {"shape": ["n", "n"]}, "x": {"shape": ["n"]}})
-    large = build_namespace({"n": 33}, {"W": {"shape": ["n", "n"]}, "x": {"shape": ["n"]}})
-    long = build_namespace({"n": 32, "T": 200}, {"h": {"shape": ["n"], "index": [0, "T"]}})
+    small = build_namespace({"n": 15}, {"W": {"shape": ["n", "n"]}, "x": {"shape": ["n"]}})
+    large = build_namespace({"n": 17}, {"W": {"shape": ["n", "n"]}, "x": {"shape": ["n"]}})
+    long = build_namespace({"n": 8, "T": 40}, {"h": {"shape": ["n"], "index": [0, "T"]}})
     assert compare.candidates([parse("W x", small)], small, seed=1) is not None
     assert compare.candidates([parse("W x", large)], large, seed=1) is None
     assert compare.candidates([parse("h_1", long)], long, seed=1) is None

@@ -180,16 +180,17 @@ def _batches(ns: Namespace) -> bool:
     number). Plain numbers are batched as vectors; where a symbol is a vector, a matrix or a sequence, every value
     is stacked, the point first (see ``Evaluator``); an index or a sum's bound that differs from point to point
     sends the evaluation back to one point at a time."""
-    return not ns.drawn and all(s.shape != (1, 1) and max(s.shape, default=1) <= MAX_BATCHED_SIDE
-                                and math.prod(s.shape) * math.prod(b - a + 1 for a, b in s.index) <= MAX_BATCHED_ENTRIES
-                                for s in ns.symbols.values())
+    symbols = ns.symbols.values()
+    return not ns.drawn and all(s.shape != (1, 1) and max(s.shape, default=1) <= MAX_BATCHED_SIDE for s in symbols) \
+        and sum(math.prod(s.shape) * math.prod(b - a + 1 for a, b in s.index) for s in symbols) <= MAX_BATCHED_ENTRIES
 
 
-# Every candidate point at once costs more than the points one by one where arrays are large (a 64x64 matrix part:
-# 1.45 ms an answer, against 0.70 ms; 32x32: 0.39 against 0.52), and holds every candidate's intermediate values at
-# once: a side of 32 bounds any product or outer product to 1,024 entries a point, 64 of them half a megabyte.
-MAX_BATCHED_SIDE = 32
-MAX_BATCHED_ENTRIES = 4096  # a symbol's entries at one point, a sequence's elements together
+# Every candidate point at once costs more than the points one by one where arrays are large (one answer of a 64x64
+# matrix part: 1.45 ms, against 0.70 ms; 32x32: 0.39 against 0.52; 16x16: 0.16 against 0.45), and a part keeps its
+# candidates' values (each variant's, for a part drawn per student): a side of 16 bounds any product to 256 entries a
+# point, and 256 entries of symbols a point bound the candidates' columns to 128 KB a part.
+MAX_BATCHED_SIDE = 16
+MAX_BATCHED_ENTRIES = 256  # every symbol's entries at one point together, a sequence's elements all counted
 
 
 def _all_plain_scalars(ns: Namespace) -> bool:
