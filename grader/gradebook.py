@@ -479,9 +479,13 @@ class Gradebook:
         if not sources:
             return
         with self._transaction():
-            for table in ("submissions", "part_readings", "report_names"):
-                self.db.executemany(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
-                                    [(assignment, source) for source in sources])
+            self.remove_rows(assignment, sources)
+
+    def remove_rows(self, assignment: str, sources: list[str]) -> None:
+        """Delete these submissions' rows, readings and report names, inside a transaction the caller holds."""
+        for table in ("submissions", "part_readings", "report_names"):
+            self.db.executemany(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
+                                [(assignment, source) for source in sources])
 
     def stems(self, assignment: str, students: set[str]) -> list[str]:
         """The report file stems of these students' submissions."""

@@ -173,11 +173,8 @@ class Store:
                              report["max_score"], text))
             counted = self._counts(book, assignment, student, counts) == number
             if counted:
-                for (source,) in book.db.execute("SELECT source FROM submissions WHERE assignment = ? AND "
-                                                 "student = ?", (assignment, student)).fetchall():
-                    for table in ("submissions", "part_readings", "report_names"):
-                        book.db.execute(f"DELETE FROM {table} WHERE assignment = ? AND source = ?",
-                                        (assignment, source))
+                book.remove_rows(assignment, [source for (source,) in book.db.execute(
+                    "SELECT source FROM submissions WHERE assignment = ? AND student = ?", (assignment, student))])
                 stem = book.stem_for(assignment, str(file), student)
                 book.record(assignment, str(file), hashlib.sha256(body).hexdigest(), spec_hash,
                             report.get("grader_version", ""), time.time(), stem, report, answer_keys, text)
