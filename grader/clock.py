@@ -56,10 +56,5 @@ def passed(deadline: float) -> bool:
 
 def left(deadline: float) -> float:
     """CPU time left before ``deadline``: at least this much (exact once it runs short)."""
-    reading = getattr(_last, "reading", None)
-    if reading is not None:
-        wall, cpu = reading
-        at_least = deadline - cpu - (time.monotonic() - wall)  # no more CPU time has passed than wall time
-        if at_least > 0:
-            return at_least
-    return deadline - now()
+    at_least = deadline - at_most()  # no more CPU time has passed than wall time since the last reading
+    return at_least if at_least > 0 else deadline - now()
