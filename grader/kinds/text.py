@@ -24,7 +24,7 @@ that would make a pattern backtrack for seconds loses that concept and says so, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import patterns
@@ -80,6 +80,7 @@ class Phrase:
     pattern: Any
     says_not: bool = False  # the phrase says "not" itself ("no gradient"): no negation check
     needs: tuple[tuple[str, ...], ...] = ()
+    masks: tuple[int, ...] = ()  # ``needs`` as bits of the rubric's :class:`Vocabulary`
 
     def may_occur(self, folded: str) -> bool:
         return may_occur(self.needs, folded)
@@ -94,6 +95,36 @@ def may_occur(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """Every word a rubric's phrases need, each one bit. An answer is searched once for all of them (a substring
+    test a word: 82 for the seed's rubric), and each phrase then asks whether those bits cover its needs, instead
+    of searching the answer again for its own words (34 phrases there, most sharing words)."""
+
+    bits: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, needs: list[tuple[tuple[str, ...], ...]]) -> "Vocabulary":
+        words = sorted({word for need in needs for words in need for word in words})
+        return cls(tuple((word, 1 << i) for i, word in enumerate(words)))
+
+    def masks(self, needs: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
+        bit = dict(self.bits)
+        return tuple(sum({bit[word] for word in words}) for words in needs)
+
+    def present(self, folded: str) -> int:
+        """The bits of the words ``folded`` holds (anywhere: a prefix test, as :func:`may_occur`'s)."""
+        return sum(bit for word, bit in self.bits if word in folded)
+
+
+def covered(masks: tuple[int, ...], present: int) -> bool:
+    """Does an answer holding the words ``present`` hold one word of each of ``masks``? (:func:`may_occur`)"""
+    for mask in masks:
+        if not mask & present:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
 class Concept:
     id: str
     label: str
@@ -103,19 +134,24 @@ class Concept:
     phrases: tuple[Phrase, ...] = ()
     opposite: Any = None  # the ``contradicts`` phrases, as one compiled pattern
     opposite_needs: tuple[tuple[tuple[str, ...], ...], ...] = ()  # each contradicts phrase's needs
+    vocabulary: Vocabulary = Vocabulary()  # the rubric's, shared by its concepts
+    opposite_masks: tuple[tuple[int, ...], ...] = ()  # ``opposite_needs`` as its bits
 
     def found_in(self, folded: str, budget: patterns.Budget) -> bool:
         return self.verdict(folded, budget)[0] == FOUND
 
-    def verdict(self, folded: str, budget: patterns.Budget) -> tuple[str, str]:
-        """(found | unsure | contradicted | missing, the words that decided it)."""
-        if self.opposite is not None and any(may_occur(n, folded) for n in self.opposite_needs):
+    def verdict(self, folded: str, budget: patterns.Budget, present: int | None = None) -> tuple[str, str]:
+        """(found | unsure | contradicted | missing, the words that decided it). ``present``: the vocabulary's
+        words ``folded`` holds, if the caller has them."""
+        if present is None:
+            present = self.vocabulary.present(folded)
+        if self.opposite is not None and any(covered(masks, present) for masks in self.opposite_masks):
             against = budget.matches(self.opposite, folded)
             if against:
                 return CONTRADICTED, against[0].group()
         negated = ""
         for phrase in self.phrases:
-            if not phrase.may_occur(folded):
+            if not covered(phrase.masks, present):
                 continue
             for m in budget.matches(phrase.pattern, folded) or []:
                 cue = None if phrase.says_not else _negation_near(folded, m)
@@ -165,7 +201,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 spot.error(("rubric", i, "patterns", j), "this pattern is empty once spaces and invisible "
                                                          "characters are ignored: it would match every answer")
                 ok = False
-        phrases = tuple(Phrase(patterns.compile_pattern(r"(?<!\w)" + regex), bool(_NEGATION.search(fold(p))), needs)
+        phrases = tuple(Phrase(patterns.compile_phrase(r"(?<!\w)" + regex), bool(_NEGATION.search(fold(p))), needs)
                         for p in item.get("patterns", []) if fold(p) for regex, needs in [_phrase(p, synonyms)])
         opposite = [_phrase(p, synonyms) for p in item.get("contradicts", []) if fold(p)]
         compiled: list[Any] = []
@@ -189,6 +225,11 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         ok = False
     if not ok:
         return None
+    vocabulary = Vocabulary.of([p.needs for c in concepts for p in c.phrases] + [n for c in concepts
+                                                                                 for n in c.opposite_needs])
+    concepts = [replace(c, vocabulary=vocabulary, opposite_masks=tuple(map(vocabulary.masks, c.opposite_needs)),
+                        phrases=tuple(replace(p, masks=vocabulary.masks(p.needs)) for p in c.phrases))
+                for c in concepts]
     return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"))
 
 
@@ -222,7 +263,7 @@ def _word(text: str) -> str:
 
 
 def _one_scan(phrases: list[str]) -> Any:
-    return patterns.compile_pattern(r"(?<!\w)(?:" + "|".join(phrases) + ")") if phrases else None
+    return patterns.compile_phrase(r"(?<!\w)(?:" + "|".join(phrases) + ")") if phrases else None
 
 
 def solve(config: Config) -> tuple[str, ...]:
@@ -243,7 +284,8 @@ def read(config: Config, raw: Any) -> str:
 def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
     budget = patterns.Budget(seconds=Timing.answer_seconds)
     folded = fold(answer)
-    verdicts = {c.id: c.verdict(folded, budget) for c in config.concepts}
+    present = config.concepts[0].vocabulary.present(folded)  # one vocabulary for the rubric (configure)
+    verdicts = {c.id: c.verdict(folded, budget, present) for c in config.concepts}
     found = [c for c in config.concepts if verdicts[c.id][0] == FOUND]
     missed = [c for c in config.concepts if c not in found]
     earned = min(config.points, sum(c.points for c in found))
