@@ -248,36 +248,61 @@ def _version_json() -> str:
 class Verdicts:
     """Results of answers already checked, by (part, variant, answer): a class repeats its answers, and a
     repeated one costs a lookup. Bounded by entries and by the characters they hold (answers, feedback), so a
-    class of 100,000 holds no more than one of 1,000; when full, the answer least recently met is let go (the
-    right answers everyone writes stay)."""
+    class of 100,000 holds no more than one of 1,000.
+
+    Two segments, least recently met let go first in each: answers met once, and answers met again. An answer
+    met again moves to the second, which may hold at most ``KEPT`` of either bound; a new answer pushes out the
+    oldest answer met only once. So a class's many one-off answers (essays, each written once) cannot push out
+    the answers many students share (a common wrong gradient, whose check costs milliseconds)."""
 
     MAX_ENTRIES = 4_000
     MAX_CHARS = 1_200_000  # about 2 MB of text
+    KEPT = 0.8  # the share of both bounds answers met again may hold
 
     def __init__(self) -> None:
-        self._outcomes: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+        self._once: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+        self._again: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
         self._chars = 0
+        self._again_chars = 0
 
     def get(self, key: tuple) -> Any:
-        found = self._outcomes.get(key)
+        found = self._again.get(key)
+        if found is not None:
+            self._again.move_to_end(key)
+            return found[0]
+        found = self._once.pop(key, None)
         if found is None:
             return None
-        self._outcomes.move_to_end(key)
+        self._again[key] = found
+        self._again_chars += found[1]
+        while len(self._again) > self.MAX_ENTRIES * self.KEPT or self._again_chars > self.MAX_CHARS * self.KEPT:
+            old_key, old = self._again.popitem(last=False)  # back among the answers met once, as the latest
+            self._again_chars -= old[1]
+            self._once[old_key] = old
         return found[0]
 
     def put(self, key: tuple, outcome: Any, answer_chars: int) -> None:
         """``outcome``: anything with ``feedback`` and ``details`` (a :class:`PartResult`, an :class:`Outcome`)."""
         weight = answer_chars + len(outcome.feedback) + sum(map(len, outcome.details)) + 64
-        old = self._outcomes.pop(key, None)
-        self._chars += weight - (old[1] if old else 0)
-        self._outcomes[key] = (outcome, weight)
-        while len(self._outcomes) > self.MAX_ENTRIES or (self._chars > self.MAX_CHARS and len(self._outcomes) > 1):
-            _, (_, dropped) = self._outcomes.popitem(last=False)
-            self._chars -= dropped
+        self._drop(key)
+        self._once[key] = (outcome, weight)
+        self._chars += weight
+        while len(self) > self.MAX_ENTRIES or (self._chars > self.MAX_CHARS and len(self) > 1):
+            self._drop(next(iter(self._once or self._again)))
+
+    def _drop(self, key: tuple) -> None:
+        old = self._once.pop(key, None)
+        if old is None:
+            old = self._again.pop(key, None)
+            if old is None:
+                return
+            self._again_chars -= old[1]
+        self._chars -= old[1]
 
     def clear(self) -> None:
-        self._outcomes.clear()
-        self._chars = 0
+        self._once.clear()
+        self._again.clear()
+        self._chars = self._again_chars = 0
 
     def __len__(self) -> int:
-        return len(self._outcomes)
+        return len(self._once) + len(self._again)

@@ -81,6 +81,31 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
         assert often.get(("q2a", "", "right")) is not None
 
 
+def test_answers_students_share_outlast_a_flood_of_answers_written_once():
+    """Essays are written once each and weigh the most; the answers many students share (a common wrong gradient,
+    whose check costs milliseconds) must not be pushed out by them, as they were when the least recently met went
+    first whoever it was."""
+    from grader.model import Outcome, Status, Verdicts
+
+    verdicts = Verdicts()
+    shared = [("q2c", "", f"common {k}") for k in range(200)]
+    for key in shared:
+        verdicts.put(key, Outcome(Status.INCORRECT, 0.0, "You multiplied by m."), 10)
+        assert verdicts.get(key) is not None  # a second student wrote it
+    for k in range(5_000):
+        verdicts.put(("q3b", "", f"essay {k}" + "y" * 1_900), Outcome(Status.NEEDS_REVIEW, 0.5, "x" * 1_500), 1_910)
+        assert verdicts._chars <= Verdicts.MAX_CHARS and len(verdicts) <= Verdicts.MAX_ENTRIES
+    assert all(verdicts.get(key) is not None for key in shared)
+    assert verdicts.get(("q3b", "", "essay 4999" + "y" * 1_900)) is not None  # the newest essays are there too
+    assert verdicts.get(("q3b", "", "essay 0" + "y" * 1_900)) is None
+    flood = Verdicts()  # answers met again are bounded as well: more of them than fit push each other out
+    for k in range(2 * Verdicts.MAX_ENTRIES):
+        flood.put(("q1b", "", f"{k}"), Outcome(Status.CORRECT, 1.0), 4)
+        flood.get(("q1b", "", f"{k}"))
+        assert len(flood) <= Verdicts.MAX_ENTRIES and len(flood._again) <= Verdicts.MAX_ENTRIES * Verdicts.KEPT
+    assert flood.get(("q1b", "", f"{2 * Verdicts.MAX_ENTRIES - 1}")) is not None
+
+
 def test_an_answer_met_again_gets_the_same_frozen_result_and_the_report_text_is_the_json_of_its_dict():
     """A class's repeated answers are graded once: the second student's part is the first one's result, which no
     one can change under the other (frozen). The report file's text, made from each part's text once, is exactly
