@@ -10,6 +10,7 @@ significant-figure check can read ``0.0500`` as three figures.
 """
 from __future__ import annotations
 
+import codecs
 import errno
 import itertools
 import json
@@ -188,14 +189,15 @@ def decode(raw: bytes, name: str) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(name, None, None, "starts like UTF-16 but is not valid UTF-16 text") from None
+    text = raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw  # the mark some editors write first is not text
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
+        return text.decode("utf-8")  # the C decoder itself ("utf-8-sig" goes through a Python function per file)
+    except UnicodeDecodeError as exc:  # where in the text: after the mark, as an editor counts (it shows none)
+        before = text[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         raise InputError(
-            name, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+            name, line, col, f"not UTF-8 text (byte 0x{text[exc.start]:02x}); save the file as UTF-8"
         ) from None
 
 

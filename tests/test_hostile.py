@@ -21,6 +21,8 @@ SUBMISSIONS = {
     "nested.yaml": ("student: n1\nanswers:\n  q3a: " + "[" * 200 + "]" * 200 + "\n", "nested"),
     "bomb.yaml": (BILLION_LAUGHS, "aliases expanding too far"),
     "latin1.yaml": ("student: l1\nname: Jos\xe9\n".encode("latin-1"), "latin1.yaml:2:10: not UTF-8 text"),
+    # after a byte-order mark the place is still the bad byte's, as an editor shows it (it was 3 bytes early)
+    "bom.yaml": (b"\xef\xbb\xbfstudent: b1\nname: Jos\xe9\n", "bom.yaml:2:10: not UTF-8 text (byte 0xe9)"),
     "scalar.yaml": ("just some words\n", "expected a mapping with 'student' and 'answers'"),
 }
 
