@@ -48,6 +48,8 @@ def number_text(text: str) -> str:
 
     A superscript is an exponent: ``5.00×10⁻²`` reads as ``5.00*10^(-2)``.
     """
+    if text.isascii():  # nothing below changes an ASCII character: most answers and ids, every file
+        return text.strip()
     text = _SUPERSCRIPT.sub(lambda m: "^(" + unicodedata.normalize("NFKC", m.group()) + ")", text)
     return unicodedata.normalize("NFKC", text).translate(_NUMBER_MARKS).strip()
 
@@ -75,4 +77,4 @@ def student_id(raw: object) -> str:
     """A student id as text: Persian digits become ASCII (``۹۹۵۲۲۰۸۶`` is ``99522086``), no control characters."""
     text = getattr(raw, "text", None) or str(raw)
     text = number_text(text)
-    return "".join(ch for ch in text if ch.isprintable()).strip()
+    return (text if text.isprintable() else "".join(ch for ch in text if ch.isprintable())).strip()
