@@ -141,22 +141,23 @@ def read_bytes(path: Path, limits: Limits) -> bytes:
 
 def read_with_status(path: Path, limits: Limits) -> tuple[bytes, os.stat_result]:
     """:func:`read_bytes`, and the file's status as it was opened (a batch keeps its time: no second stat)."""
-    name = shown_path(path)
+    def problem(message: str) -> InputError:  # the name made only for a file that has one (most have none)
+        return InputError(shown_path(path), None, None, message)
+
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputError(name, None, None, "no such file") from None
+        raise problem("no such file") from None
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a socket, or a pipe's other end: nothing to read
-            raise InputError(name, None, None, "not a regular file (a socket?); give a file") from None
-        raise InputError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
+            raise problem("not a regular file (a socket?); give a file") from None
+        raise problem(f"cannot read: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(name, None, None, not_a_file(info.st_mode) + "; give a file")
+            raise problem(not_a_file(info.st_mode) + "; give a file")
         if info.st_size > limits.max_bytes:
-            raise InputError(name, None, None, f"file is {_size(info.st_size)}, over the limit of "
-                                               f"{_size(limits.max_bytes)}")
+            raise problem(f"file is {_size(info.st_size)}, over the limit of {_size(limits.max_bytes)}")
         chunks, total = [], 0
         while total <= limits.max_bytes:
             chunk = os.read(fd, min(1 << 20, limits.max_bytes + 1 - total))
@@ -165,11 +166,11 @@ def read_with_status(path: Path, limits: Limits) -> tuple[bytes, os.stat_result]
             chunks.append(chunk)
             total += len(chunk)
     except OSError as exc:
-        raise InputError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
+        raise problem(f"cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
     if total > limits.max_bytes:  # grew while we read, or reported a wrong size
-        raise InputError(name, None, None, f"file is over the limit of {_size(limits.max_bytes)}")
+        raise problem(f"file is over the limit of {_size(limits.max_bytes)}")
     return b"".join(chunks), info
 
 

@@ -23,17 +23,17 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     """A submission file (``raw``: its bytes, if already read) as a Submission, never an exception. The
     answers file of a folder submission gets the files its answers name read (:func:`attach_files`)."""
     path = path if isinstance(path, Path) else Path(path)
-    fallback, source = fallback_id(path), shown_path(path)
+    source = shown_path(path)
     try:
         doc = load_file(path, limits, raw)
     except InputError as exc:
         return unreadable(path, exc)
     if not isinstance(doc.data, dict):
-        return Submission(student=fallback, answers={}, source=source,
+        return Submission(student=fallback_id(path), answers={}, source=source,
                           problem=str(doc.error((), "expected a mapping with 'student' and 'answers'")))
     made_by_grader = output_of_grader(doc.data)
     if made_by_grader:  # last run's report copied among the submissions must not claim its student's id
-        return Submission(student=fallback, answers={}, source=source, output_of_grader=made_by_grader,
+        return Submission(student=fallback_id(path), answers={}, source=source, output_of_grader=made_by_grader,
                           problem=f"{source}: this is {made_by_grader}, written by grader, not a submission")
     # the schema's checks, by hand for the usual well-formed file; the schema itself explains the rest
     problems = [] if plainly_valid(doc.data) else schema_problems(doc, "submission.schema.json")
@@ -42,9 +42,9 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     sid = student_id(raw_student) if usable else ""  # a number keeps its written text: 00123 stays 00123
     warnings = []
     if not sid:
-        sid = fallback
+        sid = fallback_id(path)
         what = "folder" if is_answers_file(path) else "file"
-        warnings.append(f"no student id in the file; using the {what} name {quote(fallback)}")
+        warnings.append(f"no student id in the file; using the {what} name {quote(sid)}")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Submission(student=sid, answers={}, source=source, problem=str(problems[0]) + more)
