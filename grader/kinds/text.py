@@ -23,6 +23,7 @@ that would make a pattern backtrack for seconds loses that concept and says so, 
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -100,20 +101,21 @@ class Vocabulary:
     test a word: 82 for the seed's rubric), and each phrase then asks whether those bits cover its needs, instead
     of searching the answer again for its own words (34 phrases there, most sharing words)."""
 
-    bits: tuple[tuple[str, int], ...] = ()
+    words: tuple[str, ...] = ()
+    bits: tuple[int, ...] = ()  # each word's
 
     @classmethod
     def of(cls, needs: list[tuple[tuple[str, ...], ...]]) -> "Vocabulary":
         words = sorted({word for need in needs for words in need for word in words})
-        return cls(tuple((word, 1 << i) for i, word in enumerate(words)))
+        return cls(tuple(words), tuple(1 << i for i in range(len(words))))
 
     def masks(self, needs: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
-        bit = dict(self.bits)
+        bit = dict(zip(self.words, self.bits))
         return tuple(sum({bit[word] for word in words}) for words in needs)
 
     def present(self, folded: str) -> int:
         """The bits of the words ``folded`` holds (anywhere: a prefix test, as :func:`may_occur`'s)."""
-        return sum(bit for word, bit in self.bits if word in folded)
+        return sum(itertools.compress(self.bits, map(folded.__contains__, self.words)))  # no Python loop
 
 
 def covered(masks: tuple[int, ...], present: int) -> bool:
@@ -287,7 +289,7 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
     present = config.concepts[0].vocabulary.present(folded)  # one vocabulary for the rubric (configure)
     verdicts = {c.id: c.verdict(folded, budget, present) for c in config.concepts}
     found = [c for c in config.concepts if verdicts[c.id][0] == FOUND]
-    missed = [c for c in config.concepts if c not in found]
+    missed = [c for c in config.concepts if verdicts[c.id][0] != FOUND]
     earned = min(config.points, sum(c.points for c in found))
     lines = ["An instructor will read and score this answer."]  # the rubric's count is for the instructor only
     if found:
@@ -305,8 +307,8 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
     # an idea not earned is named by its place in the rubric, never its label (students read details too: the
     # label would be the model answer in brief); the instructor has the rubric, and the words quoted are the student's
     details = tuple(f"found: {c.label}" for c in found) + tuple(
-        f"{verdicts[c.id][0]}: rubric concept {config.concepts.index(c) + 1} ({quote(verdicts[c.id][1])})"
-        for c in missed if verdicts[c.id][0] in (UNSURE, CONTRADICTED))
+        f"{verdicts[c.id][0]}: rubric concept {n} ({quote(verdicts[c.id][1])})"
+        for n, c in enumerate(config.concepts, 1) if verdicts[c.id][0] in (UNSURE, CONTRADICTED))
     if budget.ran_out:  # a pattern could not finish on this answer: a person must read it
         lines.append("Part of the rubric could not be checked on this answer in time; the instructor will read it.")
         details += ("rubric patterns ran out of time on this answer",)
