@@ -201,3 +201,17 @@ def test_empty_ids_and_thresholds_that_are_not_numbers_are_usage_errors(cli, tmp
     args = [PRACTICE if a == "PRACTICE" else tmp_path if a == "OUT" else a for a in args]
     run = cli(*args)
     assert run.status == 2 and "internal error" not in run.err and "see grader --help" in run.err
+
+
+def test_the_program_tunes_the_collector_for_a_run_and_freezes_what_is_left():
+    """The ``grader`` program (console script and ``python -m grader``) collects new objects every 50,000, not
+    every 700, while it runs, and leaves nothing for shutdown to walk; ``main()`` in-process leaves both alone."""
+    probe = ("import gc, grader.cli as cli\n"
+             "before = gc.get_threshold()\n"
+             "cli.main = lambda: print(gc.get_threshold(), gc.get_freeze_count() > 0) or 0\n"
+             "code = cli.run()\n"
+             "print(before, gc.get_freeze_count() > 0, code)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    during, after = done.stdout.splitlines()
+    assert during == "(50000, 20, 20) False"
+    assert after == "(700, 10, 10) True 0"
