@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -253,19 +254,25 @@ class Verdicts:
     Two segments, least recently met let go first in each: answers met once, and answers met again. An answer
     met again moves to the second, which may hold at most ``KEPT`` of either bound; a new answer pushes out the
     oldest answer met only once. So a class's many one-off answers (essays, each written once) cannot push out
-    the answers many students share (a common wrong gradient, whose check costs milliseconds)."""
+    the answers many students share (a common wrong gradient, whose check costs milliseconds). Used under a lock:
+    the service grades in threads, and moving an answer between segments is several steps."""
 
     MAX_ENTRIES = 4_000
     MAX_CHARS = 1_200_000  # about 2 MB of text
     KEPT = 0.8  # the share of both bounds answers met again may hold
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._once: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
         self._again: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
         self._chars = 0
         self._again_chars = 0
 
     def get(self, key: tuple) -> Any:
+        with self._lock:
+            return self._get(key)
+
+    def _get(self, key: tuple) -> Any:
         found = self._again.get(key)
         if found is not None:
             self._again.move_to_end(key)
@@ -284,11 +291,12 @@ class Verdicts:
     def put(self, key: tuple, outcome: Any, answer_chars: int) -> None:
         """``outcome``: anything with ``feedback`` and ``details`` (a :class:`PartResult`, an :class:`Outcome`)."""
         weight = answer_chars + len(outcome.feedback) + sum(map(len, outcome.details)) + 64
-        self._drop(key)
-        self._once[key] = (outcome, weight)
-        self._chars += weight
-        while len(self) > self.MAX_ENTRIES or (self._chars > self.MAX_CHARS and len(self) > 1):
-            self._drop(next(iter(self._once or self._again)))
+        with self._lock:
+            self._drop(key)
+            self._once[key] = (outcome, weight)
+            self._chars += weight
+            while len(self) > self.MAX_ENTRIES or (self._chars > self.MAX_CHARS and len(self) > 1):
+                self._drop(next(iter(self._once or self._again)))
 
     def _drop(self, key: tuple) -> None:
         old = self._once.pop(key, None)
@@ -300,9 +308,10 @@ class Verdicts:
         self._chars -= old[1]
 
     def clear(self) -> None:
-        self._once.clear()
-        self._again.clear()
-        self._chars = self._again_chars = 0
+        with self._lock:
+            self._once.clear()
+            self._again.clear()
+            self._chars = self._again_chars = 0
 
     def __len__(self) -> int:
         return len(self._once) + len(self._again)

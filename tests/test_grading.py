@@ -106,6 +106,42 @@ def test_answers_students_share_outlast_a_flood_of_answers_written_once():
     assert flood.get(("q1b", "", f"{2 * Verdicts.MAX_ENTRIES - 1}")) is not None
 
 
+def test_remembered_results_stay_whole_when_threads_share_them(monkeypatch):
+    """The service grades in threads sharing a spec's memory: answers moving between its two segments while others
+    are added and let go must never raise, nor lose count of what it holds."""
+    import sys
+    import threading
+
+    from grader.model import Outcome, Status, Verdicts
+
+    monkeypatch.setattr(Verdicts, "MAX_ENTRIES", 40)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads change places as often as they can
+    verdicts, failures = Verdicts(), []
+
+    def work(seed: int) -> None:
+        try:
+            for k in range(3_000):
+                key = ("q", "", f"{(k * seed) % 97}")
+                if verdicts.get(key) is None:
+                    verdicts.put(key, Outcome(Status.CORRECT, 1.0, "x" * (k % 7)), 3)
+        except Exception as exc:  # pragma: no cover - the failure this test is for
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in (1, 3, 7, 11)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+    held = list(verdicts._once.values()) + list(verdicts._again.values())
+    assert len(held) <= Verdicts.MAX_ENTRIES and verdicts._chars == sum(weight for _, weight in held)
+    assert verdicts._again_chars == sum(weight for _, weight in verdicts._again.values())
+
+
 def test_an_answer_met_again_gets_the_same_frozen_result_and_the_report_text_is_the_json_of_its_dict():
     """A class's repeated answers are graded once: the second student's part is the first one's result, which no
     one can change under the other (frozen). The report file's text, made from each part's text once, is exactly
