@@ -47,7 +47,7 @@ def compile_pattern(text: str, *, ignore_case: bool = False) -> Any:
 def compile_phrase(text: str) -> Any:
     """A pattern grader wrote itself from a rubric phrase: escaped words, runs of spaces and gaps of at most 80
     characters, one after another. No counted repeat nests in another, so it unrolls to a size linear in the
-    phrase, and the standard parser's look at its shape (a millisecond a phrase at start-up) is not needed."""
+    phrase, and the look at its shape that authors' patterns get (:func:`compile_pattern`) is not needed."""
     return regex.compile(text)
 
 
