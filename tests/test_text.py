@@ -339,14 +339,14 @@ def test_the_words_test_before_a_phrase_never_hides_a_match():
                         if phrase.pattern.search(folded):
                             checked += 1
                             assert phrase.may_occur(folded), (concept.id, phrase.pattern.pattern, folded)
-                            present = concept.vocabulary.present(folded)  # the test grading uses: the same words
+                            present = part.config.vocabulary.present(folded)  # the test grading uses: the same words
                             assert text.covered(phrase.masks, present), (concept.id, phrase.pattern.pattern, folded)
                 if concept.opposite is not None:
                     for folded in texts:
                         if concept.opposite.search(folded):
                             checked += 1
                             assert any(text.may_occur(n, folded) for n in concept.opposite_needs), (concept.id, folded)
-                            present = concept.vocabulary.present(folded)
+                            present = part.config.vocabulary.present(folded)
                             assert any(text.covered(m, present) for m in concept.opposite_masks), (concept.id, folded)
     assert checked > 50  # the corpus does reach the phrases
 
@@ -360,16 +360,15 @@ def test_the_vocabulary_bits_say_what_the_substring_tests_say():
     from grader.spec import load_spec
 
     [part] = [p for p in load_spec(SEED_SPEC).assignment.parts if p.kind == "text"]
-    concepts = part.config.concepts
-    words = list(concepts[0].vocabulary.words)
+    concepts, vocabulary = part.config.concepts, part.config.vocabulary
+    words = list(vocabulary.words)
     assert len(words) > 20
     texts = ["", "nothing here", " ".join(words), "the keys never learn", "گرادیان صفر است"]
     texts += [" ".join(words[i::k]) for k in (2, 3, 5, 7) for i in range(k)]
     decided = set()
     for folded in texts:
-        present = concepts[0].vocabulary.present(folded)
+        present = vocabulary.present(folded)
         for concept in concepts:
-            assert concept.vocabulary is concepts[0].vocabulary  # one for the rubric
             for phrase in concept.phrases:
                 assert text.covered(phrase.masks, present) == phrase.may_occur(folded), (phrase.needs, folded)
                 decided.add(phrase.may_occur(folded))

@@ -136,17 +136,11 @@ class Concept:
     phrases: tuple[Phrase, ...] = ()
     opposite: Any = None  # the ``contradicts`` phrases, as one compiled pattern
     opposite_needs: tuple[tuple[tuple[str, ...], ...], ...] = ()  # each contradicts phrase's needs
-    vocabulary: Vocabulary = Vocabulary()  # the rubric's, shared by its concepts
-    opposite_masks: tuple[tuple[int, ...], ...] = ()  # ``opposite_needs`` as its bits
+    opposite_masks: tuple[tuple[int, ...], ...] = ()  # ``opposite_needs`` as bits of the rubric's vocabulary
 
-    def found_in(self, folded: str, budget: patterns.Budget) -> bool:
-        return self.verdict(folded, budget)[0] == FOUND
-
-    def verdict(self, folded: str, budget: patterns.Budget, present: int | None = None) -> tuple[str, str]:
-        """(found | unsure | contradicted | missing, the words that decided it). ``present``: the vocabulary's
-        words ``folded`` holds, if the caller has them."""
-        if present is None:
-            present = self.vocabulary.present(folded)
+    def verdict(self, folded: str, budget: patterns.Budget, present: int) -> tuple[str, str]:
+        """(found | unsure | contradicted | missing, the words that decided it). ``present``: the rubric
+        vocabulary's words ``folded`` holds (:meth:`Vocabulary.present`)."""
         if self.opposite is not None and any(covered(masks, present) for masks in self.opposite_masks):
             against = budget.matches(self.opposite, folded)
             if against:
@@ -186,6 +180,7 @@ class Config:
     concepts: tuple[Concept, ...]
     points: float
     model_answer: str | None
+    vocabulary: Vocabulary  # the words its phrases need, each a bit (their masks are of these)
 
 
 def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
@@ -229,10 +224,10 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         return None
     vocabulary = Vocabulary.of([p.needs for c in concepts for p in c.phrases] + [n for c in concepts
                                                                                  for n in c.opposite_needs])
-    concepts = [replace(c, vocabulary=vocabulary, opposite_masks=tuple(map(vocabulary.masks, c.opposite_needs)),
+    concepts = [replace(c, opposite_masks=tuple(map(vocabulary.masks, c.opposite_needs)),
                         phrases=tuple(replace(p, masks=vocabulary.masks(p.needs)) for p in c.phrases))
                 for c in concepts]
-    return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"))
+    return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"), vocabulary)
 
 
 def _phrase(text: str, synonyms: dict[str, list[str]]) -> tuple[str, tuple[tuple[str, ...], ...]]:
@@ -286,7 +281,7 @@ def read(config: Config, raw: Any) -> str:
 def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
     budget = patterns.Budget(seconds=Timing.answer_seconds)
     folded = fold(answer)
-    present = config.concepts[0].vocabulary.present(folded)  # one vocabulary for the rubric (configure)
+    present = config.vocabulary.present(folded)
     verdicts = {c.id: c.verdict(folded, budget, present) for c in config.concepts}
     found = [c for c in config.concepts if verdicts[c.id][0] == FOUND]
     missed = [c for c in config.concepts if verdicts[c.id][0] != FOUND]
@@ -318,7 +313,8 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
 
 def _found(config: Config, answer: str, budget: patterns.Budget) -> list[Concept]:
     folded = fold(answer)
-    return [c for c in config.concepts if c.found_in(folded, budget)]
+    present = config.vocabulary.present(folded)
+    return [c for c in config.concepts if c.verdict(folded, budget, present)[0] == FOUND]
 
 
 def _sentence(text: str) -> str:
