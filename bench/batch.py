@@ -18,7 +18,9 @@ file system synced before each) and the median is reported, since disk timings o
 machine vary a lot from one run to the next. It prints the seconds, grading / floor, jobs 2
 vs jobs 1, and the peak resident memory of the largest process of each run (the grading
 process for --jobs 1; with --jobs 2 the largest of it and its workers), so 1,000 and
-10,000 can be compared.
+10,000 can be compared. With more than one round it also prints each command's fastest and slowest run and
+the ratios round by round, and says so when one command's runs differ by more than a quarter: the machine
+was busy during some of them, and the medians may mislead.
 """
 from __future__ import annotations
 
@@ -90,6 +92,25 @@ def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return seconds[len(seconds) // 2], memory[len(memory) // 2]
 
 
+BUSY = 1.25  # the slowest run of one command this much slower than its fastest: the machine was busy meanwhile
+
+
+def _spread(runs: dict[str, list[tuple[float, float]]]) -> str:
+    """Each command's fastest and slowest run, and the ratios round by round (each round's grading against that
+    round's floor): on a shared machine a busy spell slows some runs, and a median alone does not show it."""
+    ranges = {name: (min(r[0] for r in done), max(r[0] for r in done)) for name, done in runs.items()}
+    each = [one[0] / floor[0] for one, floor in zip(runs["jobs1"], runs["floor"])]
+    faster = [one[0] / two[0] for one, two in zip(runs["jobs1"], runs["jobs2"])]
+    said = (f"rounds: floor {ranges['floor'][0]:.2f}-{ranges['floor'][1]:.2f} s, jobs 1 {ranges['jobs1'][0]:.2f}-"
+            f"{ranges['jobs1'][1]:.2f} s, jobs 2 {ranges['jobs2'][0]:.2f}-{ranges['jobs2'][1]:.2f} s; round by round, "
+            f"jobs 1 / floor {', '.join(f'{r:.2f}x' for r in each)}, jobs 2 faster {', '.join(f'{r:.2f}x' for r in faster)}")
+    worst = max(high / low for low, high in ranges.values())
+    if worst > BUSY:
+        said += (f"\n          the machine was busy: one command's runs differed by up to {worst - 1:.0%}; "
+                 "read these figures with care, or run again")
+    return said
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
@@ -142,6 +163,8 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
                   f"than 1 | peak MiB: floor {floor[1]:.0f}, jobs1 {one[1]:.0f}, jobs2 {two[1]:.0f}", flush=True)
             print(f"          the machine itself: two processes {machine:4.2f}x faster than one on a CPU-bound loop "
                   f"(grader's two jobs reach {one[0] / two[0] / machine:.0%} of that)", flush=True)
+            if args.rounds > 1:
+                print("          " + _spread(runs), flush=True)
             if not args.keep:  # a class of 100,000 is 400 MB, its reports as much again
                 for gone in [folder] + [work / f"{name}-{n}" for name in commands]:
                     shutil.rmtree(gone, ignore_errors=True)

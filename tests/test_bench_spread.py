@@ -1,0 +1,39 @@
+"""The batch benchmark's spread line: a reader of its figures is told when the machine was busy during the runs."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "batch.py"
+
+
+def _batch():
+    spec = importlib.util.spec_from_file_location("bench_batch", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _runs(floor, one, two, cpu=(1.0, 1.0, 1.0)):
+    peak = 60.0
+    return {"cpu1": [(c, peak) for c in cpu], "cpu2": [(c / 1.6, peak) for c in cpu],
+            "floor": [(s, peak) for s in floor], "jobs1": [(s, peak) for s in one], "jobs2": [(s, peak) for s in two]}
+
+
+def test_steady_runs_show_their_ranges_and_ratios_round_by_round():
+    said = _batch()._spread(_runs(floor=[3.0, 3.1, 3.2], one=[6.0, 6.2, 6.4], two=[4.0, 4.0, 4.1]))
+    assert "floor 3.00-3.20 s" in said and "jobs 1 6.00-6.40 s" in said and "jobs 2 4.00-4.10 s" in said
+    assert "jobs 1 / floor 2.00x, 2.00x, 2.00x" in said
+    assert "jobs 2 faster 1.50x, 1.55x, 1.56x" in said
+    assert "busy" not in said
+
+
+def test_a_busy_spell_is_said_so():
+    said = _batch()._spread(_runs(floor=[3.0, 7.8, 3.1], one=[6.0, 6.1, 6.2], two=[4.0, 4.0, 4.1]))
+    assert "the machine was busy" in said and "160%" in said
+
+
+def test_a_busy_spell_in_the_machines_own_loop_counts_too():
+    said = _batch()._spread(_runs(floor=[3.0, 3.0, 3.0], one=[6.0, 6.0, 6.0], two=[4.0, 4.0, 4.0],
+                                  cpu=(1.0, 1.5, 1.0)))
+    assert "the machine was busy" in said
