@@ -317,3 +317,28 @@ def test_second_rules_made_with_the_whole_answer_ones_last_are_the_ones_sorted_l
         assert [(m.tree, m.rule, m.said, m.about) for m in got] == \
                [(m.tree, m.rule, m.said, m.about) for m in expected]
     assert len(cases) > 100 and capped  # the long sum at least
+
+
+def test_a_tree_is_stripped_once_and_its_copies_do_not_inherit_the_memo():
+    """strip() remembers a node's tree without columns (a wrong answer's tree was walked three or four times):
+    the same answer twice, nothing for a tree that has no columns, and a node made from a stripped one by
+    replace() or pickled keeps no memo of a tree it no longer is."""
+    import pickle
+
+    from grader.expr import build_namespace
+    from grader.expr.nodes import Sym, replace
+    from grader.expr.parser import parse
+    from grader.expr.trees import strip
+
+    ns = build_namespace(None, {"x": "scalar", "y": "scalar"})
+    written = parse("2*x + y", ns)
+    bare = strip(written)
+    assert bare == strip(parse("2 * x+y", ns)) and bare is not written and bare.right.col == 0
+    assert written.right.col != 0  # the parse keeps where y was written
+    assert strip(written) is bare and strip(bare) is bare  # walked once
+    changed = replace(bare, right=Sym("x"))  # a mutant made from the stripped tree
+    assert "_stripped" not in changed.__dict__ and strip(changed) is changed
+    moved = replace(written, col=3)  # a copy with a column again: stripped afresh, not from the memo
+    assert strip(moved) == bare and strip(moved) is not bare
+    again = pickle.loads(pickle.dumps(written))  # another process gets the tree, not what this one remembered
+    assert "_stripped" not in again.__dict__ and strip(again) == bare

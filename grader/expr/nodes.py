@@ -10,6 +10,9 @@ from dataclasses import dataclass as _dataclass
 from typing import Any, Union
 
 
+_KEPT = ("_hash", "_stripped")  # what a node remembers of itself: its hash, and its tree without columns (trees.strip)
+
+
 def node(cls):
     """A node class: a frozen dataclass that keeps its hash once computed (never pickled), and lists its
     fields' names in ``_fields`` for the tree walks. Each class writes its own ``__init__`` (the dataclass keeps
@@ -26,7 +29,7 @@ def node(cls):
         return value  # exception raised and caught for it, as a try would
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+        return {k: v for k, v in self.__dict__.items() if k not in _KEPT}
 
     cls.__hash__, cls.__getstate__ = __hash__, __getstate__
     cls._fields = tuple(cls.__dataclass_fields__)
@@ -39,6 +42,7 @@ def replace(node: Any, **changes: Any) -> Any:
     values = new.__dict__
     values.update(node.__dict__)
     values.pop("_hash", None)
+    values.pop("_stripped", None)
     values.update(changes)
     return new
 

@@ -59,11 +59,26 @@ def _changed_children(node: Node, fn: Callable[[Node], Node]) -> dict:
 
 def strip(node: Node) -> Node:
     """The tree without the columns it was written at: equal trees are the same expression, written alike. Each
-    node is copied once, children and column changed together (every answer's tree is stripped once)."""
+    node is copied once, children and column changed together. A node remembers the answer (a wrong answer's tree
+    is stripped three or four times, by its key and by each search by structure), and a stripped node that it is
+    one already, so a tree is walked once: nodes are frozen, so neither can change."""
+    values = node.__dict__
+    known = values.get("_stripped")
+    if known is not None:
+        return node if known is _ALREADY else known
     changes = _changed_children(node, strip)
     if getattr(node, "col", 0):
         changes["col"] = 0
-    return replace(node, **changes) if changes else node
+    if not changes:
+        values["_stripped"] = _ALREADY
+        return node
+    stripped = replace(node, **changes)
+    stripped.__dict__["_stripped"] = _ALREADY  # a marker, not the node itself: no cycle for the collector to find
+    values["_stripped"] = stripped
+    return stripped
+
+
+_ALREADY = object()  # "_stripped" of a node with no columns anywhere below it
 
 
 def replace_at(node: Node, path: tuple, new: Node) -> Node:
