@@ -2,15 +2,22 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "batch.py"
 
 
 def _batch():
-    spec = importlib.util.spec_from_file_location("bench_batch", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """bench/batch.py as a module; the folder it puts first on ``sys.path`` (for its ``synthetic``) is taken off
+    again, or its ``code.py`` would stand in for the standard library's ``code`` in every later test."""
+    saved = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location("bench_batch", BENCH)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved
     return module
 
 
