@@ -41,7 +41,7 @@ def replace(node: Any, **changes: Any) -> Any:
     new = object.__new__(type(node))
     values = new.__dict__
     values.update(node.__dict__)
-    values.pop("_hash", None)
+    values.pop("_hash", None)  # what the node remembered of itself (_KEPT) is not the copy's
     values.pop("_stripped", None)
     values.update(changes)
     return new
