@@ -266,7 +266,9 @@ class Gradebook:
             self.db.execute("PRAGMA cache_size=-2048")  # 2 MiB of pages, whatever the class size
             if tables:
                 _parts_from_reports(self.db)
-            self.db.executescript(SCHEMA)
+            # one transaction: a run killed while it makes a new gradebook leaves no tables, not some of them (a
+            # file holding only some of grader's tables is refused as another program's)
+            self.db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
             _check_columns(self.db)
         except BaseException as exc:
             self.db.close()

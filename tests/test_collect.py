@@ -294,6 +294,24 @@ def test_a_damaged_gradebook_gets_one_clear_line(cli, graded, damage):
         assert book.read_bytes() == before  # not a byte of grader's written into it
 
 
+
+def test_a_new_gradebook_is_made_whole_or_not_at_all(cli, tmp_path, monkeypatch):
+    """Its tables are made in one transaction: a run killed while it made them (a batch killed at random moments
+    met this) leaves a file with no tables, which the next run finishes, not some of grader's tables, which it
+    would refuse as another program's. The making fails here at its last statement, as a kill there would."""
+    from grader import gradebook
+
+    book = tmp_path / "out" / "gradebook.sqlite"
+    book.parent.mkdir()
+    monkeypatch.setattr(gradebook, "SCHEMA", gradebook.SCHEMA + "\nCREATE TABLE broken (;")
+    with pytest.raises(gradebook.GradebookError):
+        gradebook.Gradebook(book)
+    monkeypatch.undo()
+    db = sqlite3.connect(book)
+    assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    db.close()
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", book.parent).status == 0
+
 def test_an_empty_gradebook_says_there_is_nothing_graded_yet(cli, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "gradebook.sqlite").write_bytes(b"")
