@@ -21,6 +21,11 @@ def part():
     return Built("text", {"points": 3, "rubric": RUBRIC, "model_answer": "Argmax is not differentiable; keys never learn."})
 
 
+def may_occur(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
+    """The definition the vocabulary's bits are checked against: ``folded`` holds one word of each need."""
+    return all(any(word in folded for word in words) for words in needs)
+
+
 def test_provisional_score_needs_review(part):
     outcome = part("Argmax is NOT   differentiable, so training is hard.")
     assert outcome.status == Status.NEEDS_REVIEW
@@ -338,14 +343,14 @@ def test_the_words_test_before_a_phrase_never_hides_a_match():
                     for folded in texts:
                         if phrase.pattern.search(folded):
                             checked += 1
-                            assert phrase.may_occur(folded), (concept.id, phrase.pattern.pattern, folded)
+                            assert may_occur(phrase.needs, folded), (concept.id, phrase.pattern.pattern, folded)
                             present = part.config.vocabulary.present(folded)  # the test grading uses: the same words
                             assert text.covered(phrase.masks, present), (concept.id, phrase.pattern.pattern, folded)
                 if concept.opposite is not None:
                     for folded in texts:
                         if concept.opposite.search(folded):
                             checked += 1
-                            assert any(text.may_occur(n, folded) for n in concept.opposite_needs), (concept.id, folded)
+                            assert any(may_occur(n, folded) for n in concept.opposite_needs), (concept.id, folded)
                             present = part.config.vocabulary.present(folded)
                             assert any(text.covered(m, present) for m in concept.opposite_masks), (concept.id, folded)
     assert checked > 50  # the corpus does reach the phrases
@@ -370,8 +375,8 @@ def test_the_vocabulary_bits_say_what_the_substring_tests_say():
         present = vocabulary.present(folded)
         for concept in concepts:
             for phrase in concept.phrases:
-                assert text.covered(phrase.masks, present) == phrase.may_occur(folded), (phrase.needs, folded)
-                decided.add(phrase.may_occur(folded))
+                assert text.covered(phrase.masks, present) == may_occur(phrase.needs, folded), (phrase.needs, folded)
+                decided.add(may_occur(phrase.needs, folded))
             for needs, masks in zip(concept.opposite_needs, concept.opposite_masks):
-                assert text.covered(masks, present) == text.may_occur(needs, folded), (needs, folded)
+                assert text.covered(masks, present) == may_occur(needs, folded), (needs, folded)
     assert decided == {True, False}

@@ -83,17 +83,6 @@ class Phrase:
     needs: tuple[tuple[str, ...], ...] = ()
     masks: tuple[int, ...] = ()  # ``needs`` as bits of the rubric's :class:`Vocabulary`
 
-    def may_occur(self, folded: str) -> bool:
-        return may_occur(self.needs, folded)
-
-
-def may_occur(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
-    contains = folded.__contains__
-    for words in needs:
-        if not any(map(contains, words)):
-            return False
-    return True
-
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -114,12 +103,13 @@ class Vocabulary:
         return tuple(sum({bit[word] for word in words}) for words in needs)
 
     def present(self, folded: str) -> int:
-        """The bits of the words ``folded`` holds (anywhere: a prefix test, as :func:`may_occur`'s)."""
+        """The bits of the words ``folded`` holds, anywhere in it (a phrase word matches at the start of a word, so
+        a substring test is all it can rule out)."""
         return sum(itertools.compress(self.bits, map(folded.__contains__, self.words)))  # no Python loop
 
 
 def covered(masks: tuple[int, ...], present: int) -> bool:
-    """Does an answer holding the words ``present`` hold one word of each of ``masks``? (:func:`may_occur`)"""
+    """Does an answer holding the words ``present`` hold one word of each of ``masks`` (each need's words)?"""
     for mask in masks:
         if not mask & present:
             return False
