@@ -18,7 +18,8 @@ file system synced before each) and the median is reported, since disk timings o
 machine vary a lot from one run to the next. It prints the seconds, grading / floor, jobs 2
 vs jobs 1, and the peak resident memory of the largest process of each run (the grading
 process for --jobs 1; with --jobs 2 the largest of it and its workers), so 1,000 and
-10,000 can be compared. With more than one round it also prints each command's fastest and slowest run and
+10,000 can be compared; and the CPU time each command used, all its processes together, so the work
+a second job adds shows apart from how busy the machine was. With more than one round it also prints each command's fastest and slowest run and
 the ratios round by round, and says so when one command's runs differ by more than a quarter: the machine
 was busy during some of them, and the medians may mislead.
 """
@@ -66,30 +67,43 @@ else:
         p.wait()
 """
 
-# Runs a command as its child and prints the largest peak RSS among its descendants (KiB, Linux).
+# Runs a command as its child and prints the largest peak RSS among its descendants (KiB, Linux), then the CPU
+# seconds (user and system) they used together.
 MEASURE = r"""
 import resource, subprocess, sys
 code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(used.ru_maxrss, used.ru_utime + used.ru_stime)
 sys.exit(code)
 """
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak MiB) of a command run in a fresh process, after syncing the file system."""
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """(seconds, peak MiB, CPU seconds) of a command run in a fresh process, after syncing the file system."""
     os.sync()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     if done.returncode not in (0,):
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
-    return seconds, int(done.stdout.strip().splitlines()[-1]) / 1024
+    peak, cpu = done.stdout.strip().splitlines()[-1].split()
+    return seconds, int(peak) / 1024, float(cpu)
 
 
 def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
     seconds = sorted(r[0] for r in runs)
     memory = sorted(r[1] for r in runs)
     return seconds[len(seconds) // 2], memory[len(memory) // 2]
+
+
+def _cpu(runs: dict[str, list[tuple]]) -> str:
+    """The CPU time (user and system, median) each command used, and what two jobs used against one: the work a
+    second process adds (starting it, sending results across, checks each worker makes for itself). Wall time
+    moves with how busy the machine is; this ratio much less."""
+    cpu = {name: sorted(r[2] for r in done)[len(done) // 2] for name, done in runs.items()
+           if name in ("floor", "jobs1", "jobs2")}
+    return (f"CPU (user + system, medians): floor {cpu['floor']:.2f} s, jobs 1 {cpu['jobs1']:.2f} s, jobs 2 "
+            f"{cpu['jobs2']:.2f} s; two jobs used {cpu['jobs2'] / cpu['jobs1']:.2f}x the CPU of one")
 
 
 BUSY = 1.25  # the slowest run of one command this much slower than its fastest: the machine was busy meanwhile
@@ -163,6 +177,7 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
                   f"than 1 | peak MiB: floor {floor[1]:.0f}, jobs1 {one[1]:.0f}, jobs2 {two[1]:.0f}", flush=True)
             print(f"          the machine itself: two processes {machine:4.2f}x faster than one on a CPU-bound loop "
                   f"(grader's two jobs reach {one[0] / two[0] / machine:.0%} of that)", flush=True)
+            print("          " + _cpu(runs), flush=True)
             if args.rounds > 1:
                 print("          " + _spread(runs), flush=True)
             if not args.keep:  # a class of 100,000 is 400 MB, its reports as much again

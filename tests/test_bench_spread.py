@@ -44,3 +44,14 @@ def test_a_busy_spell_in_the_machines_own_loop_counts_too():
     said = _batch()._spread(_runs(floor=[3.0, 3.0, 3.0], one=[6.0, 6.0, 6.0], two=[4.0, 4.0, 4.0],
                                   cpu=(1.0, 1.5, 1.0)))
     assert "the machine was busy" in said
+
+
+def test_the_cpu_line_gives_each_commands_median_and_what_a_second_job_adds():
+    peak = 60.0
+    runs = {"cpu1": [(1.0, peak, 1.0)] * 3, "cpu2": [(0.6, peak, 1.0)] * 3,
+            "floor": [(1.3, peak, c) for c in (1.2, 1.1, 1.3)],
+            "jobs1": [(4.0, peak, c) for c in (3.9, 4.4, 3.8)],
+            "jobs2": [(2.5, peak, c) for c in (4.3, 4.1, 4.9)]}
+    said = _batch()._cpu(runs)
+    assert "floor 1.20 s, jobs 1 3.90 s, jobs 2 4.30 s" in said
+    assert "two jobs used 1.10x the CPU of one" in said
