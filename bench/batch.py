@@ -19,9 +19,9 @@ machine vary a lot from one run to the next. It prints the seconds, grading / fl
 vs jobs 1, and the peak resident memory of the largest process of each run (the grading
 process for --jobs 1; with --jobs 2 the largest of it and its workers), so 1,000 and
 10,000 can be compared; and the CPU time each command used, all its processes together, so the work
-a second job adds shows apart from how busy the machine was. With more than one round it also prints each command's fastest and slowest run and
-the ratios round by round, and says so when one command's runs differ by more than a quarter: the machine
-was busy during some of them, and the medians may mislead.
+a second job adds shows apart from how busy the machine was. With more than one round it also prints each
+command's fastest and slowest run and the ratios round by round, and says so when one command's runs differ
+by more than a quarter: the machine was busy during some of them, and the medians may mislead.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -90,18 +91,21 @@ def timed(command: list[str]) -> tuple[float, float, float]:
     return seconds, int(peak) / 1024, float(cpu)
 
 
-def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
-    seconds = sorted(r[0] for r in runs)
-    memory = sorted(r[1] for r in runs)
-    return seconds[len(seconds) // 2], memory[len(memory) // 2]
+def _middle(values: Iterable[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _median(runs: list[tuple]) -> tuple[float, float]:
+    """(seconds, peak MiB), each the median of the runs."""
+    return _middle(r[0] for r in runs), _middle(r[1] for r in runs)
 
 
 def _cpu(runs: dict[str, list[tuple]]) -> str:
     """The CPU time (user and system, median) each command used, and what two jobs used against one: the work a
     second process adds (starting it, sending results across, checks each worker makes for itself). Wall time
     moves with how busy the machine is; this ratio much less."""
-    cpu = {name: sorted(r[2] for r in done)[len(done) // 2] for name, done in runs.items()
-           if name in ("floor", "jobs1", "jobs2")}
+    cpu = {name: _middle(r[2] for r in runs[name]) for name in ("floor", "jobs1", "jobs2")}
     return (f"CPU (user + system, medians): floor {cpu['floor']:.2f} s, jobs 1 {cpu['jobs1']:.2f} s, jobs 2 "
             f"{cpu['jobs2']:.2f} s; two jobs used {cpu['jobs2'] / cpu['jobs1']:.2f}x the CPU of one")
 
@@ -109,7 +113,7 @@ def _cpu(runs: dict[str, list[tuple]]) -> str:
 BUSY = 1.25  # the slowest run of one command this much slower than its fastest: the machine was busy meanwhile
 
 
-def _spread(runs: dict[str, list[tuple[float, float]]]) -> str:
+def _spread(runs: dict[str, list[tuple]]) -> str:
     """Each command's fastest and slowest run, and the ratios round by round (each round's grading against that
     round's floor): on a shared machine a busy spell slows some runs, and a median alone does not show it."""
     ranges = {name: (min(r[0] for r in done), max(r[0] for r in done)) for name, done in runs.items()}
