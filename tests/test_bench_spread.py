@@ -21,10 +21,14 @@ def _batch():
     return module
 
 
-def _runs(floor, one, two, cpu=(1.0, 1.0, 1.0)):
+def _runs(floor, one, two, cpu=(1.0, 1.0, 1.0), used=None):
+    """Each command's runs as ``timed`` gives them: (seconds, peak MiB, CPU seconds); ``used``: the CPU seconds of
+    the floor's, one job's and two jobs' runs (by default, their seconds)."""
     peak = 60.0
-    return {"cpu1": [(c, peak) for c in cpu], "cpu2": [(c / 1.6, peak) for c in cpu],
-            "floor": [(s, peak) for s in floor], "jobs1": [(s, peak) for s in one], "jobs2": [(s, peak) for s in two]}
+    used = used or (floor, one, two)
+    return {"cpu1": [(c, peak, c) for c in cpu], "cpu2": [(c / 1.6, peak, c) for c in cpu],
+            **{name: [(s, peak, u) for s, u in zip(seconds, spent)]
+               for name, seconds, spent in zip(("floor", "jobs1", "jobs2"), (floor, one, two), used)}}
 
 
 def test_steady_runs_show_their_ranges_and_ratios_round_by_round():
@@ -47,11 +51,8 @@ def test_a_busy_spell_in_the_machines_own_loop_counts_too():
 
 
 def test_the_cpu_line_gives_each_commands_median_and_what_a_second_job_adds():
-    peak = 60.0
-    runs = {"cpu1": [(1.0, peak, 1.0)] * 3, "cpu2": [(0.6, peak, 1.0)] * 3,
-            "floor": [(1.3, peak, c) for c in (1.2, 1.1, 1.3)],
-            "jobs1": [(4.0, peak, c) for c in (3.9, 4.4, 3.8)],
-            "jobs2": [(2.5, peak, c) for c in (4.3, 4.1, 4.9)]}
+    runs = _runs(floor=[1.3] * 3, one=[4.0] * 3, two=[2.5] * 3,
+                 used=((1.2, 1.1, 1.3), (3.9, 4.4, 3.8), (4.3, 4.1, 4.9)))
     said = _batch()._cpu(runs)
     assert "floor 1.20 s, jobs 1 3.90 s, jobs 2 4.30 s" in said
     assert "two jobs used 1.10x the CPU of one" in said
