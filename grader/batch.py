@@ -105,10 +105,9 @@ def source_key(path: Path) -> str:
     return os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
-def _work(task: tuple[str, str]) -> Work:
+def _work(task: tuple[str, Path]) -> Work:
     state = _STATE
-    source, real_path = task
-    path = Path(real_path)
+    source, path = task
     raw: bytes | InputError  # read once: hashed here, parsed below
     try:
         raw, info = read_with_status(path, SUBMISSION_LIMITS)
@@ -116,7 +115,7 @@ def _work(task: tuple[str, str]) -> Work:
     except InputError as exc:  # unreadable, oversized, or not a regular file: an invalid report says why
         raw = exc
         try:
-            info = os.stat(real_path)
+            info = os.stat(path)
             modified, stamp = info.st_mtime, f"{info.st_size}:{info.st_mtime_ns}:{info.st_mode}".encode()
         except OSError:
             modified, stamp = None, b""
@@ -160,7 +159,7 @@ def _start_pooled(*args: Any) -> None:
     _STATE["pooled"] = True
 
 
-def _work_remote(task: tuple[str, str], setup: tuple, run: str) -> Work:
+def _work_remote(task: tuple[str, Path], setup: tuple, run: str) -> Work:
     """``_work`` on a Dask worker: the run's state is set up once per worker process (``run`` tells runs apart)."""
     if _STATE.get("run") != run:
         _start(*setup)
@@ -237,16 +236,17 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
     return summary
 
 
-def _tasks(files: Iterable[Path]) -> Iterator[tuple[str, str]]:
-    """(gradebook key, path) of each file, made as the workers take them."""
+def _tasks(files: Iterable[Path]) -> Iterator[tuple[str, Path]]:
+    """(gradebook key, path) of each file, made as the workers take them (the path as the listing made it: a
+    worker given a string would parse it into a Path again)."""
     for path in files:
-        yield source_key(path), str(path)
+        yield source_key(path), path
 
 
 IN_FLIGHT = 1024  # submissions handed to workers and not yet written: what a fast pool may run ahead by
 
 
-def _results(tasks: Iterator[tuple[str, str]], count: int, args: tuple, spec: LoadedSpec, jobs: int,
+def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: LoadedSpec, jobs: int,
              progress: bool) -> Iterable[Work]:
     bar = _progress(count, progress)
     if jobs <= 1 or count < 2 * jobs:
@@ -263,7 +263,7 @@ def _results(tasks: Iterator[tuple[str, str]], count: int, args: tuple, spec: Lo
     room = threading.BoundedSemaphore(max(IN_FLIGHT, 4 * jobs * chunk))
     stop = threading.Event()
 
-    def handed(tasks: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    def handed(tasks: Iterator[tuple[str, Path]]) -> Iterator[tuple[str, Path]]:
         for task in tasks:  # taken by the pool's feeding thread: it waits here while the results are behind
             while not room.acquire(timeout=0.2):
                 if stop.is_set():  # the run ended early: the pool's shutdown waits for this thread
@@ -298,7 +298,7 @@ class ClusterError(GraderError):
     """The Dask scheduler named by --cluster cannot be used: one line, exit status 2."""
 
 
-def _on_cluster(tasks: Iterator[tuple[str, str]], count: int, args: tuple, address: str,
+def _on_cluster(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, address: str,
                 progress: bool) -> Iterable[Work]:
     """Grade on a running Dask scheduler's workers (each needs bubblewrap for code parts, and the class folder at
     the same path); the reports and the gradebook are written here, in input order, as a local run writes them."""

@@ -41,16 +41,17 @@ def load_submission(path: str | Path, limits: Limits = SUBMISSION_LIMITS, raw: b
     usable = isinstance(raw_student, (str, int, float)) and not isinstance(raw_student, bool)
     sid = student_id(raw_student) if usable else ""  # a number keeps its written text: 00123 stays 00123
     warnings = []
+    in_folder = is_answers_file(path)
     if not sid:
         sid = fallback_id(path)
-        what = "folder" if is_answers_file(path) else "file"
+        what = "folder" if in_folder else "file"
         warnings.append(f"no student id in the file; using the {what} name {quote(sid)}")
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Submission(student=sid, answers={}, source=source, problem=str(problems[0]) + more)
     assignment = doc.data.get("assignment")
     name = doc.data.get("name")
-    folder = path.parent if is_answers_file(path) else None
+    folder = path.parent if in_folder else None
     answers = attach_files(doc.data["answers"], folder) if folder is not None else doc.data["answers"]
     return Submission(student=sid, answers=answers, source=source,
                       assignment=str(assignment) if assignment is not None else None,
