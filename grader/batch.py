@@ -14,8 +14,6 @@ import functools
 import gc
 import hashlib
 import itertools
-import multiprocessing
-import multiprocessing.pool
 import os
 import shutil
 import sys
@@ -256,6 +254,8 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
             bar.update()
         bar.close()
         return
+    import multiprocessing  # here, not above: a run with one job (and every other command) never starts a pool
+
     forked = sys.platform.startswith("linux")
     context = multiprocessing.get_context("fork" if forked else "spawn")
     gc.freeze()  # here too: the coordinator's collections need not walk the spec and modules each worker also has
@@ -272,7 +272,7 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
 
     # forked workers share the spec this process loaded and solved (nothing is copied until written); spawned
     # ones load it again
-    with _Pool(jobs, initializer=_start_pooled, initargs=(*args, spec) if forked else args, context=context) as pool:
+    with _pool_class()(jobs, initializer=_start_pooled, initargs=(*args, spec) if forked else args, context=context) as pool:
         try:
             for work in pool.imap(_work, handed(tasks), chunksize=chunk):  # in input order: names stay stable
                 room.release()
@@ -283,15 +283,21 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
     bar.close()
 
 
-class _Pool(multiprocessing.pool.Pool):
+@functools.lru_cache(maxsize=1)
+def _pool_class() -> type:
     """The standard pool, but its thread that minds the workers wakes when a worker exits or the pool changes
     state, not at every result: CPython's also waits on the results' pipe, and then spins until the results'
     thread has read it (about half a second of the coordinator's CPU per 10,000 submissions here, beside two
     busy workers on two cores). Exits and state changes wake it as before: the workers' own sentinels, and the
-    notifier that closing, terminating and a drained task cache write to."""
+    notifier that closing, terminating and a drained task cache write to. Made when first asked for, so that
+    only runs with more than one job import multiprocessing (about 10 ms of every command's start)."""
+    import multiprocessing.pool
 
-    def _get_sentinels(self) -> list:
-        return [self._change_notifier._reader]
+    class Pool(multiprocessing.pool.Pool):
+        def _get_sentinels(self) -> list:
+            return [self._change_notifier._reader]
+
+    return Pool
 
 
 class ClusterError(GraderError):
