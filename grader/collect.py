@@ -33,7 +33,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .answer_files import is_answers_file
+from .answer_files import ANSWER_STEM
 from .document import not_a_file
 from .errors import GraderError, shown_path
 
@@ -267,18 +267,19 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
                 name = entry.name
                 if name.startswith("."):
                     continue
-                if is_answers_file(name):
+                stem, suffix = os.path.splitext(name)  # once: 100,000 names are split here
+                wanted = suffix.lower() in SUFFIXES
+                if wanted and stem == ANSWER_STEM:
                     answers.append(entry)
                     continue
                 try:
-                    what = _entry(entry, root, out_real, local)
+                    what = _entry(entry, root, out_real, local, wanted)
                 except OSError as exc:  # anything else the file system says: this entry only
                     local.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
                     continue
                 if what is not None:
                     {FILE: files, FOLDER: folders, LINK: links}[what].append(name)
-                if what == FOLDER or (what is None and _is_folder(entry)) or \
-                        os.path.splitext(name)[1].lower() in SUFFIXES:
+                if wanted or what == FOLDER or (what is None and _is_folder(entry)):
                     others += 1
     except OSError as exc:
         said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
@@ -323,18 +324,20 @@ def _is_folder(entry: os.DirEntry) -> bool:
         return False
 
 
-def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str]) -> str | None:
+def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], wanted: bool | None = None) \
+        -> str | None:
     """What this entry is to the listing: FILE or LINK (a submission file), FOLDER (to descend), or None
-    (left out; the reason, if it is worth one, goes to ``notes``)."""
-    wanted = os.path.splitext(entry.name)[1].lower() in SUFFIXES
-    path = shown_path(entry.path)
+    (left out; the reason, if it is worth one, goes to ``notes``). ``wanted``: does its name end in a submission
+    suffix (the caller may know already)."""
+    if wanted is None:
+        wanted = os.path.splitext(entry.name)[1].lower() in SUFFIXES
     if entry.is_symlink():
         return LINK if _link(entry, root, wanted, notes) else None
     if entry.is_dir(follow_symlinks=False):
         if os.path.realpath(entry.path) == out_real:
-            notes.append(f"{path}: skipped, this run's --out")
+            notes.append(f"{shown_path(entry.path)}: skipped, this run's --out")
         elif (marker := output_marker(entry.path)) is not None:
-            notes.append(f"{path}: skipped, a grader output folder (it holds {marker})")
+            notes.append(f"{shown_path(entry.path)}: skipped, a grader output folder (it holds {marker})")
         else:
             return FOLDER
         return None
@@ -342,7 +345,7 @@ def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str]
         return None
     if entry.is_file(follow_symlinks=False):
         return FILE
-    notes.append(f"{path}: skipped, it {not_a_file(entry.stat(follow_symlinks=False).st_mode)}")
+    notes.append(f"{shown_path(entry.path)}: skipped, it {not_a_file(entry.stat(follow_symlinks=False).st_mode)}")
     return None
 
 
