@@ -272,7 +272,8 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
 
     # forked workers share the spec this process loaded and solved (nothing is copied until written); spawned
     # ones load it again
-    with _pool_class()(jobs, initializer=_start_pooled, initargs=(*args, spec) if forked else args, context=context) as pool:
+    pool_type = _pool_class()
+    with pool_type(jobs, initializer=_start_pooled, initargs=(*args, spec) if forked else args, context=context) as pool:
         try:
             for work in pool.imap(_work, handed(tasks), chunksize=chunk):  # in input order: names stay stable
                 room.release()
