@@ -10,6 +10,8 @@ repeated group that itself repeats) and by timing it on a few answers built to t
 from __future__ import annotations
 
 import itertools
+import re as _re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +81,88 @@ def _size(items: Any) -> int:
         if total > MAX_EXPANSION:
             return total
     return total
+
+
+# Syntax the regex package reads otherwise than the standard parser (fuzzy counts, POSIX classes, \p{..}, branch
+# reset, version and other flags): a pattern holding any is given no required words, and is always searched.
+_OTHER_SYNTAX = _re.compile(r"\\[pPXmMLGKN]|\[:|\(\?[|VfrbepwX(]|\{(?!\d*,?\d*\})")
+
+
+def required_words(text: str) -> tuple[tuple[str, ...], ...]:
+    """Words any match of an author's pattern holds, read from its shape: one of each tuple (an alternation gives
+    a tuple of several), lower case, the longest first. A search is needed only in an answer that holds them all;
+    most answers hold none of a pattern's rarer words, and a substring test costs a fraction of a timed search.
+
+    Only what a match must hold counts: literal runs (``argmax``), alternations whose every branch holds one
+    (``quer|key``), and repeats of at least one. A letter that case-insensitive matching could read as something
+    else than its ASCII lower case (the Kelvin sign for k) breaks a run. The words are exact for ASCII answers
+    only: an answer with other characters is always searched (see :meth:`Budget.search`'s callers)."""
+    if _OTHER_SYNTAX.search(text):
+        return ()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "possible nested set" and the like: the two parsers may disagree
+            tree = _sre.parse(text)
+    except Exception:
+        return ()
+    needs = [words for words in _needs(tree) if min(map(len, words)) > 1]  # a single character rules out little
+    return tuple(sorted(set(needs), key=lambda words: (-min(map(len, words)), words)))
+
+
+def _needs(items: Any) -> list[tuple[str, ...]]:
+    needs: list[tuple[str, ...]] = []
+    run = ""
+
+    def flush() -> None:
+        nonlocal run
+        if run:
+            needs.append((run,))
+        run = ""
+
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            char = _letter(arg)
+            if char is not None:
+                run += char
+                continue
+        if name == "BRANCH" and run:  # the parser moves a common start out of the branches: (not|never) is n(ot|ever)
+            leads = [_lead(branch) for branch in arg[1]]
+            if all(leads):
+                needs.append(tuple(sorted({run + lead for lead in leads})))
+                run = ""
+                continue
+        flush()
+        if name == "SUBPATTERN":
+            needs += _needs(arg[-1])
+        elif name in _REPEATS and arg[0] >= 1:
+            needs += _needs(arg[2])
+        elif name == "BRANCH":
+            best = [max(_needs(branch), key=lambda words: min(map(len, words)), default=None) for branch in arg[1]]
+            if best and all(best):
+                needs.append(tuple(sorted({word for words in best for word in words})))
+    flush()
+    return needs
+
+
+def _letter(code: int) -> str | None:
+    """A literal as an ASCII answer's folded text holds it (lower case), or None if case-insensitive matching could
+    read it as another character (the Kelvin sign for k); a caseless one (a Persian letter) is itself."""
+    char = chr(code)
+    if char.isascii():
+        return char.lower()
+    return char if char.lower() == char == char.upper() == char.casefold() else None
+
+
+def _lead(items: Any) -> str:
+    """The literal text a branch starts with."""
+    lead = ""
+    for op, arg in items:
+        char = _letter(arg) if str(op) == "LITERAL" else None
+        if char is None:
+            break
+        lead += char
+    return lead
 
 
 @dataclass

@@ -316,8 +316,8 @@ def test_the_seed_students_argmax_answers_in_other_words_earn_their_ideas():
 
 def test_the_words_test_before_a_phrase_never_hides_a_match():
     """A phrase's regular expression runs only on answers holding its words (a substring test first): for every
-    phrase and contradicts phrase of the example specs, on every free-text answer of the corpus and the example
-    class, cut and joined in many ways, the test must pass wherever the expression matches."""
+    phrase, contradicts phrase and author pattern of the example specs, on every free-text answer of the corpus
+    and the example class, cut and joined in many ways, the test must pass wherever the expression matches."""
     import itertools
     import re
     import yaml
@@ -346,6 +346,12 @@ def test_the_words_test_before_a_phrase_never_hides_a_match():
                             assert may_occur(phrase.needs, folded), (concept.id, phrase.pattern.pattern, folded)
                             present = part.config.vocabulary.present(folded)  # the test grading uses: the same words
                             assert text.covered(phrase.masks, present), (concept.id, phrase.pattern.pattern, folded)
+                for pattern, needs, masks in zip(concept.patterns, concept.pattern_needs, concept.pattern_masks):
+                    for folded in texts:  # an author's pattern: its words are tested on ASCII answers only
+                        if folded.isascii() and pattern.search(folded):
+                            checked += 1
+                            assert may_occur(needs, folded), (concept.id, pattern.pattern, folded)
+                            assert text.covered(masks, part.config.vocabulary.present(folded)), (concept.id, folded)
                 if concept.opposite is not None:
                     for folded in texts:
                         if concept.opposite.search(folded):
@@ -380,3 +386,88 @@ def test_the_vocabulary_bits_say_what_the_substring_tests_say():
             for needs, masks in zip(concept.opposite_needs, concept.opposite_masks):
                 assert text.covered(masks, present) == may_occur(needs, folded), (needs, folded)
     assert decided == {True, False}
+
+
+PIECES = ["key", "Keys", "quer", "not", "no longer", "learn", "/d", "d", "argmax", "0", "=", "\u212a", "\u017f",
+          "کلید", "نمی", " ", "i"]
+WRAPS = ["({})", "(?:{})?", "(?:{})+", "(?:{})*", "(?:{}){{0,3}}", "(?:{}){{2}}", "\\b{}\\b", "{}\\s*", "[^.]{{0,9}}{}",
+         "\\w*{}", "(?-i:{})", "(?={})", "(?!{})x"]
+
+
+def _author_patterns():
+    from hypothesis import strategies as st
+
+    leaf = st.sampled_from(PIECES).map(__import__("re").escape) | st.sampled_from(["[kq]", ".", "\\d+", "\\w+"])
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.tuples(st.sampled_from(WRAPS), inner).map(lambda t: t[0].format(t[1])),
+        st.lists(inner, min_size=2, max_size=3).map("".join),
+        st.lists(inner, min_size=2, max_size=3).map("|".join)), max_leaves=6)
+
+
+def test_an_author_patterns_words_never_hide_a_match():
+    """An author's pattern is searched only in an answer holding the words its shape says every match holds: for
+    patterns built of literals, alternations, optional and repeated groups, case-insensitive letters (and the Kelvin
+    sign and long s, which match k and s), lookarounds and scoped flags, on answers made of the same pieces, the
+    words must be there wherever the pattern matches an ASCII answer."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from grader import patterns
+    from grader.normalize import fold
+
+    words = st.lists(st.sampled_from(["key", "keys", "query", "not", "no", "longer", "learn", "d/dq", "argmax", "0",
+                                      "=", "kk", "iii", "ss", "k", "the", ".", "x"]), max_size=12).map(" ".join)
+
+    tested = []
+
+    @settings(max_examples=800, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(_author_patterns(), st.lists(words, min_size=1, max_size=6))
+    def holds(text, answers):
+        compiled = patterns.compile_pattern(text, ignore_case=True)
+        needs = patterns.required_words(text)
+        for answer in answers:
+            folded = fold(answer)
+            if compiled.search(folded):
+                assert may_occur(needs, folded), (text, needs, folded)
+                tested.append(bool(needs))
+
+    holds()
+    assert sum(tested) > 50  # matches of patterns that do need words: the property was put to the test
+
+
+@pytest.mark.parametrize("pattern, words", [
+    (r"d\s*argmax\s*/\s*d\w*\s*=\s*0", (("argmax",),)),
+    (r"(quer|key)[^.]{0,80}\b(not|never)\b", (("key", "quer"), ("never", "not"))),  # (not|never) parses as n(ot|ever)
+    (r"K(?:ey)?s", ()),  # single letters rule out little: no words
+    (r"(?i)Only\s+d\w*/dv", (("only",), ("/dv",))),
+    (r"x|argmax", ()),  # a branch that needs nothing: the alternation needs nothing
+    (r"\u212aey", (("ey",),)),  # the Kelvin sign matches k: it breaks the run
+    (r"(کلید|کوئری)", (("کلید", "کوئری"),)),
+    (r"argmax{e<=1}", ()),  # the regex package's fuzzy matching: any word may be off by one
+    (r"[[:alpha:]]+argmax", ()),  # a POSIX class, which the standard parser reads as a set
+    (r"\p{L}+argmax", ()),
+    (r"(?|(a)|(b))argmax", ()),
+    (r"(?V1)argmax", ()),
+    (r"[[a]argmax", ()),  # the standard parser warns of a nested set: the two may disagree
+])
+def test_required_words_are_read_only_where_both_parsers_agree(pattern, words):
+    from grader import patterns
+
+    assert patterns.required_words(pattern) == words
+
+
+def test_an_answer_that_is_not_ascii_is_always_searched():
+    """Required words are exact for ASCII answers: other answers are searched whatever words they hold (a
+    letter's case-insensitive partners outside ASCII are not tested for)."""
+    from grader.kinds.text import Config, Concept, Vocabulary, check
+    from grader import patterns
+
+    pattern = r"\bkeys?\s+never\s+learn"
+    needs = patterns.required_words(pattern)
+    vocabulary = Vocabulary.of([needs])
+    concept = Concept("c", "c", 1.0, (patterns.compile_pattern(pattern, ignore_case=True),), "",
+                      pattern_needs=(needs,), pattern_masks=(vocabulary.masks(needs),))
+    config = Config((concept,), 1.0, None, vocabulary)
+    assert check(config, (), "the keys never learn").fraction == 1.0
+    assert check(config, (), "the queries learn").fraction == 0.0
+    assert check(config, (), "the \u212aeys never learn, گرادیان").fraction == 1.0  # K (Kelvin) folds to k

@@ -19,7 +19,8 @@ not earned provisionally, and listed for the instructor to decide.
 
 Author regular expressions are matched within a time bound (:mod:`grader.patterns`): an answer
 that would make a pattern backtrack for seconds loses that concept and says so, and
-``validate`` warns about patterns prone to it.
+``validate`` warns about patterns prone to it. A pattern is searched only in an answer holding the words its
+shape says every match holds (:func:`grader.patterns.required_words`), as a phrase is.
 """
 from __future__ import annotations
 
@@ -127,6 +128,8 @@ class Concept:
     opposite: Any = None  # the ``contradicts`` phrases, as one compiled pattern
     opposite_needs: tuple[tuple[tuple[str, ...], ...], ...] = ()  # each contradicts phrase's needs
     opposite_masks: tuple[tuple[int, ...], ...] = ()  # ``opposite_needs`` as bits of the rubric's vocabulary
+    pattern_needs: tuple[tuple[tuple[str, ...], ...], ...] = ()  # each author pattern's required words
+    pattern_masks: tuple[tuple[int, ...], ...] = ()  # ``pattern_needs`` as bits of the rubric's vocabulary
 
     def verdict(self, folded: str, budget: patterns.Budget, present: int) -> tuple[str, str]:
         """(found | unsure | contradicted | missing, the words that decided it). ``present``: the rubric
@@ -144,8 +147,12 @@ class Concept:
                 if cue is None:
                     return FOUND, m.group()
                 negated = negated or f"{cue} ... {m.group()}"
-        if any(budget.search(p, folded) for p in self.patterns):
-            return FOUND, ""
+        plain = folded.isascii()  # an author pattern's required words are exact for ASCII answers only
+        for pattern, masks in zip(self.patterns, self.pattern_masks or [()] * len(self.patterns)):
+            if plain and not covered(masks, present):
+                continue  # a word every match holds is missing: the pattern cannot match this answer
+            if budget.search(pattern, folded):
+                return FOUND, ""
         return (UNSURE, negated) if negated else (MISSING, "")
 
 
@@ -192,9 +199,11 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                         for p in item.get("patterns", []) if fold(p) for regex, needs in [_phrase(p, synonyms)])
         opposite = [_phrase(p, synonyms) for p in item.get("contradicts", []) if fold(p)]
         compiled: list[Any] = []
+        pattern_needs = []
         for j, pattern in enumerate(item.get("regex", [])):
             try:
                 compiled.append(patterns.compile_pattern(fold_letters(pattern), ignore_case=True))
+                pattern_needs.append(patterns.required_words(fold_letters(pattern)))
             except patterns.Error as exc:
                 spot.error(("rubric", i, "regex", j), f"not a valid regular expression: {exc}")
                 ok = False
@@ -204,7 +213,7 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
                 spot.warn(("rubric", i, "regex", j), f"this pattern is prone to backtracking: {why}")
         concepts.append(Concept(item["id"], item.get("label", item["id"]), float(item["points"]), tuple(compiled),
                                 item.get("feedback", ""), phrases, _one_scan([regex for regex, _ in opposite]),
-                                tuple(needs for _, needs in opposite)))
+                                tuple(needs for _, needs in opposite), pattern_needs=tuple(pattern_needs)))
     total = sum(c.points for c in concepts)
     if total + 1e-9 < float(fields["points"]):
         spot.error(("rubric",), f"the rubric's concepts add up to {total:g} points, less than the part's "
@@ -213,8 +222,10 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
     if not ok:
         return None
     vocabulary = Vocabulary.of([p.needs for c in concepts for p in c.phrases] + [n for c in concepts
-                                                                                 for n in c.opposite_needs])
+                                                                                 for n in c.opposite_needs]
+                               + [n for c in concepts for n in c.pattern_needs])
     concepts = [replace(c, opposite_masks=tuple(map(vocabulary.masks, c.opposite_needs)),
+                        pattern_masks=tuple(map(vocabulary.masks, c.pattern_needs)),
                         phrases=tuple(replace(p, masks=vocabulary.masks(p.needs)) for p in c.phrases))
                 for c in concepts]
     return Config(tuple(concepts), float(fields["points"]), fields.get("model_answer"), vocabulary)
