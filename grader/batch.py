@@ -103,9 +103,11 @@ def source_key(path: Path) -> str:
     return os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
-def _work(task: tuple[str, Path]) -> Work:
+def _work(task: tuple[str, Path | str]) -> Work:
     state = _STATE
     source, path = task
+    if not isinstance(path, Path):  # sent across to a worker as text: a Path pickles to its parts, and costs more
+        path = Path(path)
     raw: bytes | InputError  # read once: hashed here, parsed below
     try:
         raw, info = read_with_status(path, SUBMISSION_LIMITS)
@@ -157,7 +159,7 @@ def _start_pooled(*args: Any) -> None:
     _STATE["pooled"] = True
 
 
-def _work_remote(task: tuple[str, Path], setup: tuple, run: str) -> Work:
+def _work_remote(task: tuple[str, str], setup: tuple, run: str) -> Work:
     """``_work`` on a Dask worker: the run's state is set up once per worker process (``run`` tells runs apart)."""
     if _STATE.get("run") != run:
         _start(*setup)
@@ -235,8 +237,8 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
 
 
 def _tasks(files: Iterable[Path]) -> Iterator[tuple[str, Path]]:
-    """(gradebook key, path) of each file, made as the workers take them (the path as the listing made it: a
-    worker given a string would parse it into a Path again)."""
+    """(gradebook key, path) of each file, made as the workers take them (the path as the listing made it: one
+    job uses it as it is; a pool's and a cluster's tasks carry it as text)."""
     for path in files:
         yield source_key(path), path
 
@@ -263,17 +265,17 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
     room = threading.BoundedSemaphore(max(IN_FLIGHT, 4 * jobs * chunk))
     stop = threading.Event()
 
-    def handed(tasks: Iterator[tuple[str, Path]]) -> Iterator[tuple[str, Path]]:
+    def handed(tasks: Iterator[tuple[str, Path]]) -> Iterator[tuple[str, str]]:
         for task in tasks:  # taken by the pool's feeding thread: it waits here while the results are behind
             while not room.acquire(timeout=0.2):
                 if stop.is_set():  # the run ended early: the pool's shutdown waits for this thread
                     return
-            yield task
+            yield task[0], str(task[1])
 
     # forked workers share the spec this process loaded and solved (nothing is copied until written); spawned
     # ones load it again
-    pool_type = _pool_class()
-    with pool_type(jobs, initializer=_start_pooled, initargs=(*args, spec) if forked else args, context=context) as pool:
+    initargs = (*args, spec) if forked else args
+    with _pool_class()(jobs, initializer=_start_pooled, initargs=initargs, context=context) as pool:
         try:
             for work in pool.imap(_work, handed(tasks), chunksize=chunk):  # in input order: names stay stable
                 room.release()
@@ -324,7 +326,7 @@ def _on_cluster(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, addr
         waiting: collections.deque = collections.deque()  # submitted, in input order; at most IN_FLIGHT of them
         for task in itertools.chain(tasks, [None]):
             if task is not None:
-                waiting.append(client.submit(_work_remote, task, setup=setup, run=run, pure=False))
+                waiting.append(client.submit(_work_remote, (task[0], str(task[1])), setup=setup, run=run, pure=False))
             while waiting and (task is None or len(waiting) >= IN_FLIGHT):
                 yield waiting.popleft().result()
                 bar.update()
