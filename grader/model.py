@@ -216,9 +216,9 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        out = {str(s): 0 for s in Status}
+        out = _NO_COUNTS.copy()  # every status, in order, as text (a status is its text: no str() a part)
         for p in self.parts:
-            out[str(p.status)] += 1
+            out[p.status] += 1
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -237,6 +237,9 @@ class Report:
         return {"assignment": self.assignment, "title": self.title, "student": self.student, "name": self.name,
                 "source": self.source, "score": self.score, "max_score": self.max_score, "problem": self.problem,
                 "warnings": list(self.warnings), "counts": self.counts()}
+
+
+_NO_COUNTS = {str(s): 0 for s in Status}
 
 
 @functools.lru_cache(maxsize=1)
