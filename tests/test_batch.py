@@ -316,3 +316,29 @@ def test_a_run_that_fails_while_the_pool_waits_for_room_ends_instead_of_hanging(
     assert not thread.is_alive(), "the run hung after its error"
     assert outcome and outcome[0].errno == 28
     assert not multiprocessing.active_children()  # the pool is shut down, not left to the garbage collector
+
+
+def test_a_new_gradebook_has_pages_a_report_shares_and_an_old_one_keeps_its_own(cli, tmp_path):
+    """Reports are about 3 KB: a new gradebook is made with 16 KB pages, where several share a page. A gradebook
+    made with SQLite's default pages (an earlier version's) is graded into as it is, its page size unchanged."""
+    from conftest import SEED_CLASS
+    from grader.gradebook import PAGE_BYTES, SCHEMA
+
+    def page_size(folder):
+        with sqlite3.connect(folder / "gradebook.sqlite") as db:
+            return db.execute("PRAGMA page_size").fetchone()[0]
+
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", tmp_path / "new").status == 0
+    assert page_size(tmp_path / "new") == PAGE_BYTES == 16_384
+
+    old = tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / "gradebook.sqlite") as db:  # as an earlier version made it: default pages, WAL
+        db.execute("PRAGMA page_size=4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+    assert cli("grade", SEED_SPEC, SEED_CLASS, "--out", old).status == 0
+    assert page_size(old) == 4096
+    with sqlite3.connect(old / "gradebook.sqlite") as db:
+        graded = db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    assert graded == 8  # the example class, its unreadable file included
