@@ -504,3 +504,36 @@ def test_files_named_one_by_one_are_told_apart_in_one_pass(tmp_path):
     assert sum("skipped, the same file as" in note for note in found.notes) == 303
     assert f"{paths[7]}: skipped, the same file as {paths[7]}, graded once" in found.notes
     assert f"{klass / '0005-again.yaml'}: skipped, the same file as {paths[5]}, graded once" in found.notes
+
+
+def test_students_who_handed_in_twice_are_found_the_same_whichever_way_their_rows_are_ordered(tmp_path,
+                                                                                              monkeypatch):
+    """The gradebook hashes every id first and orders only the rows of ids met twice; past MAX_NAMESAKES such ids,
+    SQLite orders every row. Both must name the same pairs, in the same order: ids in another case, ids that fold
+    alike beyond ASCII (Straße and STRASSE), files graded before and in this run."""
+    from grader import gradebook
+    from grader.gradebook import Gradebook, SubmissionRows
+
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    students = [("a/1.yaml", "S001"), ("a/2.yaml", "s001"), ("b/1.yaml", "Straße"), ("a/3.yaml", "x9"),
+                ("c/1.yaml", "STRASSE"), ("c/2.yaml", "S001"), ("d/1.yaml", "ÄRZTIN"), ("d/2.yaml", "ärztin")]
+    students += [(f"z/{i:04d}.yaml", f"only{i}") for i in range(300)]
+
+    def record(pairs):
+        for source, student in pairs:
+            stem = book.stems_for("hw", [(source, student)], True)[0]
+            book.record_rows(stem, SubmissionRows((student, None), ("hw", source, student, "h", "s", "v", 0.0, 1.0, 2.0,
+                                                                    None, "{}"), []))
+        book.flush()
+
+    record(students[:3])
+    since = book.last_row()
+    record(students[3:])
+    found = list(book.namesakes("hw", since))
+    monkeypatch.setattr(gradebook, "MAX_NAMESAKES", 0)
+    assert list(book.namesakes("hw", since)) == found
+    assert found == [  # a/1 and a/2 were both graded before: said then, not again
+        ("c/2.yaml", "S001", "a/1.yaml", "S001"), ("c/1.yaml", "STRASSE", "b/1.yaml", "Straße"),
+        ("d/2.yaml", "ärztin", "d/1.yaml", "ÄRZTIN")]
+    assert list(book.namesakes("hw", book.last_row())) == []  # none written after the last row
+    book.close()
