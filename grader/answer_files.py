@@ -39,7 +39,11 @@ ANSWER_STEM = "answers"  # a folder submission's answers: answers.yaml, answers.
 
 def is_answers_file(path: str | Path) -> bool:
     """Is this the answers file of a folder submission (its folder holds the student's files)?"""
-    stem, suffix = os.path.splitext(os.path.basename(path))
+    return is_answers_name(*os.path.splitext(os.path.basename(path)))
+
+
+def is_answers_name(stem: str, suffix: str) -> bool:
+    """:func:`is_answers_file` of a name already split (the listing splits every name once)."""
     return stem == ANSWER_STEM and suffix.lower() in (".yaml", ".yml", ".json")
 
 

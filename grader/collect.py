@@ -33,7 +33,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .answer_files import ANSWER_STEM
+from .answer_files import is_answers_name
 from .document import not_a_file
 from .errors import GraderError, shown_path
 
@@ -268,10 +268,10 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
                 if name.startswith("."):
                     continue
                 stem, suffix = os.path.splitext(name)  # once: 100,000 names are split here
-                wanted = suffix.lower() in SUFFIXES
-                if wanted and stem == ANSWER_STEM:
+                if is_answers_name(stem, suffix):
                     answers.append(entry)
                     continue
+                wanted = suffix.lower() in SUFFIXES
                 try:
                     what = _entry(entry, root, out_real, local, wanted)
                 except OSError as exc:  # anything else the file system says: this entry only
