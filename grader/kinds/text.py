@@ -201,9 +201,10 @@ def configure(fields: dict[str, Any], spot: Spot) -> Config | None:
         compiled: list[Any] = []
         pattern_needs = []
         for j, pattern in enumerate(item.get("regex", [])):
+            folded = fold_letters(pattern)
             try:
-                compiled.append(patterns.compile_pattern(fold_letters(pattern), ignore_case=True))
-                pattern_needs.append(patterns.required_words(fold_letters(pattern)))
+                compiled.append(patterns.compile_pattern(folded, ignore_case=True))
+                pattern_needs.append(patterns.required_words(folded))
             except patterns.Error as exc:
                 spot.error(("rubric", i, "regex", j), f"not a valid regular expression: {exc}")
                 ok = False
