@@ -77,10 +77,21 @@ def grade_part(part: Part, reference: Any, raw: Any, verdicts: Verdicts | None =
     reading = outcome.reading
     if labels and isinstance(reading, list):
         reading = [labels.get(str(label), label) for label in reading]
-    result = _result(part, outcome, plain(raw), shown, reading)
-    if key is not None:  # its JSON, made here once, is kept with it: counted in what the memory holds
+    result = _result(part, outcome, plain(raw), shown, reading,
+                     None if key is None else verdicts.shared(outcome.feedback))  # held once for all who get it
+    if key is None:
+        return result
+    if isinstance(raw, str) and len(raw) > KEEP_JSON_UP_TO:  # an essay: its JSON is made again when met again
+        result.keep_no_json()
+        verdicts.put(key, result, len(raw))
+    else:  # its JSON, made here once, is kept with it: counted in what the memory holds
         verdicts.put(key, result, (len(raw) if isinstance(raw, str) else 0) + len(result.json_text()))
     return result
+
+
+KEEP_JSON_UP_TO = 80  # characters of an answer remembered with its JSON text. A longer one (free text) is met again
+                      # seldom, and its JSON would hold it and its feedback twice: without it, the same memory holds
+                      # three times as many essays (the seed's), and a check costs 30 times what making the JSON does
 
 
 def check_answer(part: Part, reference: Any, raw: Any) -> Outcome:
@@ -120,10 +131,12 @@ def for_kind(kind: Any, raw: Any) -> Any:
     return raw
 
 
-def _result(part: Part, outcome: Outcome, answer: Any, reference: Any, reading: Any = None) -> PartResult:
+def _result(part: Part, outcome: Outcome, answer: Any, reference: Any, reading: Any = None,
+            feedback: str | None = None) -> PartResult:
+    """``feedback``: the outcome's, as a copy already held elsewhere (the same text)."""
     return PartResult(
         id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, SCORE_DECIMALS), max_score=part.points,
-        status=outcome.status, feedback=outcome.feedback, diagnosis=outcome.diagnosis, answer=answer,
+        status=outcome.status, feedback=outcome.feedback if feedback is None else feedback, diagnosis=outcome.diagnosis, answer=answer,
         details=list(outcome.details), reference=reference, reading=outcome.reading if reading is None else reading,
     )
 

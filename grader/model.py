@@ -192,12 +192,19 @@ class PartResult:
         return out
 
     def json_text(self) -> str:
-        """:func:`compact_json` of :meth:`to_json`, made once per result."""
+        """:func:`compact_json` of :meth:`to_json`, made once per result (each time, after :meth:`keep_no_json`)."""
         text = self.__dict__.get("_json_text")
-        if text is None:
-            text = compact_json(self.to_json())
-            object.__setattr__(self, "_json_text", text)
+        if not text:
+            made = compact_json(self.to_json())
+            if text is None:
+                object.__setattr__(self, "_json_text", made)
+            return made
         return text
+
+    def keep_no_json(self) -> None:
+        """Make the JSON text at each use instead of keeping it: for a long answer remembered for the students who
+        write it again, whose JSON would hold the answer and its feedback a second time."""
+        object.__setattr__(self, "_json_text", "")
 
 
 @dataclass
@@ -258,7 +265,11 @@ class Verdicts:
     met again moves to the second, which may hold at most ``KEPT`` of either bound; a new answer pushes out the
     oldest answer met only once. So a class's many one-off answers (essays, each written once) cannot push out
     the answers many students share (a common wrong gradient, whose check costs milliseconds). Used under a lock:
-    the service grades in threads, and moving an answer between segments is several steps."""
+    the service grades in threads, and moving an answer between segments is several steps.
+
+    Feedback repeats across answers (a rubric's hints: the seed's free-text part has 16 feedbacks for thousands of
+    essays), so a text held already is held once: :meth:`shared` gives the copy held, and it is counted once for
+    every answer holding it, while any answer does."""
 
     MAX_ENTRIES = 4_000
     MAX_CHARS = 1_200_000  # about 2 MB of text
@@ -266,10 +277,17 @@ class Verdicts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._once: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
-        self._again: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+        # key -> (result, its weight, the entry of _texts for its feedback if it shares it)
+        self._once: OrderedDict[tuple, tuple[Any, int, list | None]] = OrderedDict()
+        self._again: OrderedDict[tuple, tuple[Any, int, list | None]] = OrderedDict()
         self._chars = 0
         self._again_chars = 0
+        self._texts: dict[str, list] = {}  # feedback held -> [that text, the answers holding it]
+
+    def shared(self, text: str) -> str:
+        """``text`` as the memory holds it already, if it does (the same characters, one object), else ``text``."""
+        held = self._texts.get(text)
+        return text if held is None else held[0]
 
     def get(self, key: tuple) -> Any:
         with self._lock:
@@ -293,10 +311,20 @@ class Verdicts:
 
     def put(self, key: tuple, outcome: Any, answer_chars: int) -> None:
         """``outcome``: anything with ``feedback`` and ``details`` (a :class:`PartResult`, an :class:`Outcome`)."""
-        weight = answer_chars + len(outcome.feedback) + sum(map(len, outcome.details)) + 64
+        feedback = outcome.feedback
+        weight = answer_chars + sum(map(len, outcome.details)) + 64
         with self._lock:
             self._drop(key)
-            self._once[key] = (outcome, weight)
+            held = self._texts.get(feedback)
+            if held is None and feedback:
+                held = self._texts[feedback] = [feedback, 0]
+                self._chars += len(feedback)  # the first answer to hold it: the text itself is counted now
+            if held is not None and held[0] is feedback:
+                held[1] += 1
+            else:  # equal to a text held, but a copy of its own (not asked of shared()): counted with the answer
+                weight += len(feedback)
+                held = None
+            self._once[key] = (outcome, weight, held)
             self._chars += weight
             while len(self) > self.MAX_ENTRIES or (self._chars > self.MAX_CHARS and len(self) > 1):
                 self._drop(next(iter(self._once or self._again)))
@@ -309,11 +337,18 @@ class Verdicts:
                 return
             self._again_chars -= old[1]
         self._chars -= old[1]
+        held = old[2]
+        if held is not None:
+            held[1] -= 1
+            if not held[1]:  # no answer holds the text any more
+                del self._texts[held[0]]
+                self._chars -= len(held[0])
 
     def clear(self) -> None:
         with self._lock:
             self._once.clear()
             self._again.clear()
+            self._texts.clear()
             self._chars = self._again_chars = 0
 
     def __len__(self) -> int:

@@ -62,9 +62,9 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
     from grader.model import Outcome, Status, Verdicts
 
     verdicts = Verdicts()
-    long_feedback = "x" * 1_500
-    for k in range(2_000):
-        verdicts.put(("q3b", "", f"answer {k}" + "y" * 1_900), Outcome(Status.NEEDS_REVIEW, 0.5, long_feedback), 1_910)
+    for k in range(2_000):  # each with feedback of its own (a text shared by many answers is counted once: below)
+        feedback = f"{k:04d}" + "x" * 1_496
+        verdicts.put(("q3b", "", f"answer {k}" + "y" * 1_900), Outcome(Status.NEEDS_REVIEW, 0.5, feedback), 1_910)
         assert verdicts._chars <= Verdicts.MAX_CHARS
     each = 1_910 + 1_500 + 64  # the answer, the feedback, and the entry itself
     assert len(verdicts) == Verdicts.MAX_CHARS // each  # as many as fit, the latest
@@ -79,6 +79,51 @@ def test_remembered_verdicts_are_bounded_by_the_text_they_hold_not_only_by_their
     for k in range(10_000):
         often.put(("q2a", "", f"wrong {k}"), Outcome(Status.INCORRECT, 0.0), 8)
         assert often.get(("q2a", "", "right")) is not None
+
+
+def test_feedback_many_answers_share_is_held_and_counted_once():
+    """A rubric's hints repeat across thousands of essays: the memory holds each text once, counts it once while
+    any answer holds it, and lets it go with the last one; a copy not asked of ``shared`` is counted with its answer."""
+    from grader.model import Outcome, Status, Verdicts
+
+    verdicts = Verdicts()
+    hint = "Say which part still learns. " * 20
+    for k in range(100):
+        text = verdicts.shared("".join(["Say which part still learns. "] * 20))  # equal text, made anew each time
+        assert text == hint and (k == 0 or text is held)
+        held = text
+        verdicts.put(("q3b", "", f"essay {k}"), Outcome(Status.NEEDS_REVIEW, 0.5, text), 10)
+    assert verdicts._chars == len(hint) + 100 * (10 + 64)
+    copy = "".join(["Say which part still learns. "] * 20)
+    verdicts.put(("q3b", "", "essay copy"), Outcome(Status.NEEDS_REVIEW, 0.5, copy), 10)  # not shared: its own
+    assert verdicts._chars == len(hint) + 100 * (10 + 64) + (10 + 64 + len(hint))
+    for k in range(100):
+        verdicts._drop(("q3b", "", f"essay {k}"))
+    assert verdicts._chars == 10 + 64 + len(hint) and verdicts._texts == {}  # the last sharer gone, so is the text
+    verdicts.clear()
+    assert verdicts._chars == 0 and len(verdicts) == 0
+
+
+def test_an_essay_met_again_gets_the_same_report_text_without_its_json_kept():
+    """A long answer is remembered without its JSON text (which would hold it twice); a student who writes it again
+    still gets the very result, and every report's JSON is what its data says."""
+    import json
+
+    from grader.grading import KEEP_JSON_UP_TO
+    from grader.report import render_json
+
+    spec = load_spec(SEED_SPEC)
+    essay = "Argmax is piecewise constant, so no gradient reaches the keys: they never learn. «quoted» \\ text"
+    assert len(essay) > KEEP_JSON_UP_TO
+    first = grade(spec, Submission(student="s1", answers={"q3b": essay, "q1b": "c"}))
+    second = grade(spec, Submission(student="s2", answers={"q3b": essay, "q1b": "c"}))
+    assert all(a is b for a, b in zip(first.parts, second.parts))
+    essay_result = next(p for p in first.parts if p.id == "q3b")
+    assert essay_result.__dict__.get("_json_text") == ""  # not kept
+    assert next(p for p in first.parts if p.id == "q1b").__dict__.get("_json_text")  # a short answer's is
+    for report in (first, second):
+        assert report.json_text() + "\n" == render_json(report.to_json())
+        assert json.loads(report.json_text())["parts"][8]["answer"] == essay
 
 
 def test_answers_students_share_outlast_a_flood_of_answers_written_once():
@@ -138,8 +183,11 @@ def test_remembered_results_stay_whole_when_threads_share_them(monkeypatch):
         sys.setswitchinterval(interval)
     assert failures == []
     held = list(verdicts._once.values()) + list(verdicts._again.values())
-    assert len(held) <= Verdicts.MAX_ENTRIES and verdicts._chars == sum(weight for _, weight in held)
-    assert verdicts._again_chars == sum(weight for _, weight in verdicts._again.values())
+    texts = sum(len(text) for text, _ in verdicts._texts.values())  # feedback held once for the answers sharing it
+    assert len(held) <= Verdicts.MAX_ENTRIES and verdicts._chars == sum(weight for _, weight, _ in held) + texts
+    assert verdicts._again_chars == sum(weight for _, weight, _ in verdicts._again.values())
+    for text, users in verdicts._texts.values():
+        assert users == sum(1 for _, _, shared in held if shared is not None and shared[0] is text)
 
 
 def test_an_answer_met_again_gets_the_same_frozen_result_and_the_report_text_is_the_json_of_its_dict():
