@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import GraderError, quote, shown_path
 from .files import safe_name, unique_stem
-from .model import Report, compact_json
+from .model import Report, compact_json, plain_json
 
 _READINGS = """CREATE TABLE IF NOT EXISTS part_readings (
     assignment TEXT NOT NULL, source TEXT NOT NULL, part TEXT NOT NULL,
@@ -230,7 +230,7 @@ def rows_of(assignment: str, source: str, content_hash: str, spec_hash: str, ver
     return SubmissionRows(
         (student, name),
         (assignment, source, student, content_hash, spec_hash, version, modified, score, max_score, problem, text),
-        [(assignment, source, part, json.dumps(key)) for part, key in answer_keys.items() if key is not None])
+        [(assignment, source, part, plain_json(key)) for part, key in answer_keys.items() if key is not None])
 
 
 class Graded:

@@ -232,17 +232,22 @@ def test_a_shuffled_part_remembers_results_per_order_of_labels():
 
 
 def test_compact_json_is_json_dumps_compact():
-    """Report files are encoded by the json module's C encoder made once; its text must be ``json.dumps``'s."""
+    """Report files and readings are encoded by the json module's C encoder made once; the text must be
+    ``json.dumps``'s."""
     import json
 
     import pytest
 
-    from grader.model import compact_json
+    from grader.document import TextFloat, TextInt
+    from grader.model import compact_json, plain_json
 
     values = [{"a": [1, -0.0, 1e-05, 1e300, 5e-324, 0.1 + 0.2, 2**70, True, None]}, [float("nan"), float("inf")],
-              {"é σ′ ᵀ 😀 \u2028 \x00 \"\\": "\ud83d"}, {1: 2, None: 3, 1.5: 4, True: 5}, Status.CORRECT, "", []]
+              {"é σ′ ᵀ 😀 \u2028 \x00 \"\\": "\ud83d"}, {1: 2, None: 3, 1.5: 4, True: 5}, Status.CORRECT, "", [],
+              [TextInt(5, "005"), TextFloat(0.05, "0.0500")], ["b", "c"]]
     for value in values:
         assert compact_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        assert plain_json(value) == json.dumps(value)  # the gradebook's readings: as every earlier version wrote them
     for bad in ({"a": object()}, {(1,): 2}):
-        with pytest.raises(TypeError):
-            compact_json(bad)
+        for encode in (compact_json, plain_json):
+            with pytest.raises(TypeError):
+                encode(bad)
