@@ -46,6 +46,31 @@ def test_parallel_and_serial_runs_write_the_same(cli, tmp_path):
     assert gradebook_rows(tmp_path / "one") == gradebook_rows(tmp_path / "two")
 
 
+def test_files_graded_step_by_step_together_are_graded_as_one_at_a_time(cli, tmp_path, monkeypatch):
+    """A worker takes files in chunks and does each step for all of them before the next (issue 13); every
+    outcome a file can have, mixed in one chunk, must come out as when each file is graded on its own."""
+    from grader import batch
+
+    files = make_class(tmp_path / "class", 30)
+    (tmp_path / "class" / "broken.yaml").write_text("student: s\nanswers: [unclosed\n", encoding="utf-8")
+    (tmp_path / "class" / "empty.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "class" / "not-a-mapping.json").write_text("[1, 2]", encoding="utf-8")
+    results = {}
+    for chunk in (batch.CHUNK, 1):
+        monkeypatch.setattr(batch, "CHUNK", chunk)
+        out = tmp_path / f"out-{chunk}"
+        cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1", "--format", "json,md")
+        copy = tmp_path / "class" / "copied-report.json"  # a report among the submissions: left out, said why
+        copy.write_bytes(next(out.glob("*.json")).read_bytes())
+        files[3].write_text(files[3].read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        again = cli("grade", SEED_SPEC, tmp_path / "class", "--out", out, "--jobs", "1", "--format", "json,md")
+        assert "1 graded, 32 unchanged" in again.out and "1 other entry left out" in again.out
+        results[chunk] = (again.out.split("; ")[:-2], again.err, output_files(out), gradebook_rows(out))
+        copy.unlink()
+        files[3].write_text(files[3].read_text(encoding="utf-8").replace("# edited\n", ""), encoding="utf-8")
+    assert results[batch.CHUNK] == results[1]
+
+
 def test_a_batch_killed_at_random_moments_ends_as_one_never_interrupted(tmp_path):
     make_class(tmp_path / "class", 600)
     reference = run_grader("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "whole", "--jobs", "2",
