@@ -537,3 +537,28 @@ def test_students_who_handed_in_twice_are_found_the_same_whichever_way_their_row
         ("d/2.yaml", "ärztin", "d/1.yaml", "ÄRZTIN")]
     assert list(book.namesakes("hw", book.last_row())) == []  # none written after the last row
     book.close()
+
+
+def test_the_listing_keeps_each_folder_once_and_gives_every_path_back_as_added():
+    """A class folder's files share its path in the listing (issue 13: 100,000 files in a folder named like
+    /dev/shm/grader-bench-xxxxxxxx/class-100000 held 4 MB of that name alone); every path comes back as it was
+    added, whatever its folder, in order, through indices and iteration, and after files are dropped."""
+    from pathlib import Path
+
+    from grader.collect import Listing
+
+    folder = "/dev/shm/a-class-folder-with-a-long-name/class-100000/"
+    added = [folder + f"{k:06d}.yaml" for k in range(500)] + [
+        "plain.yaml", "/at-the-root.yaml", "./dot/a.yaml", "sub/answers.yaml", "sub/answers.yaml", "sub2/answers.yaml",
+        folder + "again.yaml", os.fsdecode(b"bytes/\xff\xfe.yaml"), "trailing//b.json"]
+    listing = Listing()
+    for k, path in enumerate(added):
+        listing.add(path, 1, k, linked=k % 7 == 0)
+    assert [listing.path(k) for k in range(len(added))] == added
+    assert [str(p) for p in listing] == [str(Path(p)) for p in added]
+    assert len(listing._folders) < 4 * len(folder) + 60  # the long folder held at most once per run of its files
+    listing.drop([0, 3, 501, len(added) - 1])
+    kept = [p for k, p in enumerate(added) if k not in (0, 3, 501, len(added) - 1)]
+    assert [listing.path(k) for k in range(len(kept))] == kept
+    assert [listing.is_link(k) for k in range(len(kept))] == [k % 7 == 0 for k, _ in enumerate(added)
+                                                             if k not in (0, 3, 501, len(added) - 1)]
