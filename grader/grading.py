@@ -136,8 +136,9 @@ def _result(part: Part, outcome: Outcome, answer: Any, reference: Any, reading: 
     """``feedback``: the outcome's, as a copy already held elsewhere (the same text)."""
     return PartResult(
         id=part.id, kind=part.kind, score=round(outcome.fraction * part.points, SCORE_DECIMALS), max_score=part.points,
-        status=outcome.status, feedback=outcome.feedback if feedback is None else feedback, diagnosis=outcome.diagnosis, answer=answer,
-        details=list(outcome.details), reference=reference, reading=outcome.reading if reading is None else reading,
+        status=outcome.status, feedback=outcome.feedback if feedback is None else feedback,
+        diagnosis=outcome.diagnosis, answer=answer, details=list(outcome.details), reference=reference,
+        reading=outcome.reading if reading is None else reading,
     )
 
 
