@@ -420,7 +420,8 @@ _MAP = "tag:yaml.org,2002:map"
 _UNDECIDED = object()  # not plain JSON within bounds: the YAML reader decides (and says what is wrong)
 _JSON_START = re.compile(r"[ \r\n]*[\[{]")  # a tab before or after the collection: YAML refuses it
 # what YAML forbids in text, and what it reads as a line break (NEL, LS, PS) where JSON sees a character
-_NOT_JSON_ALIKE = re.compile("[^\x09\x0A\x0D\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+# (written as the characters it finds, not as [^ the others]: the same class, compiled in microseconds, not 5 ms)
+_NOT_JSON_ALIKE = re.compile("[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029\uD800-\uDFFF\uFFFE\uFFFF]")
 _ASCII_JSON_ALIKE = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])  # the same, for a text all ASCII: bytes.translate
 # a key YAML cannot read: its colon on another line, or more than libyaml's 1,024 characters from its quote
 _KEY_COLON_ON_NEXT_LINE = re.compile(r'"[ \t]*[\r\n][ \t\r\n]*:')
