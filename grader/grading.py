@@ -67,10 +67,7 @@ def grade_part(part: Part, reference: Any, raw: Any, verdicts: Verdicts | None =
     """``version`` tells a student's variant of the part apart (remembered results are per version);
     ``labels`` maps the option labels this student saw to the spec's, for class statistics. An answer met before
     in this version gets the very result it got then (results are frozen)."""
-    if type(raw) is str and len(raw) <= MAX_REMEMBERED:  # most answers: the text is its own key
-        said = raw if verdicts is not None else None
-    else:
-        said = answer_key(raw) if verdicts is not None and _short(raw) else None
+    said = answer_key(raw) if verdicts is not None and _short(raw) else None
     key = None if said is None else (part.id, version, said, tuple(labels.items()) if labels else None)
     known = None if key is None else verdicts.get(key)
     if known is not None:
