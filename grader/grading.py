@@ -73,6 +73,8 @@ def grade_part(part: Part, reference: Any, raw: Any, verdicts: Verdicts | None =
     if known is not None:
         return known
     outcome = check_answer(part, reference, raw)
+    if outcome.status is Status.ERROR or not outcome.lasting:  # our failure, or a verdict of the moment: the next
+        key = None                                             # student with this answer is checked afresh
     shown = KINDS[part.kind].show(part.config, reference) if part.release_answer else None
     reading = outcome.reading
     if labels and isinstance(reading, list):

@@ -159,6 +159,9 @@ class Outcome:
     diagnosis: str | None = None
     details: tuple[str, ...] = ()
     reading: Any = None  # the answer as the kind read it, for class statistics (a choice's picks)
+    # False where another try may judge the same answer otherwise: a run the wall clock stopped on a busy machine,
+    # a search out of time. Such a verdict is never remembered for the next student who writes the same answer.
+    lasting: bool = True
 
     @staticmethod
     def of_fraction(fraction: float, feedback: str = "", diagnosis: str | None = None,
@@ -195,10 +198,10 @@ class PartResult:
         out = {
             "id": self.id, "kind": self.kind, "score": self.score, "max_score": self.max_score,
             "status": str(self.status), "feedback": self.feedback, "diagnosis": self.diagnosis,
-            "answer": self.answer, "details": list(self.details),
+            "answer": _fresh(self.answer), "details": list(self.details),
         }
         if self.reference is not None:
-            out["reference"] = self.reference
+            out["reference"] = _fresh(self.reference)
         return out
 
     def json_text(self) -> str:
@@ -264,6 +267,16 @@ def _version_json() -> str:
     from . import __version__
 
     return compact_json(__version__)
+
+
+def _fresh(value: Any) -> Any:
+    """A JSON value with its lists and mappings made anew: a remembered result is shared by every student who gave
+    its answer, so what one caller changes in a report must not reach the next student's."""
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 class Verdicts:

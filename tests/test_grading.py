@@ -1,6 +1,8 @@
 """The pipeline for one submission: missing, unknown parts, and the grader's own failures."""
 from __future__ import annotations
 
+import json
+
 from conftest import SEED_SPEC, write  # noqa: F401 (fixture)
 from grader.grading import grade
 from grader.kinds import numeric
@@ -251,3 +253,55 @@ def test_compact_json_is_json_dumps_compact():
         for encode in (compact_json, plain_json):
             with pytest.raises(TypeError):
                 encode(bad)
+
+
+def test_verdicts_of_the_moment_and_our_failures_are_checked_again_not_remembered(monkeypatch):
+    """A run the wall clock stopped on a busy machine, or the grader's own failure, says nothing lasting about the
+    answer: the next student who writes it is checked afresh. A lasting verdict is checked once."""
+    from grader.model import Outcome
+
+    spec = load_spec(SEED_SPEC)
+    given = [Outcome(Status.INCORRECT, 0.0, "stopped: busy machine", lasting=False),
+             Outcome(Status.ERROR, 0.0, "The grader failed"),
+             Outcome(Status.CORRECT, 1.0, "Right."),
+             Outcome(Status.INCORRECT, 0.0, "never asked")]
+    calls = []
+
+    def check(config, reference, answer):
+        calls.append(answer)
+        return given[len(calls) - 1]
+
+    monkeypatch.setattr(numeric, "check", check)
+    statuses = [next(p for p in grade(spec, Submission(student=f"s{i}", answers={"q3a": [6, 1, 2]})).parts
+                     if p.id == "q3a").status for i in range(4)]
+    assert statuses == [Status.INCORRECT, Status.ERROR, Status.CORRECT, Status.CORRECT]
+    assert len(calls) == 3  # the fourth student got the third's lasting verdict
+
+
+def test_a_code_run_the_wall_clock_stopped_is_no_lasting_verdict(monkeypatch):
+    from grader import sandbox
+    from grader.kinds import code
+
+    spec = load_spec(SEED_SPEC)
+    part = next(p for p in spec.assignment.parts if p.kind == "code")
+    answer = code.read(part.config, "def rnn_forward(*args):\n    while True:\n        pass\n")
+    for transient in (True, False):
+        stopped = sandbox.RunResult("timeout", "stopped after 9 s", transient=transient)
+        monkeypatch.setattr(sandbox, "run_calls", lambda *args, **kwargs: stopped)
+        monkeypatch.setattr(code, "sandboxed", lambda: True)
+        code._runs.clear()
+        outcome = code.check(part.config, spec.references[part.id], answer)
+        assert outcome.status == Status.INCORRECT and outcome.lasting is not transient
+
+
+def test_a_report_changed_by_its_reader_leaves_the_next_students_alone():
+    """Students who give the same answer share one remembered result: the dict a caller gets is its own."""
+    spec = load_spec(SEED_SPEC)
+    first = grade(spec, Submission(student="a", answers={"q3a": [6, 1, 3], "q1a": ["b", "c"]})).to_json()
+    for part in first["parts"]:
+        if isinstance(part["answer"], list):
+            part["answer"].append(999)
+    second = grade(spec, Submission(student="b", answers={"q3a": [6, 1, 3], "q1a": ["b", "c"]}))
+    answers = {p["id"]: p["answer"] for p in second.to_json()["parts"]}
+    assert answers["q3a"] == [6, 1, 3] and answers["q1a"] == ["b", "c"]
+    assert second.to_json() == json.loads(second.json_text())

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -321,7 +321,8 @@ def check(config: Config, reference: Reference, answer: Source) -> Outcome:
         details.append(run.message)
     if run.output:
         details.append("printed: " + run.output[:300])
-    return Outcome.of_fraction(fraction, " ".join(lines), codes[0] if codes else None, tuple(details))
+    outcome = Outcome.of_fraction(fraction, " ".join(lines), codes[0] if codes else None, tuple(details))
+    return replace(outcome, lasting=False) if run.transient else outcome
 
 
 RUNS_KEPT = 256  # runs remembered per process; a run's results are a few small arrays

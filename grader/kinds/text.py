@@ -310,7 +310,7 @@ def check(config: Config, reference: tuple[str, ...], answer: str) -> Outcome:
         lines.append("Part of the rubric could not be checked on this answer in time; the instructor will read it.")
         details += ("rubric patterns ran out of time on this answer",)
     return Outcome(Status.NEEDS_REVIEW, earned / config.points if config.points else 0.0, " ".join(lines), None,
-                   details)
+                   details, lasting=not budget.ran_out)  # searches time out on the wall clock
 
 
 def _found(config: Config, answer: str, budget: patterns.Budget) -> list[Concept]:
