@@ -395,18 +395,25 @@ class Gradebook:
     def _hashes(self, assignment: str, fold: Any) -> np.ndarray:
         """The hash of each submission's folded student id, sorted: counted and read in one snapshot (a service
         may write meanwhile), so the array is made at its size once, 8 bytes a submission."""
+        with self.snapshot():
+            [count] = self.db.execute("SELECT count(*) FROM submissions WHERE assignment = ?", (assignment,)).fetchone()
+            students = self.db.execute("SELECT student FROM submissions WHERE assignment = ?", (assignment,))
+            hashes = np.fromiter((hash(fold(student)) for (student,) in students), dtype=np.int64, count=count)
+        hashes.sort()
+        return hashes
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the gradebook, though a run or the service writes meanwhile (inside a
+        transaction already, that one's)."""
         own = not self.db.in_transaction
         if own:
             self.db.execute("BEGIN")
         try:
-            [count] = self.db.execute("SELECT count(*) FROM submissions WHERE assignment = ?", (assignment,)).fetchone()
-            students = self.db.execute("SELECT student FROM submissions WHERE assignment = ?", (assignment,))
-            hashes = np.fromiter((hash(fold(student)) for (student,) in students), dtype=np.int64, count=count)
+            yield
         finally:
             if own:
                 self.db.execute("COMMIT")
-        hashes.sort()
-        return hashes
 
     def has_submissions(self, assignment: str) -> bool:
         return self.db.execute("SELECT 1 FROM submissions WHERE assignment = ? LIMIT 1", (assignment,)).fetchone() \
@@ -541,6 +548,11 @@ class Gradebook:
         """Every student with a submission to ``assignment``."""
         return {r[0] for r in self.db.execute("SELECT DISTINCT student FROM submissions WHERE assignment = ?",
                                               (assignment,))}
+
+    def readings(self, assignment: str, source: str) -> dict[str, str]:
+        """part -> the answer as its kind read it (JSON text: a choice part's picks), for one submission."""
+        return dict(self.db.execute("SELECT part, answer_key FROM part_readings WHERE assignment = ? AND source = ?",
+                                    (assignment, source)))
 
     def part_results(self, assignment: str) -> list[tuple]:
         try:  # read from the reports: one that is not JSON stops the query

@@ -74,30 +74,36 @@ class _Answers:
 
 
 def class_stats(book: Gradebook, assignment: dict[str, Any]) -> ClassStats:
-    rows, unreadable = [], 0
-    for row in book.rows(assignment["id"]):  # one per student, overrides applied
-        if row.report.get("problem"):
-            unreadable += 1
-        else:
-            rows.append(row)
-    totals = [row.report["score"] for row in rows]
-    by_part: dict[str, list[float]] = {p["id"]: [] for p in assignment["parts"]}
-    statuses: dict[str, Counter] = {p["id"]: Counter() for p in assignment["parts"]}
-    diagnoses: dict[str, Counter] = {p["id"]: Counter() for p in assignment["parts"]}
-    wrong: dict[str, _Answers] = {p["id"]: _Answers() for p in assignment["parts"]}
-    readings = _choice_readings(book, assignment["id"], {row.source for row in rows})
-    for row in rows:
-        for part in row.report["parts"]:
-            if part["id"] in by_part:
-                by_part[part["id"]].append(part["score"])
-                statuses[part["id"]][part["status"]] += 1
-                if part.get("diagnosis"):
-                    diagnoses[part["id"]][part["diagnosis"]] += 1
-                answer = _answer_text(part, readings.get((row.source, part["id"])))
-                if part["status"] in WRONG and answer is not None:
-                    wrong[part["id"]].add(answer)
+    """The figures of one pass over the class: a report is read, counted and let go, so a class of 100,000
+    holds its scores, not its reports (each parsed report is some 20 KB)."""
+    pids = [p["id"] for p in assignment["parts"]]
+    totals: list[float] = []
+    unreadable = 0
+    by_part: dict[str, list[float]] = {pid: [] for pid in pids}
+    statuses: dict[str, Counter] = {pid: Counter() for pid in pids}
+    diagnoses: dict[str, Counter] = {pid: Counter() for pid in pids}
+    wrong: dict[str, _Answers] = {pid: _Answers() for pid in pids}
+    picked: dict[str, Counter] = {p["id"]: Counter() for p in assignment["parts"] if p["kind"] == "choice"}
+    with book.snapshot():  # each report and its readings as they were together
+        for row in book.rows(assignment["id"]):  # one per student, overrides applied
+            if row.report.get("problem"):
+                unreadable += 1
+                continue
+            totals.append(row.report["score"])
+            readings = _choice_readings(book, assignment["id"], row.source, row.report)
+            for part in row.report["parts"]:
+                if part["id"] in by_part:
+                    by_part[part["id"]].append(part["score"])
+                    statuses[part["id"]][part["status"]] += 1
+                    if part.get("diagnosis"):
+                        diagnoses[part["id"]][part["diagnosis"]] += 1
+                    answer = _answer_text(part, readings.get(part["id"]))
+                    if part["status"] in WRONG and answer is not None:
+                        wrong[part["id"]].add(answer)
+            for pid, counter in picked.items():
+                counter.update(readings.get(pid) or ())
     parts = []
-    n = len(rows)
+    n = len(totals)
     for spec_part in assignment["parts"]:
         pid = spec_part["id"]
         scores = by_part[pid]
@@ -111,7 +117,7 @@ def class_stats(book: Gradebook, assignment: dict[str, Any]) -> ClassStats:
             stats.discrimination = _correlation(scores, rest)
         stats.diagnoses = [(d, c, c / n) for d, c in diagnoses[pid].most_common(5)] if n else []
         if spec_part["kind"] == "choice" and n:
-            stats.options = _picks(spec_part, [readings.get((row.source, pid)) for row in rows], n)
+            stats.options = _picks(spec_part, picked[pid], n)
         stats.wrong_answers = wrong[pid].top(TOP_ANSWERS)
         parts.append(stats)
     ordered = sorted(totals)
@@ -122,20 +128,19 @@ def class_stats(book: Gradebook, assignment: dict[str, Any]) -> ClassStats:
                       totals, parts, unreadable)
 
 
-def _choice_readings(book: Gradebook, assignment: str, sources: set[str]) -> dict[tuple[str, str], list[str]]:
-    """(source, part) -> the labels a student picked in a choice part, by the spec's labels (as recorded at
-    grading, so a shuffled part's picks count for the options the students saw)."""
-    readings = {}
-    for source, part, kind, _, _, _, _, answer_key in book.part_results(assignment):
-        if kind == "choice" and answer_key and source in sources:
-            readings[(source, part)] = json.loads(answer_key)
-    return readings
+def _choice_readings(book: Gradebook, assignment: str, source: str, report: dict[str, Any]) -> dict[str, list[str]]:
+    """part -> the labels the student picked in each choice part of ``report``, by the spec's labels (as recorded
+    at grading, so a shuffled part's picks count for the options the students saw)."""
+    choices = {p["id"] for p in report["parts"] if p.get("kind") == "choice"}
+    if not choices:
+        return {}
+    return {part: json.loads(answer_key) for part, answer_key in book.readings(assignment, source).items()
+            if part in choices and answer_key}
 
 
-def _picks(part: dict[str, Any], readings: list[list[str] | None], n: int) -> list[tuple[str, int, float]]:
-    """How many students picked each option: every option the gradebook knows, in the spec's order (an older
-    gradebook knows only the picked ones, in label order)."""
-    counter = Counter(label for picks in readings if picks for label in picks)
+def _picks(part: dict[str, Any], counter: Counter, n: int) -> list[tuple[str, int, float]]:
+    """How many students picked each option (``counter``: picks by label): every option the gradebook knows, in
+    the spec's order (an older gradebook knows only the picked ones, in label order)."""
     labels = [label for label, _ in part.get("options", [])] or sorted(counter)
     labels += sorted(set(counter) - set(labels))
     return [(label, counter[label], counter[label] / n) for label in labels]

@@ -513,3 +513,49 @@ def test_junit_stays_well_formed_whatever_names_and_answers_hold(cli, tmp_path):
 def test_class_statistics_name_each_kind_of_diagnosis_in_words(code, said):
     from grader.stats import describe_diagnosis
     assert describe_diagnosis(code) == said
+
+
+def _class_gradebook(path: Path, students: int) -> Gradebook:
+    """A gradebook of ``students`` reports of ten parts, each with 3,000 characters of feedback (a report of some
+    30 KB), written through the gradebook's own API."""
+    book = Gradebook(path)
+    parts = [{"id": f"p{k}", "kind": "choice" if k < 2 else "numeric", "points": 1, "title": f"Part {k}"}
+             for k in range(10)]
+    book.register("big", "Big class", 10, parts, "big.yaml", "digest")
+    for i in range(students):
+        scored = [{"id": p["id"], "kind": p["kind"], "score": float((i + k) % 2), "max_score": 1.0,
+                   "status": "correct" if (i + k) % 2 else "incorrect", "feedback": f"{k} " + "x" * 3000,
+                   "diagnosis": None, "answer": "b" if k < 2 else str(i), "details": []}
+                  for k, p in enumerate(parts)]
+        report = {"assignment": "big", "title": "Big class", "student": f"s{i:04d}", "name": None, "source": f"s{i}",
+                  "score": sum(p["score"] for p in scored), "max_score": 10.0, "problem": None, "warnings": [],
+                  "parts": scored, "grader_version": "test"}
+        book.record("big", f"s{i}.yaml", f"h{i}", "digest", "test", float(i), f"s{i:04d}", report,
+                    {"p0": ["b"], "p1": ["a", "b"]})
+    book.flush()
+    return book
+
+
+def test_exports_read_a_class_one_report_at_a_time(tmp_path):
+    """Statistics, the JUnit file and the feedback pages keep a class's scores, not its reports: 100 more students
+    (some 3 MB of reports) add far less to the memory they take (a class of 100,000 held 2 GB)."""
+    import tracemalloc
+
+    from grader.export import Options, export
+
+    peaks = []
+    for students in (5, 20, 120):  # the first makes what every export makes once (templates, the pattern cache)
+        with _class_gradebook(tmp_path / f"{students}.sqlite", students) as book:
+            assignment = book.assignment("big")
+            (tmp_path / f"export{students}").mkdir()
+            tracemalloc.start()
+            try:
+                stats = class_stats(book, assignment)
+                export(book, assignment, tmp_path / f"export{students}", ["junit", "html", "stats", "md"], Options())
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+        assert stats.students == students and stats.parts[1].options == [("a", students, 1.0), ("b", students, 1.0)]
+    junit = ElementTree.parse(tmp_path / "export120" / "junit.xml").getroot()
+    assert junit.get("tests") == "1200" and len(junit.findall("testsuite")) == 120
+    assert peaks[2] - peaks[1] < 1_000_000, peaks

@@ -12,6 +12,7 @@ releases them; the right options of choice parts are the class report's alone.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, TypeVar
 
@@ -72,10 +73,21 @@ def student_pages(book: Gradebook, assignment: dict[str, Any], directory: Path, 
     for row in book.rows(assignment["id"]):
         page = page_name(row.stem, row.student, row.source)
         written.append(write_atomic(folder, page, student_page(row.report, assignment["parts"])))
-        rows.append((row, page))
+        rows.append((IndexEntry(row.student, row.name, row.report["score"], row.report["max_score"]), page))
     index = _ENV.get_template("index.html.j2").render(title=assignment["title"], rows=rows)
     written.append(write_atomic(folder, "index.html", index))
     return written
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What the index shows of a student's page: kept for every student until the index is written, so not
+    their report (some 20 KB parsed, against a hundred bytes)."""
+
+    student: str
+    name: str | None
+    score: float
+    max_score: float
 
 
 def page_name(stem: str, student: str, source: str) -> str:
