@@ -292,6 +292,9 @@ def test_a_code_run_the_wall_clock_stopped_is_no_lasting_verdict(monkeypatch):
         code._runs.clear()
         outcome = code.check(part.config, spec.references[part.id], answer)
         assert outcome.status == Status.INCORRECT and outcome.lasting is not transient
+        limit = f"within {part.config.limits.wall_seconds:g} s:" if transient else \
+            f"within {part.config.limits.seconds:g} s of CPU time"
+        assert limit in outcome.feedback
 
 
 def test_a_report_changed_by_its_reader_leaves_the_next_students_alone():

@@ -472,6 +472,10 @@ def _run_problem(run, config: Config) -> tuple[str, str]:
         "output": ("Your code printed far too much; remove the prints.", "output"),
         "crashed": (f"Your code stopped the process it ran in ({run.message}).", "crashed"),
     }
+    if run.status == "timeout" and run.transient:  # the wall clock stopped it, not the CPU-time limit
+        words["timeout"] = (f"Your code did not finish within {config.limits.wall_seconds:g} s: waiting for "
+                            "something, or far more work than the task needs? (A busy machine can slow a run too: it "
+                            "is run again when checked again.)", "timeout")
     return words.get(run.status, (run.message, run.status))
 
 
