@@ -11,7 +11,11 @@ fresh process:
   with json.dumps - the least any grader must do with the same files;
 - ``grader grade --format json --jobs 1`` and ``--jobs 2`` (each into a new output directory);
 - the machine's own gain from a second process: a CPU-bound loop run twice by one process, and once
-  each by two at once (the ceiling for ``--jobs 2``: on a shared machine the cores are not always equal).
+  each by two at once (the ceiling for ``--jobs 2``: on a shared machine the cores are not always equal);
+- grader's own work split in two: two ``--jobs 1`` runs at once, each on half of the class (the same files,
+  hard-linked into two folders), each into its own folder. Nothing is shared or sent between them, so this is
+  what ``--jobs 2`` could reach on this machine with this work if coordinating its workers cost nothing; it
+  falls short of the loop's gain where two processes slow each other down (shared caches, memory).
 
 Each of these runs is repeated (``--rounds``, default 3, in rotating order, with the
 file system synced before each) and the median is reported, since disk timings on a shared
@@ -66,6 +70,16 @@ if sys.argv[1] == "1":
 else:
     for p in [subprocess.Popen([sys.executable, "-c", LOOP]) for _ in range(2)]:
         p.wait()
+"""
+
+# Grader's own work split in two with nothing shared: two one-job runs at once, each on half of the class, each into
+# its own folder. What two jobs could reach on this machine with this work if coordinating them cost nothing.
+HALVES = r"""
+import subprocess, sys
+spec, first, second, out = sys.argv[1:5]
+runs = [subprocess.Popen([sys.executable, "-m", "grader", "grade", spec, half, "--out", f"{out}-{k}", "--format",
+                          "json", "--jobs", "1", "--quiet"]) for k, half in enumerate((first, second))]
+sys.exit(max(run.wait() for run in runs))
 """
 
 # Runs a command as its child and prints the largest peak RSS among its descendants (KiB, Linux), then the CPU
@@ -156,7 +170,13 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
             folder = work / f"class-{n}"
             if folder.exists():
                 shutil.rmtree(folder)
-            write_class(folder, n)
+            paths = write_class(folder, n)
+            halves = [work / f"class-{n}-{k}" for k in (1, 2)]
+            for k, half in enumerate(halves):  # the same files, linked: half the class each
+                shutil.rmtree(half, ignore_errors=True)
+                half.mkdir()
+                for path in paths[k * n // 2:(k + 1) * n // 2]:
+                    os.link(path, half / path.name)
             commands = {
                 "cpu1": lambda out: [sys.executable, "-c", CPU, "1"],
                 "cpu2": lambda out: [sys.executable, "-c", CPU, "2"],
@@ -165,13 +185,15 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
                                       "--quiet"],
                 "jobs2": lambda out: [*grader, str(folder), "--out", str(out), "--format", "json", "--jobs", "2",
                                       "--quiet"],
+                "halves": lambda out: [sys.executable, "-c", HALVES, str(spec), *map(str, halves), str(out)],
             }
             runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
             order = list(commands)
             for r in range(args.rounds):
                 for name in order[r % len(order):] + order[:r % len(order)]:  # rotated: none always follows another
                     out = work / f"{name}-{n}"
-                    shutil.rmtree(out, ignore_errors=True)
+                    for stale in (out, Path(f"{out}-0"), Path(f"{out}-1")):
+                        shutil.rmtree(stale, ignore_errors=True)
                     runs[name].append(timed(commands[name](out)))
             floor, one, two = (_median(runs[name]) for name in ("floor", "jobs1", "jobs2"))
             machine = _median(runs["cpu1"])[0] / _median(runs["cpu2"])[0]
@@ -179,13 +201,17 @@ def run_place(args: argparse.Namespace, work: Path) -> None:
             print(f"N={n:>6}: floor {floor[0]:6.2f} s | grade --jobs 1 {one[0]:6.2f} s = {one[0] / floor[0]:4.2f}x floor"
                   f" | --jobs 2 {two[0]:6.2f} s = {two[0] / floor[0]:4.2f}x floor, {one[0] / two[0]:4.2f}x faster "
                   f"than 1 | peak MiB: floor {floor[1]:.0f}, jobs1 {one[1]:.0f}, jobs2 {two[1]:.0f}", flush=True)
+            split = one[0] / _median(runs["halves"])[0]
             print(f"          the machine itself: two processes {machine:4.2f}x faster than one on a CPU-bound loop "
-                  f"(grader's two jobs reach {one[0] / two[0] / machine:.0%} of that)", flush=True)
+                  f"(grader's two jobs reach {one[0] / two[0] / machine:.0%} of that); two one-job runs at once on "
+                  f"halves of the class {split:4.2f}x faster than one job (two jobs reach {one[0] / two[0] / split:.0%} "
+                  "of that)", flush=True)
             print("          " + _cpu(runs), flush=True)
             if args.rounds > 1:
                 print("          " + _spread(runs), flush=True)
             if not args.keep:  # a class of 100,000 is 400 MB, its reports as much again
-                for gone in [folder] + [work / f"{name}-{n}" for name in commands]:
+                for gone in [folder, *halves] + [Path(f"{work / name}-{n}{k}") for name in commands
+                                                 for k in ("", "-0", "-1")]:
                     shutil.rmtree(gone, ignore_errors=True)
     finally:
         if not args.keep:
