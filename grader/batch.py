@@ -35,7 +35,7 @@ from .report import RENDERERS
 from .spec import LoadedSpec, load_spec
 from .answer_files import folder_fingerprint, is_answers_file
 from .document import SUBMISSION_LIMITS, read_with_status
-from .errors import GraderError, InputError, quote
+from .errors import GraderError, InputError, quote, shown_path
 from .submission import load_submission, unreadable
 
 FLUSH_EVERY = 250  # submissions per gradebook transaction: bounds the rows held in memory
@@ -214,10 +214,11 @@ def register(book: Gradebook, spec: LoadedSpec, spec_path: Path) -> None:
 
 def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out: Path, *, jobs: int,
                 formats: list[str], regrade: bool = False, progress: bool = False, table_limit: int = 50,
-                folders: Iterable[str] = (), cluster: str | None = None) -> Summary:
+                folders: Iterable[str] = (), unseen: Iterable[str] = (), cluster: str | None = None) -> Summary:
     """Grade ``files`` into ``out``. ``folders``: the class folders they were listed from, complete: a submission
     graded before from one of them that is no longer there (withdrawn, renamed) leaves the gradebook and its
-    reports, so no export shows it. Nothing here holds a class-sized table: ``files`` is read as it goes (see
+    reports, so no export shows it; one under ``unseen`` (what is there but could not be listed or examined this
+    time) stays. Nothing here holds a class-sized table: ``files`` is read as it goes (see
     :class:`grader.collect.Listing`), what was graded before is asked of the gradebook file by file, and
     students who handed in twice are found in it at the end."""
     started = time.monotonic()
@@ -242,7 +243,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
     results = _on_cluster(tasks, len(files), args, cluster, progress) if cluster else \
         _results(tasks, len(files), args, spec, jobs, progress)
     try:
-        _forget_gone(book, a.id, out, folders, files, summary)  # first: their names are free
+        _forget_gone(book, a.id, out, folders, files, summary, unseen)  # first: their names are free
         named_before = book.has_names(a.id)
         flushed = time.monotonic()
         graded: list[Work] = []  # taken, to be named, published and recorded together
@@ -416,39 +417,42 @@ def _namesakes(book: Gradebook, assignment: str, since: int, summary: Summary) -
         if len(summary.warnings) >= 100:
             return
         if student == earlier_student:
-            summary.warnings.append(f"{source}: student {quote(student)} also submitted {earlier}; both are graded, "
-                                    "and exports take the file modified last")
+            summary.warnings.append(f"{shown_path(source)}: student {quote(student)} also submitted "
+                                    f"{shown_path(earlier)}; both are graded, and exports take the file modified last")
         else:
-            summary.warnings.append(f"{source}: student {quote(student)} and {quote(earlier_student)} differ only "
-                                    "in case: one student for their numbers, two in the gradebook and exports; write "
-                                    "the id one way in both files")
+            summary.warnings.append(f"{shown_path(source)}: student {quote(student)} and {quote(earlier_student)} "
+                                    "differ only in case: one student for their numbers, two in the gradebook and "
+                                    "exports; write the id one way in both files")
 
 
 def _forget_gone(book: Gradebook, assignment: str, out: Path, folders: Iterable[str], files: Iterable[Path],
-                 summary: Summary) -> None:
+                 summary: Summary, unseen: Iterable[str] = ()) -> None:
     # the folder's files as their keys begin (Path drops a leading ./, so "." is every relative path below)
     prefixes = [source_key(Path(folder) / "x")[:-1] for folder in folders]
     if not prefixes:
         return
     below = lambda source, prefix: source.startswith(prefix) and (  # noqa: E731
         prefix or not (os.path.isabs(source) or source.startswith(os.pardir + os.sep)))
+    kept = [(source_key(Path(path)), source_key(Path(path) / "x")[:-1]) for path in unseen]
     listed = None  # the files listed now, as sorted hashes of their keys: 8 bytes a file, made if needed
     gone = []
     for source, stem in book.sources(assignment):  # a cursor: a class graded before is not held whole either
         if not any(below(source, prefix) for prefix in prefixes):
             continue
+        if any(source == path or source.startswith(inside) for path, inside in kept):
+            continue  # there, perhaps, but not seen this time (a folder closed for now): not gone
         if listed is None:
             listed = np.sort(np.fromiter((hash(key) for key, _ in _tasks(files)), dtype=np.int64))
         at = int(np.searchsorted(listed, hash(source)))
         if at == len(listed) or listed[at] != hash(source):  # a gone file sharing a hash with one listed is kept
             gone.append((source, stem))
-    book.forget(assignment, [source for source, _ in gone])
-    for source, stem in gone:
-        for renderer in RENDERERS.values():
+    for source, stem in gone:  # the files first: a run killed between the two steps leaves rows to find next time,
+        for renderer in RENDERERS.values():  # never report files that no row names
             (out / (stem + renderer.suffix)).unlink(missing_ok=True)  # a name, never followed through a link
         if len(summary.warnings) < 100:
-            summary.warnings.append(f"{source}: graded before, no longer in the class folder: its report and "
-                                    "gradebook rows are removed")
+            summary.warnings.append(f"{shown_path(source)}: graded before, no longer in the class folder: its report "
+                                    "and gradebook rows are removed")
+    book.forget(assignment, [source for source, _ in gone])
     summary.gone = len(gone)
 
 

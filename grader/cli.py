@@ -162,7 +162,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for note in found.notes:
         print(terminal.clean(note, 500), file=sys.stderr)
     summary = grade_class(spec_path, spec, found.files, out, jobs=jobs, formats=formats,
-                          regrade=args.regrade, progress=progress, folders=found.folders, cluster=args.cluster)
+                          regrade=args.regrade, progress=progress, folders=found.folders, unseen=found.unseen,
+                          cluster=args.cluster)
     for problem in summary.problems + summary.warnings:
         print(terminal.clean(problem, 500), file=sys.stderr)
     if summary.unreadable > len(summary.problems):

@@ -147,6 +147,9 @@ class Collected:
     files: Listing = field(default_factory=Listing)
     notes: list[str] = field(default_factory=list)  # one line per entry left out, and why
     folders: list[str] = field(default_factory=list)  # the class folders listed, whole
+    # what is there but could not be listed or examined (no permission, an I/O error): what was graded from
+    # under these before is not gone, only unseen this time
+    unseen: list[str] = field(default_factory=list)
 
 
 def examine(raw: str) -> os.stat_result:
@@ -224,7 +227,7 @@ def collect(paths: list[str], out: Path | None = None) -> Collected:
                                "the folder of submissions")
         since = len(listing)
         said: list[str] = []
-        if not _walk(raw, root, out_real, said, listing):
+        if not _walk(raw, root, out_real, said, listing, found.unseen):
             raise CollectError(f"{shown_path(raw)}: no submission files (*.yaml, *.yml, *.json) in this directory")
         found.notes += sorted(said + _once(listing, since))
         found.folders.append(raw)
@@ -249,12 +252,13 @@ def _once(listing: Listing, since: int) -> list[str]:
 FILE, FOLDER, LINK = "file", "folder", "link"
 
 
-def _walk(top: str, root: str, out_real: str | None, said: list[str], listing: Listing) -> int:
+def _walk(top: str, root: str, out_real: str | None, said: list[str], listing: Listing, unseen: list[str]) -> int:
     """Add the submission files below ``top`` to ``listing`` in order of their paths, compared name by name
     (a folder's files among its subfolders' by name), folder by folder, so that no more than one folder's names
-    are held at a time; returns how many were found. Reasons for entries left out go to ``said``."""
+    are held at a time; returns how many were found. Reasons for entries left out go to ``said``; what is there
+    but cannot be listed or examined, to ``unseen``."""
     found = 0
-    stack = [_entries(top, top, root, out_real, said)]
+    stack = [_entries(top, top, root, out_real, said, unseen)]
     while stack:
         item = next(stack[-1], None)
         if item is None:
@@ -262,19 +266,27 @@ def _walk(top: str, root: str, out_real: str | None, said: list[str], listing: L
             continue
         path, what = item
         if what == FOLDER:
-            stack.append(_entries(path, top, root, out_real, said))
+            stack.append(_entries(path, top, root, out_real, said, unseen))
             continue
         try:
             info = os.stat(path) if what == LINK else os.lstat(path)
         except OSError as exc:  # gone since it was listed, or closed
             said.append(f"{shown_path(path)}: skipped, cannot be examined ({exc.strerror or exc})")
+            _not_gone(path, exc, unseen)
             continue
         listing.add(path, info.st_dev, info.st_ino, linked=what == LINK)
         found += 1
     return found
 
 
-def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[str]) -> Iterator[tuple[str, str]]:
+def _not_gone(path: str, exc: OSError, unseen: list[str]) -> None:
+    """``path`` could not be listed or examined: unless it no longer exists, it is unseen, not gone."""
+    if not isinstance(exc, FileNotFoundError):
+        unseen.append(path)
+
+
+def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[str],
+             unseen: list[str]) -> Iterator[tuple[str, str]]:
     """(path, FILE, FOLDER or LINK) of what ``folder`` holds to grade or to descend, sorted by name. A folder
     holding answers.yaml (or .yml, .json) is a student's submission folder: that file only."""
     files: list[str] = []  # names only: a folder of 100,000 files holds no more than their names here
@@ -295,9 +307,10 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
                     continue
                 wanted = suffix.lower() in SUFFIXES
                 try:
-                    what = _entry(entry, root, out_real, local, wanted)
+                    what = _entry(entry, root, out_real, local, wanted, unseen)
                 except OSError as exc:  # anything else the file system says: this entry only
                     local.append(f"{shown_path(entry.path)}: skipped, cannot be examined ({exc.strerror or exc})")
+                    _not_gone(entry.path, exc, unseen)
                     continue
                 if what is not None:
                     {FILE: files, FOLDER: folders, LINK: links}[what].append(name)
@@ -305,6 +318,7 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
                     others += 1
     except OSError as exc:
         said.append(f"{shown_path(folder)}: skipped, cannot list it ({exc.strerror or exc})")
+        _not_gone(folder, exc, unseen)
         return
     if answers:  # a student's submission folder: its answers file only, never its other files
         answers.sort(key=lambda e: (SUFFIXES.index(os.path.splitext(e.name)[1].lower()), e.name))
@@ -319,9 +333,10 @@ def _entries(folder: str, top: str, root: str, out_real: str | None, said: list[
             if chosen.is_dir(follow_symlinks=False):
                 said.append(f"{shown_path(chosen.path)}: skipped, a folder, not a submission file")
                 return
-            what = _entry(chosen, root, out_real, said)
+            what = _entry(chosen, root, out_real, said, unseen=unseen)
         except OSError as exc:
             said.append(f"{shown_path(chosen.path)}: skipped, cannot be examined ({exc.strerror or exc})")
+            _not_gone(chosen.path, exc, unseen)
             return
         if what in (FILE, LINK):
             yield chosen.path, what
@@ -346,15 +361,15 @@ def _is_folder(entry: os.DirEntry) -> bool:
         return False
 
 
-def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], wanted: bool | None = None) \
-        -> str | None:
+def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str], wanted: bool | None = None,
+           unseen: list[str] | None = None) -> str | None:
     """What this entry is to the listing: FILE or LINK (a submission file), FOLDER (to descend), or None
-    (left out; the reason, if it is worth one, goes to ``notes``). ``wanted``: does its name end in a submission
-    suffix (the caller may know already)."""
+    (left out; the reason, if it is worth one, goes to ``notes``; a link whose target is there but cannot be
+    examined, to ``unseen``). ``wanted``: does its name end in a submission suffix (the caller may know already)."""
     if wanted is None:
         wanted = os.path.splitext(entry.name)[1].lower() in SUFFIXES
     if entry.is_symlink():
-        return LINK if _link(entry, root, wanted, notes) else None
+        return LINK if _link(entry, root, wanted, notes, unseen) else None
     if entry.is_dir(follow_symlinks=False):
         if os.path.realpath(entry.path) == out_real:
             notes.append(f"{shown_path(entry.path)}: skipped, this run's --out")
@@ -371,7 +386,7 @@ def _entry(entry: os.DirEntry, root: str, out_real: str | None, notes: list[str]
     return None
 
 
-def _link(entry: os.DirEntry, root: str, wanted: bool, notes: list[str]) -> bool:
+def _link(entry: os.DirEntry, root: str, wanted: bool, notes: list[str], unseen: list[str] | None = None) -> bool:
     path = shown_path(entry.path)
     try:
         info = os.stat(entry.path)  # follows the link: a loop or a closed folder on the way raises
@@ -380,6 +395,8 @@ def _link(entry: os.DirEntry, root: str, wanted: bool, notes: list[str]) -> bool
             why = "it points to nothing" if exc.errno == errno.ENOENT else \
                 f"its target cannot be examined ({exc.strerror or exc})"
             notes.append(f"{path}: skipped, a symbolic link; {why}")
+            if unseen is not None and exc.errno != errno.ENOENT:
+                unseen.append(entry.path)
         return False
     if stat.S_ISDIR(info.st_mode):
         notes.append(f"{path}: skipped, a symbolic link to a folder (links to folders are not followed)")

@@ -16,6 +16,7 @@ import pytest
 from conftest import ROOT, SEED_CLASS, SEED_SPEC
 from grader.document import Limits, read_bytes
 from grader.errors import InputError
+from grader.gradebook import Gradebook
 from helpers import output_files, run_grader
 
 ALL = "canvas,moodle,csv,gradescope,junit,md,html,stats"
@@ -438,6 +439,90 @@ def test_a_withdrawn_submission_leaves_the_gradebook_and_its_reports(cli, tmp_pa
     assert len(rows) == 2 and rows[1].startswith("77,,2,") and rows[1].endswith("final.yaml")
     assert sorted(p.name for p in out.glob("77*")) == ["77.json", "77.md"]
     assert "[6, 1, 2]" in (out / "77.md").read_text(encoding="utf-8")
+
+
+def test_what_cannot_be_listed_this_time_is_not_gone(cli, tmp_path, monkeypatch):
+    """A folder closed for a moment (permissions being fixed, a network share dropping) was read as every file in
+    it withdrawn: their grades and reports were deleted. What is there but unseen keeps what it had."""
+    folder = tmp_path / "class"
+    (folder / "late").mkdir(parents=True)
+    (folder / "a.yaml").write_text("student: a\nanswers: {q1b: c}\n", encoding="utf-8")
+    (folder / "late" / "b.yaml").write_text("student: b\nanswers: {q1b: c}\n", encoding="utf-8")
+    (folder / "c.yaml").write_text("student: c\nanswers: {q1b: c}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, folder, "--out", out).status == 0
+    closed = {str(folder / "late"), str(folder / "c.yaml")}
+    scandir, lstat = os.scandir, os.lstat
+
+    def refusing(call):
+        def refused(path, *args, **kwargs):
+            if os.fspath(path) in closed:
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return call(path, *args, **kwargs)
+        return refused
+
+    monkeypatch.setattr(os, "scandir", refusing(scandir))
+    monkeypatch.setattr(os, "lstat", refusing(lstat))
+    run = cli("grade", SEED_SPEC, folder, "--out", out)
+    assert run.status == 0 and "cannot list it (Permission denied)" in run.err
+    assert "no longer in the class folder" not in run.err
+    assert sorted(p.name for p in out.glob("*.json")) == ["a.json", "b.json", "c.json"]
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert sorted(row.student for row in book.rows("rnn-attention")) == ["a", "b", "c"]
+    monkeypatch.undo()
+    (folder / "late" / "b.yaml").unlink()  # now really gone: forgotten, as before
+    run = cli("grade", SEED_SPEC, folder, "--out", out)
+    assert "b.yaml: graded before, no longer in the class folder" in run.err
+    assert sorted(p.name for p in out.glob("*.json")) == ["a.json", "c.json"]
+
+
+def test_a_run_stopped_while_it_removes_withdrawn_reports_leaves_none_behind(cli, tmp_path, monkeypatch):
+    """The rows went first and the files after: a run killed between the two left report files no row named,
+    and no later run knew of them."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in "abc":
+        (folder / f"{name}.yaml").write_text(f"student: {name}\nanswers: {{q1b: c}}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("grade", SEED_SPEC, folder, "--out", out).status == 0
+    (folder / "b.yaml").unlink()
+    (folder / "c.yaml").unlink()
+    unlink = Path.unlink
+    removed = []
+
+    def stopped_after_one(self, *args, **kwargs):
+        if self.parent == out and self.name.startswith(("b.", "c.")):
+            if removed:
+                raise KeyboardInterrupt  # the run is stopped here
+            removed.append(self)
+        return unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", stopped_after_one)
+    assert cli("grade", SEED_SPEC, folder, "--out", out).status != 0
+    monkeypatch.undo()
+    with Gradebook(out / "gradebook.sqlite") as book:  # stopped before the rows went: the next run finds them
+        assert [row.student for row in book.rows("rnn-attention")] == ["a", "b", "c"]
+    run = cli("grade", SEED_SPEC, folder, "--out", out)
+    assert run.status == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("gradebook")) == \
+        ["a.json", "a.md"]
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert [row.student for row in book.rows("rnn-attention")] == ["a"]
+
+
+def test_a_file_name_cannot_write_lines_of_its_own_into_the_warnings(cli, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a\nforged: line.yaml").write_text("student: nl\nanswers: {q1b: c}\n", encoding="utf-8")
+    (folder / "b.yaml").write_text("student: nl\nanswers: {q1b: c}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run = cli("grade", SEED_SPEC, folder, "--out", out)
+    assert run.status == 0 and "also submitted" in run.err
+    assert not any(line.startswith("forged") for line in run.err.splitlines())
+    (folder / "a\nforged: line.yaml").unlink()
+    run = cli("grade", SEED_SPEC, folder, "--out", out)
+    assert "a?forged: line.yaml: graded before, no longer in the class folder" in run.err
+    assert not any(line.startswith("forged") for line in run.err.splitlines())
 
 
 # --- the packed listing (issue 13): the same files, in the same order, as a plain sort of their paths ---------
