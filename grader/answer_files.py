@@ -133,17 +133,22 @@ MAX_FINGERPRINTED = 1000  # entries of a submission folder looked at for its fin
 def folder_fingerprint(folder: Path) -> bytes:
     """What a submission folder holds besides its answers file, as bytes to hash with that file, so a
     changed ``rnn.py`` is graded again even though answers.yaml did not change. Files the loader could
-    read are hashed by content; anything else (too big, a link, a pipe) by name, kind, size and time."""
+    read are hashed by content, through a link the loader follows (to a file inside the folder) too;
+    anything else (too big, a link out, a pipe) by name, kind, size and time."""
     digest = hashlib.sha256()
     try:
         names = sorted(n for n in os.listdir(folder) if not n.startswith(".") and not is_answers_file(n))
     except OSError as exc:
         return f"unlisted:{exc.errno}".encode()
+    inside = os.path.realpath(folder)
     for name in names[:MAX_FINGERPRINTED]:
         path = folder / name
         digest.update(os.fsencode(name) + b"\0")
         try:
             info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode) and os.path.commonpath([inside, os.path.realpath(path)]) == inside:
+                digest.update(os.fsencode(os.readlink(path)) + b"\0")  # which file, and below, what it holds
+                info = os.stat(path)
             if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
                 digest.update(b"file\0" + read_bytes(path, Limits(max_bytes=MAX_FILE_BYTES)))
             else:

@@ -81,6 +81,21 @@ def test_a_changed_file_is_graded_again(tmp_path, cli):
     assert next(p for p in report["parts"] if p["id"] == "q3b")["score"] > 0
 
 
+def test_a_changed_file_behind_a_link_inside_the_folder_is_graded_again(tmp_path, cli):
+    """The loader follows a link to a file inside the submission folder; the check for a changed folder hashed the
+    link itself, so an edited target kept its old grade."""
+    klass = tmp_path / "class"
+    folder = folder_submission(klass, "99522092", "  q3b: essay.md\n", {".draft.md": "Nothing here.\n"})
+    (folder / "essay.md").symlink_to(".draft.md")
+    args = ("grade", SEED_SPEC, klass, "--out", tmp_path / "out", "--jobs", "1")
+    assert "1 graded" in cli(*args).out
+    assert "0 graded, 1 unchanged" in cli(*args).out
+    (folder / ".draft.md").write_text(ESSAY)
+    assert "1 graded, 0 unchanged" in cli(*args).out
+    report = json.loads((tmp_path / "out" / "99522092.json").read_text())
+    assert next(p for p in report["parts"] if p["id"] == "q3b")["score"] > 0
+
+
 def test_a_broken_answers_file_is_an_invalid_report_and_the_batch_goes_on(tmp_path, cli):
     klass = tmp_path / "class"
     klass.mkdir()
