@@ -425,8 +425,10 @@ _NOT_JSON_ALIKE = re.compile("[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029\u
 _ASCII_JSON_ALIKE = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])  # the same, for a text all ASCII: bytes.translate
 # a key YAML cannot read: its colon on another line, or more than libyaml's 1,024 characters from its quote
 _KEY_COLON_ON_NEXT_LINE = re.compile(r'"[ \t]*[\r\n][ \t\r\n]*:')
-_KEY_FAR_FROM_COLON = re.compile(r'"(?:[^"\\]|\\.){500,}"[ \t]*:|"[ \t]{500,}:')
-_LONG_AFTER_QUOTE = re.compile(r'"[^"]{500}')  # what a far key needs, unless a quote inside it is escaped
+_KEY_AND_COLON = re.compile(r'"(?:[^"\\]|\\.)*"[ \t]*:')  # libyaml reads a key at most 1,024 characters to its colon
+_FAR = 1_000  # a key and its colon this long or longer go to the YAML reader, which knows its limit to the character
+_LONG_AFTER_QUOTE = re.compile(r'"[^"]{500}')  # what a far key needs (500 of its characters, or of the blanks
+                                               # after it), unless a quote inside it is escaped
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -496,7 +498,7 @@ def _key_yaml_refuses(text: str) -> bool:
         return True
     if '\\"' not in text and not _LONG_AFTER_QUOTE.search(text):
         return False
-    return _KEY_FAR_FROM_COLON.search(text) is not None
+    return any(m.end() - m.start() >= _FAR for m in _KEY_AND_COLON.finditer(text))  # escapes and blanks together
 
 
 def _compose(text: str) -> Any:

@@ -73,6 +73,9 @@ def _typed(value):
     '{"%s": 1}' % ("\\u0041" * 300),             # short once read, too long as written
     '{"a"%s: 1}' % (" " * 1_100),
     '{"%s": 1}' % ('k\\"' * 400),                  # a long key broken by escaped quotes: found all the same
+    '{"%s"%s: 1}' % ("\\n" * 499, " " * 25),        # escapes and blanks together past libyaml's 1,024 characters
+    '{"%s"%s: 1}' % ("\\n" * 499, " " * 24),        # ... and just within them
+    '{"x": [{"%s"%s: 1}]}' % ("\\\\" * 300, "\t" * 450),
     '{"a": "%s", "b": 1}' % ("v" * 1_100),         # a long value is no key
     '{"a"\n: 1}',                                 # a key's colon on the next line
     '\t{"a": 1}', '{"a": 1}\n\t',                   # a tab outside the collection
