@@ -36,6 +36,7 @@ from .spec import LoadedSpec, load_spec
 from .answer_files import folder_fingerprint, is_answers_file
 from .document import SUBMISSION_LIMITS, read_with_status
 from .errors import GraderError, InputError, quote, shown_path
+from .collect import Listing, identity
 from .submission import load_submission, unreadable
 
 FLUSH_EVERY = 250  # submissions per gradebook transaction: bounds the rows held in memory
@@ -103,7 +104,7 @@ def source_key(path: Path) -> str:
     return os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
-def _work(task: tuple[str, Path | str]) -> Work:
+def _work(task: tuple[str, Path | str, int]) -> Work:
     """One submission file graded: read, parsed, graded, rendered, its report staged (:func:`_work_all`)."""
     return _work_all([task])[0]
 
@@ -111,12 +112,12 @@ def _work(task: tuple[str, Path | str]) -> Work:
 CHUNK = 64  # files a worker takes together, each step of grading done for all of them before the next (_work_all)
 
 
-def _work_all(tasks: list[tuple[str, Path | str]]) -> list[Work]:
+def _work_all(tasks: list[tuple[str, Path | str, int]]) -> list[Work]:
     """Read, grade and render several submission files, one step at a time for all of them: every file read,
     then every file parsed, graded, rendered and written. A step run many times over keeps its code and data
     in the processor's caches; the same steps file by file took a fifth longer (issue 13, bench/README.md)."""
     state = _STATE
-    read = [_read(source, path) for source, path in tasks]
+    read = [_read(source, path, listed) for source, path, listed in tasks]
     known = None if state["regrade"] else state["known"]
     works: list[Work | None] = [None] * len(read)
     for i, (source, path, raw, _, content_hash) in enumerate(read):
@@ -148,13 +149,18 @@ def _work_all(tasks: list[tuple[str, Path | str]]) -> list[Work]:
     return works  # type: ignore[return-value]
 
 
-def _read(source: str, path: Path | str) -> tuple[str, Path, bytes | InputError, float | None, str]:
-    """(source, path, its bytes or why they cannot be read, when it was modified, its content hash)."""
+def _read(source: str, path: Path | str, listed: int = 0) -> tuple[str, Path, bytes | InputError, float | None, str]:
+    """(source, path, its bytes or why they cannot be read, when it was modified, its content hash). ``listed``:
+    the file's :func:`~grader.collect.identity` when the class was listed (0: not known); another file opened
+    under its name is not read."""
     if not isinstance(path, Path):  # sent across to a worker as text: a Path pickles to its parts, and costs more
         path = Path(path)
     raw: bytes | InputError  # read once: hashed here, parsed later
     try:
         raw, info = read_with_status(path, SUBMISSION_LIMITS)
+        if listed and identity(info) != listed:
+            raise InputError(shown_path(path), None, None, "is another file than the one listed a moment before "
+                             "(replaced, or a link put in its place, while grading ran); grade again")
         modified, stamp = info.st_mtime, raw
     except InputError as exc:  # unreadable, oversized, or not a regular file: an invalid report says why
         raw = exc
@@ -191,7 +197,7 @@ def _start_pooled(*args: Any) -> None:
     _STATE["pooled"] = True
 
 
-def _work_remote(task: tuple[str, str], setup: tuple, run: str) -> Work:
+def _work_remote(task: tuple[str, str, int], setup: tuple, run: str) -> Work:
     """``_work`` on a Dask worker: the run's state is set up once per worker process (``run`` tells runs apart)."""
     if _STATE.get("run") != run:
         _start(*setup)
@@ -259,7 +265,7 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
         book.flush()
         _namesakes(book, a.id, since, summary)
         if len(files) <= table_limit:
-            summary.rows = _table_rows(book, a.id, [key for key, _ in _tasks(files)])
+            summary.rows = _table_rows(book, a.id, [key for key, _, _ in _tasks(files)])
     finally:
         results.close()  # now, not when collected: a pool stopped by an error shuts down here
         book.close()
@@ -269,11 +275,12 @@ def grade_class(spec_path: Path, spec: LoadedSpec, files: Collection[Path], out:
     return summary
 
 
-def _tasks(files: Iterable[Path]) -> Iterator[tuple[str, Path]]:
-    """(gradebook key, path) of each file, made as the workers take them (the path as the listing made it: one
-    job uses it as it is; a pool's and a cluster's tasks carry it as text)."""
-    for path in files:
-        yield source_key(path), path
+def _tasks(files: Iterable[Path]) -> Iterator[tuple[str, Path, int]]:
+    """(gradebook key, path, identity as listed or 0) of each file, made as the workers take them (the path as the
+    listing made it: one job uses it as it is; a pool's and a cluster's tasks carry it as text)."""
+    marks = files.marks() if isinstance(files, Listing) else itertools.repeat(0)
+    for path, listed in zip(files, marks):
+        yield source_key(path), path, listed
 
 
 IN_FLIGHT = 1024  # submissions handed to workers and not yet written: what a fast pool may run ahead by
@@ -299,12 +306,12 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
     room = threading.BoundedSemaphore(max(IN_FLIGHT, 4 * jobs * chunk))
     stop = threading.Event()
 
-    def handed(tasks: Iterator[tuple[str, Path]]) -> Iterator[tuple[str, str]]:
+    def handed(tasks: Iterator[tuple[str, Path, int]]) -> Iterator[tuple[str, str, int]]:
         for task in tasks:  # taken by the pool's feeding thread: it waits here while the results are behind
             while not room.acquire(timeout=0.2):
                 if stop.is_set():  # the run ended early: the pool's shutdown waits for this thread
                     return
-            yield task[0], str(task[1])
+            yield task[0], str(task[1]), task[2]
 
     # forked workers share the spec this process loaded and solved (nothing is copied until written); spawned
     # ones load it again
@@ -367,7 +374,8 @@ def _on_cluster(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, addr
         waiting: collections.deque = collections.deque()  # submitted, in input order; at most IN_FLIGHT of them
         for task in itertools.chain(tasks, [None]):
             if task is not None:
-                waiting.append(client.submit(_work_remote, (task[0], str(task[1])), setup=setup, run=run, pure=False))
+                waiting.append(client.submit(_work_remote, (task[0], str(task[1]), task[2]), setup=setup, run=run,
+                                             pure=False))
             while waiting and (task is None or len(waiting) >= IN_FLIGHT):
                 yield waiting.popleft().result()
                 bar.update()
@@ -442,7 +450,7 @@ def _forget_gone(book: Gradebook, assignment: str, out: Path, folders: Iterable[
         if any(source == path or source.startswith(inside) for path, inside in kept):
             continue  # there, perhaps, but not seen this time (a folder closed for now): not gone
         if listed is None:
-            listed = np.sort(np.fromiter((hash(key) for key, _ in _tasks(files)), dtype=np.int64))
+            listed = np.sort(np.fromiter((hash(key) for key, _, _ in _tasks(files)), dtype=np.int64))
         at = int(np.searchsorted(listed, hash(source)))
         if at == len(listed) or listed[at] != hash(source):  # a gone file sharing a hash with one listed is kept
             gone.append((source, stem))

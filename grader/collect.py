@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import heapq
+import itertools
 import os
 import stat
 from array import array
@@ -54,6 +55,7 @@ class Listing:
     Iterating gives ``Path`` objects, made one at a time."""
 
     def __init__(self) -> None:
+        self._marks = array("Q")  # each file's identity(), once sealed
         self._bytes = bytearray()  # every file's name (its path after the last separator), os.fsencode'd
         self._ends = array("Q")  # where each name ends in _bytes
         self._folders = bytearray()  # each folder's path up to its last separator, once per run of its files
@@ -123,9 +125,16 @@ class Listing:
         return sorted((int(order[p]), int(first[p])) for p in np.flatnonzero(same) + 1)
 
     def seal(self) -> None:
-        """Listing is done: the files' identities, needed only to tell them apart, are let go."""
+        """Listing is done: each file's identity is kept as one number (:func:`identity`), for the reader to check
+        that the file it opens is the one listed; the rest, needed only to tell files apart, is let go."""
+        pairs = np.frombuffer(self._identities, dtype=np.uint64).reshape(-1, 2)
+        self._marks = array("Q", (pairs[:, 0] * np.uint64(_MIX) ^ pairs[:, 1]).tobytes()) if len(pairs) else array("Q")
         self._identities = array("Q")
         self._linked = bytearray()
+
+    def marks(self) -> Iterator[int]:
+        """Each file's :func:`identity` as listed, in order; 0 (not known) for each before :meth:`seal`."""
+        return iter(self._marks) if len(self._marks) == len(self) else itertools.repeat(0, len(self))
 
     def is_link(self, index: int) -> bool:
         return bool(self._linked[index])
@@ -140,6 +149,15 @@ class Listing:
             if index not in gone:
                 kept.add(self.path(index), *self._identities[2 * index:2 * index + 2], linked=self.is_link(index))
         self.__dict__.update(kept.__dict__)
+
+
+_MIX = 0x9E3779B97F4A7C15
+
+
+def identity(info: os.stat_result) -> int:
+    """A file's (device, inode) as one number: what the listing saw is what is read (a name swapped for a link to
+    a file outside the class between the two reads another file, with another identity)."""
+    return (info.st_dev * _MIX ^ info.st_ino) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 @dataclass

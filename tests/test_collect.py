@@ -525,6 +525,31 @@ def test_a_file_name_cannot_write_lines_of_its_own_into_the_warnings(cli, tmp_pa
     assert not any(line.startswith("forged") for line in run.err.splitlines())
 
 
+def test_a_file_swapped_for_a_link_after_listing_is_not_read(tmp_path):
+    """Between listing a class and reading a file, someone who can write in the class folder put a link to a file
+    outside it under a listed name: the link was followed, and the outside file graded as a submission."""
+    from grader.batch import grade_class
+    from grader.collect import collect
+    from grader.spec import load_spec
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in "ab":
+        (folder / f"{name}.yaml").write_text(f"student: {name}\nanswers: {{q1b: c}}\n", encoding="utf-8")
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("student: SECRET-OWNER\nanswers: {q1b: c}\n", encoding="utf-8")
+    found = collect([str(folder)])
+    (folder / "b.yaml").unlink()
+    (folder / "b.yaml").symlink_to(secret)
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        spec = load_spec(SEED_SPEC)
+        summary = grade_class(SEED_SPEC, spec, found.files, out, jobs=jobs, formats=["json"], folders=found.folders)
+        assert (summary.graded, summary.unreadable) == (2, 1)
+        assert "b.yaml: is another file than the one listed" in summary.problems[0]
+        assert not any("SECRET" in p.read_text(encoding="utf-8") for p in out.glob("*.json"))
+
+
 # --- the packed listing (issue 13): the same files, in the same order, as a plain sort of their paths ---------
 
 def test_the_listing_is_every_file_once_in_the_order_of_its_path_name_by_name(tmp_path):
