@@ -228,7 +228,7 @@ def _remove_stale(entries: Iterator[os.DirEntry], own: bool) -> int:
         if pid == os.getpid():
             stale = own
         elif pid is not None:
-            stale = not _running(pid)
+            stale = not is_running(pid)
         else:
             try:
                 stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
@@ -243,7 +243,7 @@ def _remove_stale(entries: Iterator[os.DirEntry], own: bool) -> int:
     return removed
 
 
-def _running(pid: int) -> bool:
+def is_running(pid: int) -> bool:
     """Is process ``pid`` alive (a zombie is not: a killed run's workers may linger as zombies where
     nothing reaps them, as in a container whose first process does not)?"""
     if os.path.isdir("/proc/self"):

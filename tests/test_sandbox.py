@@ -394,3 +394,38 @@ def test_the_sandbox_kills_what_outlives_it_when_the_parent_is_killed(tmp_path):
     deadline = time.monotonic() + 5
     while sandbox_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_scratch_folders_of_killed_runs_are_removed_by_the_next_process(tmp_path, monkeypatch):
+    """A grader killed while a student's code ran left its scratch folder (a copy of the student's file) in the
+    temporary folder for good. The next process to run code removes this user's folders of processes gone, and
+    nothing else: a running process's folder, a link, another name."""
+    import tempfile
+
+    from grader.sandbox import run as sandbox_run
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        stale = tmp_path / f"grader-run-{gone.pid}-abc"
+        (stale / "work").mkdir(parents=True)
+        (stale / "work" / "rnn.py").write_text("secret = 1\n")
+        running = tmp_path / f"grader-run-{alive.pid}-def"
+        running.mkdir()
+        target = tmp_path / "kept"
+        target.mkdir()
+        link = tmp_path / f"grader-run-{gone.pid}-link"
+        link.symlink_to(target)
+        other = tmp_path / f"grader-runner-{gone.pid}"
+        other.mkdir()
+        sandbox_run._sweep_scratch.cache_clear()
+        result = run_calls("def f():\n    return 1.0\n", "rnn.py", [Call("f", ())], sandbox=False)
+        assert result.status == "ok"
+        assert not stale.exists() and running.is_dir() and link.is_symlink() and target.is_dir() and other.is_dir()
+        assert not list(tmp_path.glob(f"grader-run-{os.getpid()}-*"))  # its own, removed when the run ended
+    finally:
+        alive.kill()
+        alive.wait()
+        sandbox_run._sweep_scratch.cache_clear()

@@ -7,13 +7,16 @@ rebuilt here as a float array from a flat list and a shape.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hmac
 import json
 import os
 import re
 import secrets
 import selectors
+import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import is_running
 from . import bwrap
 from .api import Call, CallResult, Limits, RunResult, SandboxUnavailable
 
@@ -38,7 +42,8 @@ def run_calls(source: str, filename: str, calls: list[Call], limits: Limits = Li
     name = safe_name(filename)
     nonce = secrets.token_hex(16)
     python = bwrap.interpreter()
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
+    _sweep_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as scratch:
         workdir = Path(scratch, "work")
         workdir.mkdir()
         student = workdir / name
@@ -55,6 +60,30 @@ def run_calls(source: str, filename: str, calls: list[Call], limits: Limits = Li
             job.update(path=str(student), site=str(Path(python.numpy[0]).parent), uid=None)
             argv = [python.executable, "-I", "-S", "-B", HARNESS]
         return execute(argv, job, str(workdir), limits, name, len(calls), sandbox)
+
+
+SCRATCH = "grader-run-"  # then the grading process's id: a folder of a process that is gone is left over
+_LEFT_OVER = re.compile(re.escape(SCRATCH) + r"(\d+)-.+")
+
+
+@functools.lru_cache(maxsize=1)  # once a process: the temporary folder may be large
+def _sweep_scratch() -> None:
+    """Remove the scratch folders (a copy of a student's file) of runs whose grading process was killed, which
+    had no time to: this user's folders whose process is gone. A link or another user's folder is left alone."""
+    try:
+        with os.scandir(tempfile.gettempdir()) as entries:
+            for entry in entries:
+                found = _LEFT_OVER.fullmatch(entry.name)
+                if found is None or int(found.group(1)) == os.getpid():
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not is_running(int(found.group(1))):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+    except OSError:  # the temporary folder cannot be listed: nothing of ours to remove there
+        return
 
 
 def safe_name(filename: str) -> str:
