@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -193,8 +194,24 @@ def _rendered(state: dict[str, Any], source: str, content_hash: str, modified: f
 
 
 def _start_pooled(*args: Any) -> None:
+    _die_with_coordinator()
     _start(*args)
     _STATE["pooled"] = True
+
+
+_COORDINATOR: list[int] = []  # the process that starts a pool, set before it forks its workers
+
+
+def _die_with_coordinator() -> None:
+    """A worker whose coordinator was killed (SIGKILL leaves it no time to stop its pool) stops at once, rather
+    than grade on and print tracebacks into a closed pipe (Linux's parent-death signal; elsewhere nothing)."""
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if _COORDINATOR and os.getppid() != _COORDINATOR[0]:  # it died before the signal was asked for
+        os._exit(1)
 
 
 def _work_remote(task: tuple[str, str, int], setup: tuple, run: str) -> Work:
@@ -301,6 +318,7 @@ def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: L
 
     forked = sys.platform.startswith("linux")
     context = multiprocessing.get_context("fork" if forked else "spawn")
+    _COORDINATOR[:] = [os.getpid()]
     gc.freeze()  # here too: the coordinator's collections need not walk the spec and modules each worker also has
     chunk = max(1, min(CHUNK, count // (jobs * 8)))
     room = threading.BoundedSemaphore(max(IN_FLIGHT, 4 * jobs * chunk))

@@ -99,6 +99,44 @@ def test_a_batch_killed_at_random_moments_ends_as_one_never_interrupted(tmp_path
     assert not list(out.glob(".tmp-*"))
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_workers_stop_at_once_when_their_coordinator_is_killed(tmp_path):
+    """Killed alone, the coordinator of two jobs left its workers grading on, each then printing a traceback into
+    the closed pipe of results."""
+    from grader.files import is_running
+
+    make_class(tmp_path / "class", 600)
+    process = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(SEED_SPEC), str(tmp_path / "class"),
+                                "--out", str(tmp_path / "out"), "--jobs", "2", "--quiet"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        workers: list[int] = []
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+            workers = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == process.pid]
+        assert len(workers) == 2, "the pool never started"
+        os.kill(process.pid, signal.SIGKILL)  # the coordinator alone
+        process.wait()
+        deadline = time.monotonic() + 5
+        while any(is_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(is_running(pid) for pid in workers)
+        assert "Traceback" not in process.stderr.read().decode("utf-8", "replace")
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_bytes().rsplit(b")", 1)[-1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def test_progress_is_quiet_off_a_terminal_and_the_summary_counts(tmp_path):
     make_class(tmp_path / "class", 60)
     done = run_grader("grade", SEED_SPEC, tmp_path / "class", "--out", tmp_path / "out")
