@@ -303,7 +303,7 @@ def _tasks(files: Iterable[Path]) -> Iterator[tuple[str, Path, int]]:
 IN_FLIGHT = 1024  # submissions handed to workers and not yet written: what a fast pool may run ahead by
 
 
-def _results(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, spec: LoadedSpec, jobs: int,
+def _results(tasks: Iterator[tuple[str, Path, int]], count: int, args: tuple, spec: LoadedSpec, jobs: int,
              progress: bool) -> Iterable[Work]:
     bar = _progress(count, progress)
     if jobs <= 1 or count < 2 * jobs:
@@ -373,7 +373,7 @@ class ClusterError(GraderError):
     """The Dask scheduler named by --cluster cannot be used: one line, exit status 2."""
 
 
-def _on_cluster(tasks: Iterator[tuple[str, Path]], count: int, args: tuple, address: str,
+def _on_cluster(tasks: Iterator[tuple[str, Path, int]], count: int, args: tuple, address: str,
                 progress: bool) -> Iterable[Work]:
     """Grade on a running Dask scheduler's workers (each needs bubblewrap for code parts, and the class folder at
     the same path); the reports and the gradebook are written here, in input order, as a local run writes them."""

@@ -47,6 +47,9 @@ class CollectError(GraderError):
     """A path on the command line that is no class folder or submission file: one line, exit status 2."""
 
 
+_MIX = 0x9E3779B97F4A7C15  # a file's device times this, then its inode mixed in: one number a file (identity())
+
+
 class Listing:
     """The submission files of a run, in the order they are graded, packed: each file's name in one buffer, each
     folder's path once in another (a class folder's files share theirs), and each file's (device, inode) in an
@@ -107,7 +110,7 @@ class Listing:
         if count - since < 1 or count < 2:
             return []
         identities = np.frombuffer(self._identities, dtype=np.uint64).reshape(-1, 2)
-        mixed = np.sort(identities[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ identities[:, 1])  # one number a file
+        mixed = np.sort(identities[:, 0] * np.uint64(_MIX) ^ identities[:, 1])  # one number a file: identity()
         if not (mixed[1:] == mixed[:-1]).any():  # the usual class: no file twice, told in 2 arrays, not 6
             return []
         del mixed
@@ -149,9 +152,6 @@ class Listing:
             if index not in gone:
                 kept.add(self.path(index), *self._identities[2 * index:2 * index + 2], linked=self.is_link(index))
         self.__dict__.update(kept.__dict__)
-
-
-_MIX = 0x9E3779B97F4A7C15
 
 
 def identity(info: os.stat_result) -> int:
