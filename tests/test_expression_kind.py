@@ -115,6 +115,21 @@ def test_feedback_never_quotes_the_reference(seed):
         assert "g_{t,i} σ'(z_i) h_{i-1}" not in feedback and "Σ_{t=1}^{T} G_t" not in feedback
 
 
+@pytest.mark.parametrize("pid, answer, right", [
+    ("q2a", "t", "σ'(z_t) h_{t-1}"),
+    ("q2b", "sum_{i=1}^{t} 1", "g_{t,i} σ'(z_i) h_{i-1}"),
+    ("q2b", "t", "g_{t,i} σ'(z_i) h_{i-1}"),
+    ("q2c", "sum_{t=1}^{T} 1", "Σ_{t=1}^{T} G_t"),
+    ("q2c", "T", "Σ_{t=1}^{T} G_t"),
+])
+def test_rules_that_compose_never_name_the_whole_right_expression(seed, pid, answer, right):
+    """×t, then the factor that is all of the right expression dropped, is the answer t: the words of that pair
+    ("a factor is missing: ...") were the reference itself. Such a mutant is no diagnosis; something true is said."""
+    outcome = seed(pid, answer)
+    assert outcome.status == Status.INCORRECT and "".join(right.split()) not in "".join(outcome.feedback.split())
+    assert outcome.diagnosis in ("dependence", "sum-terms") or outcome.diagnosis.startswith("rule:")
+
+
 # --- answer mode: a reference expression, random points -----------------------------------------
 
 def test_answer_mode_scalars():

@@ -49,9 +49,31 @@ def mutant_agreeing(config: Any, reference: Any, answer: Node) -> mutants.Mutant
             for mutant in candidates:
                 if clock.passed(deadline):
                     return None
-                if all(_agrees(mutant.tree, config.ns, points, j, s, close, deadline, values) for j, s in kept):
+                if all(_agrees(mutant.tree, config.ns, points, j, s, close, deadline, values) for j, s in kept) \
+                        and not _hands_over(config, mutant):
                     return mutant
     return None
+
+
+def _hands_over(config: Any, mutant: mutants.Mutant) -> bool:
+    """Would the mutant's words give the student the right expression: it whole, written out, or the term of its
+    sum? Rules compose (×t, then the factor that is all of the right expression dropped: the answer ``t``), and a
+    rule names what it changed; such a mutant is no diagnosis, and the search goes on."""
+    words = "".join(said(config, mutant).split())
+    return any(shown in words for shown in _table(config).quoted)
+
+
+def _quoted(config: Any) -> tuple[str, ...]:
+    """What no feedback may hold, without blanks: the answer, the answer written out, and the term of either's sum."""
+    shown = []
+    for tree in (config.answer, config.expanded):
+        if tree is None:
+            continue
+        tree = strip(tree)
+        shown.append(render(tree))
+        if isinstance(tree, Sum):
+            shown.append(render(tree.body))
+    return tuple(dict.fromkeys("".join(text.split()) for text in shown))
 
 
 def dependence(config: Any, answer: Node) -> str | None:
@@ -141,13 +163,20 @@ class _Table:
     by_tree: dict | None = None
     looked_up: dict = field(default_factory=dict)
     points: dict = field(default_factory=dict)  # id of a reference -> (it, points, right values, mutants' values)
+    quoted: tuple[str, ...] = ()  # what no diagnosis may say (_quoted)
 
 
 def written_like_a_mutant(config: Any, answer: Node) -> mutants.Mutant | None:
     """A one-rule mutant written exactly as the student wrote their answer: the diagnosis by structure, before
-    any by value (g_{i,t} in a sum is the index swap, even where it happens to equal a listed mistake's value)."""
+    any by value (g_{i,t} in a sum is the index swap, even where it happens to equal a listed mistake's value);
+    never one whose words hand over the right expression (:func:`_hands_over`)."""
     if config.answer is None:
         return None
+    found = _written_like(config, answer)
+    return None if found is None or _hands_over(config, found) else found
+
+
+def _written_like(config: Any, answer: Node) -> mutants.Mutant | None:
     table = _table(config)
     key = mutants.key(answer)
     found = table.by_key.get(key)
@@ -192,7 +221,7 @@ def _table(config: Any) -> _Table:
         by_key: dict[str, mutants.Mutant] = {}
         for m in found:
             by_key.setdefault(mutants.key(m.tree), m)
-        cached = _MUTANTS[id(config)] = _Table(config, found, by_key, memo)
+        cached = _MUTANTS[id(config)] = _Table(config, found, by_key, memo, quoted=_quoted(config))
     return cached
 
 
