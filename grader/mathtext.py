@@ -20,6 +20,8 @@ from xml.etree import ElementTree
 from latex2mathml.converter import convert
 from markupsafe import Markup, escape
 
+from .normalize import fold_letters
+
 MAX_FORMULA = 2_000  # characters of one formula; latex2mathml takes ~25 ms per 1,000
 MAX_CONVERTED = 20_000  # characters of formulas converted per text; the rest is shown as written
 MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -76,8 +78,11 @@ def feedback_html(part: dict[str, Any], text: str | None = None) -> Markup:
     lay out, or spoof, what a teacher or they read as grader's words."""
     text = str(part.get("feedback") or "") if text is None else text
     answer = part.get("answer")
-    written = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-    return plain(text) if _OPENING.search(written or "") else html(text)
+    written = (answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)) or ""
+    # as written, and as grader reads it before quoting it: a full-width ＄ is a $ once read, a joiner between \ and
+    # ( is dropped
+    opens = _OPENING.search(written) or _OPENING.search(fold_letters(written))
+    return plain(text) if opens else html(text)
 
 
 def segments(paragraph: str) -> list[Segment]:

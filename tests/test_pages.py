@@ -240,3 +240,20 @@ def test_math_a_student_wrote_is_shown_as_text_on_the_pages(tmp_path):
     assert main(["export", str(out), "--format", "html"]) == 0
     html = page(out / "export", "s1")
     assert "mspace" in html and "<mspace" not in html and "<math" not in html.split("q3a", 1)[1].split("q3b")[0]
+
+
+@pytest.mark.parametrize("written", ["＄x^2＄", "﹩x^2﹩", "\\\u200d(x^2\\)"])
+def test_math_a_student_wrote_in_other_dollars_is_shown_as_text_too(tmp_path, written):
+    """A full-width ＄ (or a small ﹩, or \\ and ( with a joiner between) passed the check for $, and grader
+    reads it as a $ before feedback quotes it: the student's formula was drawn on the page."""
+    from grader.cli import main
+
+    sheet = tmp_path / "class" / "s1.yaml"
+    sheet.parent.mkdir()
+    sheet.write_text(f"student: s1\nanswers:\n  q1a: {json.dumps(written)}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["grade", str(SEED_SPEC), str(sheet.parent), "--out", str(out), "--quiet"]) == 0
+    assert main(["export", str(out), "--format", "html"]) == 0
+    html = page(out / "export", "s1")
+    section = html.split('<section id="q1a">', 1)[1].split("</section>")[0]
+    assert "x^2" in section and "<math" not in section
