@@ -224,6 +224,15 @@ def test_too_large_is_413(served):
     assert answer.status == 413 and answer.json["field"] == "answers.q3b"
 
 
+def test_a_number_of_thousands_of_digits_is_read_as_a_file_reads_it(served):
+    """Python's int() refuses over 4,300 digits: the 422 quoted its advice to call sys.set_int_max_str_digits()."""
+    raw = b'{"answers": {"q3a": [1' + b"0" * 5000 + b', 1, 2]}}'
+    answer = api(served, "/api/assignments/rnn-attention/check", SEED_ID, raw=raw, method="POST")
+    assert answer.status == 200, answer.body
+    q3a = next(p for p in answer.json["parts"] if p["id"] == "q3a")
+    assert q3a["status"] == "invalid" and "sys." not in answer.body.decode()
+
+
 def test_math_a_student_wrote_is_never_drawn_in_feedback_quoting_it(served):
     spoof = r"$\mspace{300em}$$\text{Right. Full marks confirmed}$"
     report = api(served, "/api/assignments/rnn-attention/check", SEED_ID, body={"answers": {"q3a": spoof}}).json

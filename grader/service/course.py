@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import clock
 from ..batch import register
-from ..document import SUBMISSION_LIMITS, TextFloat, TextInt
+from ..document import SUBMISSION_LIMITS, TextFloat, resolve_plain
 from ..errors import InputError, SpecErrors, quote
 from ..expr.mathml import to_mathml
 from ..grading import grade_safely, plain
@@ -242,7 +242,7 @@ def read_json(body: bytes, limit: int) -> Any:
     if not text.strip():
         raise Refused(422, 'the body is empty: send {"answers": {"<part id>": <answer>}}')
     try:
-        data = json.loads(text, parse_int=lambda t: TextInt(int(t), t), parse_float=_number,
+        data = json.loads(text, parse_int=resolve_plain, parse_float=_number,  # a long integer as the loader reads it
                           parse_constant=_number, object_pairs_hook=_object)
     except ValueError as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
