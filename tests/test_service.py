@@ -8,7 +8,9 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -393,6 +395,49 @@ def test_cpu_burnt_in_the_sandbox_is_charged_to_its_author(strict):
     assert first.status == 200 and first.json["parts"][0]["diagnosis"] == "timeout", first.json
     refused = api(strict, "/api/assignments/burn/check", student, body=endless)
     assert refused.status == 429 and "0.2 s of grading" in refused.json["error"]
+
+
+SLEEPY_SPEC = BURN_SPEC.replace("id: burn", "id: sleepy").replace("limits: {seconds: 1}", "limits: {seconds: 0.5}") + """\
+  - id: n1
+    kind: numeric
+    points: 1
+    prompt: What is 6 times 7?
+    answer: 42
+"""
+
+
+@pytest.mark.skipif(sandbox_problem() is not None and not os.environ.get("CI"), reason="bubblewrap is not installed")
+def test_code_that_waits_holds_one_grading_thread_at_most(tmp_path):
+    """A file that sleeps uses no CPU but holds a grading thread until the run's wall-clock bound (6 s here). Two
+    students sending one each took both threads: every other student's check waited behind them (four of them
+    made a one-choice check take 17 s). Code runs now take all threads but one; an answer without code is graded
+    while both files still sleep."""
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    (folder / "sleepy.yaml").write_text(SLEEPY_SPEC, encoding="utf-8")
+    running = start_service(folder, ROSTER, tmp_path / "data")
+    try:
+        asleep = {"answers": {"c1": "import time\n\ndef rnn_forward(W_hh, W_hx, x, h0):\n    time.sleep(60)\n"}}
+        answers: dict[str, int] = {}
+
+        def send(student: str) -> None:
+            answers[student] = api(running, "/api/assignments/sleepy/check", student, body=asleep).status
+
+        sleepers = [threading.Thread(target=send, args=(s,)) for s in ("99522014", "99522027")]
+        for thread in sleepers:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(p.name.startswith("grader-run-") for p in Path(
+                tempfile.gettempdir()).iterdir()):  # a sandbox holds the first file
+            time.sleep(0.05)
+        quick = api(running, "/api/assignments/sleepy/check", "99522033", body={"answers": {"n1": 42}})
+        assert quick.status == 200 and quick.json["parts"][1]["status"] == "correct"
+        assert all(thread.is_alive() for thread in sleepers)  # graded while both files still slept
+        for thread in sleepers:
+            thread.join(60)
+        assert answers == {"99522014": 200, "99522027": 200}
+    finally:
+        running.stop()
 
 
 def test_one_request_per_student_at_a_time_and_a_bounded_queue():

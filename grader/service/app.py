@@ -179,22 +179,30 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
         "schema": AnswersBody.model_json_schema()}}}}
 
     gate = Gate(course.limits.queue)
+    # a student's code waits in its sandbox while it holds a grading thread (a file that sleeps holds one for the
+    # run's whole wall-clock bound): runs may hold all threads but one, so answers without code never queue
+    # behind them; a run waits here, not in a thread, for its turn
+    code_runs = asyncio.Semaphore(max(1, GRADING_THREADS - 1))
+
+    async def graded(fn, who: str, assignment: str, body: bytes) -> JSONResponse:
+        now = utc_now()  # when it was sent, not when its turn came: a submission in time stays in time
+        with gate.slot(who):
+            if course.runs_code(assignment, body):
+                async with code_runs:
+                    return JSONResponse(await _threaded(fn, who, assignment, body, now))
+            return JSONResponse(await _threaded(fn, who, assignment, body, now))
 
     @app.post("/api/assignments/{assignment}/check", responses=_errors(401, 403, 404, 413, 422, 429, 503),
               openapi_extra=answers_body)
     async def check(assignment: str, request: Request, who: str = Depends(student)) -> dict[str, Any]:
         """Grade your answers and say what is wrong, without recording anything as a grade."""
-        body = await request.body()
-        with gate.slot(who):
-            return JSONResponse(await _threaded(course.check, who, assignment, body, utc_now()))
+        return await graded(course.check, who, assignment, await request.body())
 
     @app.post("/api/assignments/{assignment}/submit", responses=_errors(401, 403, 404, 409, 413, 422, 429, 503),
               openapi_extra=answers_body)
     async def submit(assignment: str, request: Request, who: str = Depends(student)) -> dict[str, Any]:
         """Grade your answers and record them: the report, with which submission this was."""
-        body = await request.body()
-        with gate.slot(who):
-            return JSONResponse(await _threaded(course.submit, who, assignment, body, utc_now()))
+        return await graded(course.submit, who, assignment, await request.body())
 
     @app.get("/api/assignments/{assignment}/submissions", responses=_errors(401, 403, 404))
     def history(assignment: str, who: str = Depends(student)) -> list[dict[str, Any]]:
