@@ -205,9 +205,8 @@ _COORDINATOR: list[int] = []  # the process that starts a pool, set before it fo
 def _die_with_coordinator() -> None:
     """A worker whose coordinator was killed (SIGKILL leaves it no time to stop its pool) stops at once, rather
     than grade on and print tracebacks into a closed pipe (Linux's parent-death signal; elsewhere nothing)."""
-    try:
-        prctl = ctypes.CDLL(None).prctl
-    except (OSError, AttributeError):
+    prctl = _libc("prctl")
+    if prctl is None:
         return
     prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if _COORDINATOR and os.getppid() != _COORDINATOR[0]:  # it died before the signal was asked for
@@ -520,14 +519,16 @@ def give_back_memory() -> None:
     """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing). A long run
     frees its reports and answers in between what it keeps, and without this its resident memory creeps up with
     the class, a few megabytes per 100,000 submissions (issue 13). It costs well under a millisecond."""
-    trim = _malloc_trim()
+    trim = _libc("malloc_trim")
     if trim is not None:
         trim(0)
 
 
-@functools.lru_cache(maxsize=1)
-def _malloc_trim():
+@functools.lru_cache(maxsize=None)
+def _libc(name: str):
+    """The C library's function ``name``, or None where it has none (malloc_trim beyond glibc; prctl beyond
+    Linux)."""
     try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc: musl, macOS
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
         return None

@@ -16,7 +16,7 @@ import logging
 import math
 import tempfile
 import zipfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
@@ -187,10 +187,8 @@ def create_app(course: Course, instructor_token: str | None) -> FastAPI:
     async def graded(fn, who: str, assignment: str, body: bytes) -> JSONResponse:
         now = utc_now()  # when it was sent, not when its turn came: a submission in time stays in time
         with gate.slot(who):
-            if course.runs_code(assignment, body):
-                async with code_runs:
-                    return JSONResponse(await _threaded(fn, who, assignment, body, now))
-            return JSONResponse(await _threaded(fn, who, assignment, body, now))
+            async with code_runs if course.runs_code(assignment, body) else nullcontext():
+                return JSONResponse(await _threaded(fn, who, assignment, body, now))
 
     @app.post("/api/assignments/{assignment}/check", responses=_errors(401, 403, 404, 413, 422, 429, 503),
               openapi_extra=answers_body)
